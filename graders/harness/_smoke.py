@@ -1,0 +1,5 @@
+from graders.harness.probing import student_module
+
+
+def call(name, *a):
+    return getattr(student_module("mod"), name)(*a)

@@ -1,0 +1,123 @@
+"""The course manifest, `curriculum.toml`: topics in teaching order, their tasks, points and hints."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "curriculum.toml"
+LANGUAGES = ("en", "zh")
+
+
+def language() -> str:
+    """The language of everything a student reads: COURSE_LANG, else LC_ALL/LANG starting with zh."""
+    forced = os.environ.get("COURSE_LANG", "").lower()
+    if forced in LANGUAGES:
+        return forced
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+@dataclass(frozen=True)
+class Text:
+    """One text in every language of the course."""
+
+    en: str
+    zh: str
+
+    def __str__(self) -> str:
+        return self.zh if language() == "zh" else self.en
+
+
+@dataclass(frozen=True)
+class Task:
+    number: int
+    title: Text
+    points: int
+    hint: Text
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    title: Text
+    services: tuple[str, ...]
+    tasks: tuple[Task, ...]
+
+    @property
+    def dir(self) -> str:
+        """The folder name under exercises/, solutions/ and graders/."""
+        return self.slug.replace("-", "_")
+
+    @property
+    def points(self) -> int:
+        return sum(task.points for task in self.tasks)
+
+    @property
+    def available(self) -> bool:
+        """True once the topic has a stub, a solution and graders."""
+        return bool(self.tasks) and all(
+            (ROOT / tree / self.dir).is_dir() for tree in ("exercises", "solutions", "graders")
+        )
+
+    def task(self, number: int) -> Task:
+        if not 1 <= number <= len(self.tasks):
+            raise KeyError(
+                f"{self.slug} has tasks 1 to {len(self.tasks)} in curriculum.toml, not task {number}"
+            )
+        return self.tasks[number - 1]
+
+
+def _text(table: dict, key: str, where: str) -> Text:
+    value = table.get(key)
+    if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) for lang in LANGUAGES):
+        raise ValueError(f"curriculum.toml: {where} needs {key}.en and {key}.zh")
+    return Text(en=value["en"], zh=value["zh"])
+
+
+@cache
+def topics() -> tuple[Topic, ...]:
+    """Every topic of the course, in teaching order."""
+    data = tomllib.loads(MANIFEST.read_text(encoding="utf-8"))
+    result = []
+    for block in data["topic"]:
+        slug = block["slug"]
+        tasks = tuple(
+            Task(
+                number=number,
+                title=_text(task, "title", f"{slug} task {number}"),
+                points=int(task["points"]),
+                hint=_text(task, "hint", f"{slug} task {number}"),
+            )
+            for number, task in enumerate(block.get("task", []), start=1)
+        )
+        result.append(
+            Topic(
+                slug=slug,
+                title=_text(block, "title", slug),
+                services=tuple(block.get("services", ())),
+                tasks=tasks,
+            )
+        )
+    return tuple(result)
+
+
+def topic(slug_or_dir: str) -> Topic:
+    """The topic named by its slug (`sql-queries`) or its folder name (`sql_queries`)."""
+    slug = slug_or_dir.replace("_", "-")
+    for candidate in topics():
+        if candidate.slug == slug:
+            return candidate
+    raise KeyError(f"no topic {slug_or_dir!r} in curriculum.toml")

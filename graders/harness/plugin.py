@@ -1,0 +1,269 @@
+"""The grading plugin: what is graded, the `student` fixture, task markers, and the results of a run.
+
+Loaded by `-p graders.harness.plugin` (pyproject.toml). Each test under `graders/<topic>/` carries
+`@pytest.mark.task(N)`; the manifest gives that task's title, points and hint. A task passes when all its
+tests pass. At the end the run is written as one list of `TopicResult` (JSON with `--results-json`) and
+shown to the student as a table.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from graders.harness import curriculum, services
+from graders.harness.results import (
+    TaskResult,
+    TopicResult,
+    load_progress,
+    save_progress,
+    to_json,
+    topics_complete,
+)
+from graders.harness.student import Implementation, Student, StudentError, display
+from graders.harness.view import render_score, render_topic, use_colour
+
+GRADERS = curriculum.ROOT / "graders"
+MUTANTS = "mutants"
+
+pytest_plugins = ["graders.harness.services"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grading")
+    group.addoption(
+        "--impl",
+        default=os.environ.get("GRADE_IMPL", "exercises"),
+        metavar="FOLDER",
+        help="folder to grade, laid out like exercises/ (default: exercises, or $GRADE_IMPL): "
+        "solutions, a student's submission, a teacher's variant",
+    )
+    group.addoption(
+        "--mutant",
+        metavar="NAME",
+        help="grade graders/<topic>/mutants/NAME laid over --impl (the course's self-check)",
+    )
+    group.addoption("--results-json", metavar="PATH", help="write the results of this run as JSON to PATH")
+    group.addoption(
+        "--view",
+        choices=("student", "pytest"),
+        default=os.environ.get("GRADE_VIEW", "student"),
+        help="student: one line per task with messages and hints (default); pytest: pytest's own report",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "task(number): the task of curriculum.toml this test grades")
+    config.addinivalue_line("markers", "gevent: run this test's worker with gevent's monkey-patching")
+    if config.getoption("view") == "student":
+        config.option.tbstyle = "no"
+        config.option.reportchars = "N"
+        config.option.verbose = min(config.option.verbose, -1)
+    socket.setdefaulttimeout(30)  # a grader's forgotten timeout must not hang a whole class's run
+    config.stash[_RUN] = _Run(config)
+    config.pluginmanager.register(config.stash[_RUN], "grading-run")
+
+
+def implementation(config: pytest.Config, topic: curriculum.Topic) -> Implementation:
+    """The folders graded for `topic`: --impl's topic folder, under the --mutant folder if one is named."""
+    base = Path(config.getoption("impl"))
+    base = base if base.is_absolute() else curriculum.ROOT / base
+    folder = base / topic.dir
+    mutant = config.getoption("mutant")
+    if mutant:
+        overlay = GRADERS / topic.dir / MUTANTS / mutant
+        if not overlay.is_dir():
+            raise pytest.UsageError(f"no mutant {mutant!r} in {display(overlay.parent)}")
+        return Implementation(label=f"{display(overlay)}/ over {display(folder)}/", layers=(overlay, folder))
+    return Implementation(label=f"{display(folder)}/", layers=(folder,))
+
+
+def topic_of(item: pytest.Item) -> curriculum.Topic | None:
+    path = Path(item.path)
+    if not path.is_relative_to(GRADERS):
+        return None
+    parts = path.relative_to(GRADERS).parts
+    if len(parts) < 2 or parts[0] == "harness":
+        return None
+    return curriculum.topic(parts[0])
+
+
+@pytest.fixture
+def graded(request: pytest.FixtureRequest) -> Implementation:
+    """The implementation under grading for this test's topic."""
+    topic = topic_of(request.node)
+    if topic is None:
+        raise pytest.UsageError(f"{request.node.nodeid} is not under graders/<topic>/")
+    return implementation(request.config, topic)
+
+
+@pytest.fixture
+def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureRequest):
+    """A worker process running the graded code; `student.run(probe, ...)` calls a probe inside it."""
+    handle = Student(graded, tmp_path, gevent=request.node.get_closest_marker("gevent") is not None)
+    yield handle
+    handle.close()
+
+
+# -- collecting the outcome of every test into task results --------------------------------------------------
+
+
+@dataclass
+class _Outcome:
+    status: str = "passed"
+    message: str = ""
+    file: str | None = None
+    line: int | None = None
+    duration: float = 0.0
+
+
+def _explain(excinfo: pytest.ExceptionInfo) -> tuple[str, str, str | None, int | None]:
+    """(status, message, file, line) for a failure, in words for the student."""
+    error = excinfo.value
+    if isinstance(error, services.ServiceUnavailable):
+        return "error", str(error), None, None
+    if isinstance(error, StudentError):
+        return "failed", error.message, error.file, error.line
+    if isinstance(error, AssertionError):
+        text = str(error)
+        message, separator, _ = text.partition("\nassert ")
+        return "failed", (message if separator and message else text), None, None
+    if isinstance(error, pytest.fail.Exception):
+        return "failed", error.msg, None, None
+    return "failed", f"{type(error).__name__}: {error}", None, None
+
+
+class _Run:
+    """Everything one pytest run graded, turned into `TopicResult`s at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.items: dict[str, tuple[curriculum.Topic, int]] = {}
+        self.outcomes: dict[str, _Outcome] = {}
+        self.results: list[TopicResult] = []
+
+    def pytest_report_header(self) -> str:
+        return f"grading {self.config.getoption('impl')}/ (change with --impl)"
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            topic = topic_of(item)
+            if topic is None:
+                continue
+            marker = item.get_closest_marker("task")
+            if marker is None or not marker.args:
+                raise pytest.UsageError(f"{item.nodeid} needs @pytest.mark.task(N)")
+            number = int(marker.args[0])
+            topic.task(number)  # raises KeyError for a task the manifest does not have
+            self.items[item.nodeid] = (topic, number)
+        self.config.stash[services.NEEDED] = {
+            name for topic, _ in self.items.values() for name in topic.services
+        }
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        if item.nodeid not in self.items:
+            return report
+        outcome = self.outcomes.setdefault(item.nodeid, _Outcome())
+        outcome.duration += call.duration
+        if outcome.status == "passed" and report.skipped:
+            outcome.status, outcome.message = (
+                "not-run",
+                str(call.excinfo.value) if call.excinfo else "skipped",
+            )
+        elif outcome.status == "passed" and report.failed and call.excinfo is not None:
+            outcome.status, outcome.message, outcome.file, outcome.line = _explain(call.excinfo)
+        return report
+
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        if self.config.getoption("view") == "student" and report.when == "call":
+            return report.outcome, "", report.outcome.upper()
+        return None
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self.items:
+            return
+        started = time.monotonic()
+        by_topic: dict[str, curriculum.Topic] = {topic.slug: topic for topic, _ in self.items.values()}
+        for topic in curriculum.topics():
+            if topic.slug in by_topic:
+                self.results.append(self._grade(topic))
+        path = self.config.getoption("results_json")
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(to_json(self.results), encoding="utf-8")
+        if self._is_students_own_work():
+            save_progress(self.results)
+        self.summary_seconds = time.monotonic() - started
+
+    def _is_students_own_work(self) -> bool:
+        impl = Path(self.config.getoption("impl"))
+        impl = impl if impl.is_absolute() else curriculum.ROOT / impl
+        return impl.resolve() == (curriculum.ROOT / "exercises").resolve() and not self.config.getoption(
+            "mutant"
+        )
+
+    def _grade(self, topic: curriculum.Topic) -> TopicResult:
+        graded = implementation(self.config, topic)
+        tasks = []
+        for task in topic.tasks:
+            ids = [
+                nodeid for nodeid, (t, n) in self.items.items() if t.slug == topic.slug and n == task.number
+            ]
+            outcomes = [self.outcomes[nodeid] for nodeid in ids if nodeid in self.outcomes]
+            first_problem = next((o for o in outcomes if o.status in ("failed", "error")), None)
+            if not outcomes:
+                status = "not-run"
+            elif any(o.status == "failed" for o in outcomes):
+                status = "failed"
+            elif any(o.status == "error" for o in outcomes):
+                status = "error"
+            elif any(o.status == "not-run" for o in outcomes):
+                status = "not-run"
+                first_problem = next(o for o in outcomes if o.status == "not-run")
+            else:
+                status = "passed"
+            failure = next((o for o in outcomes if o.status == status), first_problem)
+            file, line = (failure.file, failure.line) if failure else (None, None)
+            if status == "failed" and not file:
+                file, line = graded.task_line(task.number) or (None, None)
+            tasks.append(
+                TaskResult(
+                    topic=topic.slug,
+                    task=task.number,
+                    title=str(task.title),
+                    points=task.points if status == "passed" else 0,
+                    max_points=task.points,
+                    status=status,
+                    message=failure.message if failure and status != "passed" else "",
+                    hint=str(task.hint),
+                    file=file,
+                    line=line,
+                    duration=round(sum(o.duration for o in outcomes), 3),
+                    tests=[nodeid.rpartition("::")[2] for nodeid in ids],
+                )
+            )
+        return TopicResult(topic=topic.slug, title=str(topic.title), graded=graded.label, tasks=tasks)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.results or self.config.getoption("view") != "student":
+            return
+        colour = use_colour()
+        terminalreporter.write_line("")
+        for result in self.results:
+            terminalreporter.write_line(render_topic(result, colour=colour))
+        complete = topics_complete(load_progress()) if self._is_students_own_work() else (0, 0)
+        line = render_score(self.results, complete)
+        if not self._is_students_own_work():
+            line = line.split(" · ")[0]
+        terminalreporter.write_line(line)
+
+
+_RUN = pytest.StashKey[_Run]()

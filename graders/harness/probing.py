@@ -1,0 +1,127 @@
+"""What a probe uses inside the worker process, next to the student's code.
+
+A probe is a plain function in `graders/<topic>/probes.py`. The grader names it in `student.run(...)`; the
+worker imports and calls it, and sends back what it returns (plain, picklable data). Probes load the
+student's modules with `student_module`, start servers with `in_background`, and count what they can
+observe (`thread_count`, `open_fd_count`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+_layers: tuple[Path, ...] = ()
+_thread_errors: list[dict] = []
+
+
+class StudentMistake(Exception):
+    """Raised by a probe with a message for the student (a missing function, a wrong return type...)."""
+
+
+def configure(layers: tuple[Path, ...]) -> None:
+    """Make the student's folders importable, the first layer winning over the later ones."""
+    global _layers
+    _layers = tuple(path.resolve() for path in layers)
+    sys.path[:0] = [str(path) for path in _layers]
+
+
+def is_student_file(filename: str) -> bool:
+    try:
+        path = Path(filename).resolve()
+    except (OSError, ValueError):
+        return False
+    return any(path.is_relative_to(layer) for layer in _layers)
+
+
+class StudentModule:
+    """A student's module whose missing names are reported as the student's mistake, not a grader crash."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self._module, name)
+        except AttributeError:
+            file = display_path(self._module.__file__ or self._module.__name__)
+            raise StudentMistake(
+                f"{file} defines no `{name}`: the stub has it; was it renamed or deleted?"
+            ) from None
+
+
+def student_module(name: str) -> StudentModule:
+    """Import the student's module `name` (e.g. "counter") from the graded folder."""
+    if not any((layer / f"{name}.py").is_file() or (layer / name).is_dir() for layer in _layers):
+        raise StudentMistake(f"{display_path(_layers[-1] / (name + '.py'))} is missing")
+    return StudentModule(importlib.import_module(name))
+
+
+def in_background(target: Any, *args: Any, name: str = "student-server") -> threading.Thread:
+    """Run `target(*args)` in a daemon thread, e.g. a server loop that the grader then drives."""
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def thread_count() -> int:
+    """Threads of this process as the kernel counts them (also those not started through `threading`)."""
+    return len(os.listdir("/proc/self/task"))
+
+
+def open_fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def display_path(filename: str | Path) -> str:
+    """A path as the student knows it: relative to the repository when it is inside it."""
+    from graders.harness.curriculum import ROOT
+
+    path = Path(filename).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def describe(error: BaseException) -> dict:
+    """The student-facing facts of an exception: type, message, and the innermost line of student code."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if is_student_file(frame.filename)]
+    facts = {
+        "type": type(error).__name__,
+        "message": str(error),
+        "file": None,
+        "line": None,
+        "function": None,
+        "traceback": "".join(traceback.format_list(frames)),
+        "student_mistake": isinstance(error, StudentMistake),
+    }
+    if isinstance(error, SyntaxError) and error.filename and is_student_file(error.filename):
+        facts.update(file=display_path(error.filename), line=error.lineno, message=error.msg)
+    elif frames:
+        innermost = frames[-1]
+        facts.update(file=display_path(innermost.filename), line=innermost.lineno, function=innermost.name)
+    if isinstance(error, SystemExit):
+        facts["message"] = f"sys.exit({error.code!r}) was called"
+    return facts
+
+
+def _record_thread_error(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    facts = describe(args.exc_value) if args.exc_value else {"type": args.exc_type.__name__}
+    facts["thread"] = args.thread.name if args.thread else "?"
+    _thread_errors.append(facts)
+
+
+def install_thread_error_hook() -> None:
+    threading.excepthook = _record_thread_error
+
+
+def take_thread_errors() -> list[dict]:
+    errors = list(_thread_errors)
+    _thread_errors.clear()
+    return errors

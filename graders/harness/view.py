@@ -1,0 +1,105 @@
+"""The terminal view a student reads after every check: one line per task, then what to fix and a hint."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+
+from graders.harness.curriculum import language
+from graders.harness.results import TopicResult
+
+PHRASES = {
+    "en": {
+        "grading": "grading",
+        "task": "task",
+        "score": "score",
+        "complete": "topics complete",
+        "of": "of",
+        "hint": "hint",
+        "not-run": "not run",
+        "error": "could not be graded (not your code)",
+        "next": "next",
+        "all-done": "every task passes",
+    },
+    "zh": {
+        "grading": "评分对象",
+        "task": "任务",
+        "score": "得分",
+        "complete": "已完成主题",
+        "of": "/",
+        "hint": "提示",
+        "not-run": "未运行",
+        "error": "无法评分（不是你的代码的问题）",
+        "next": "下一步",
+        "all-done": "所有任务都已通过",
+    },
+}
+
+MARKS = {"passed": "✓", "failed": "✗", "error": "!", "not-run": "·"}
+COLOURS = {"passed": "32", "failed": "31", "error": "33", "not-run": "2"}
+
+
+def phrase(key: str) -> str:
+    return PHRASES[language()][key]
+
+
+def _colour(text: str, code: str, enabled: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if enabled else text
+
+
+def use_colour(stream=sys.stdout) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
+
+
+def _display_width(text: str) -> int:
+    """Columns on a terminal: CJK characters take two."""
+    return sum(2 if "\u1100" <= char <= "\uffdc" else 1 for char in text)
+
+
+def _pad(left: str, right: str, width: int) -> str:
+    gap = max(2, width - _display_width(left) - _display_width(right))
+    return left + " " * gap + right
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render_topic(result: TopicResult, colour: bool = False, width: int | None = None) -> str:
+    width = width or min(100, shutil.get_terminal_size((100, 24)).columns)
+    lines = [_pad(f"{result.topic}: {result.title}", f"{phrase('grading')} {result.graded}", width)]
+    for task in result.tasks:
+        mark = _colour(MARKS[task.status], COLOURS[task.status], colour)
+        score = f"{_points(task.points)}/{_points(task.max_points)}"
+        lines.append("  " + mark + _pad(f" {phrase('task')} {task.task}  {task.title}", score, width - 3))
+        if task.status == "passed":
+            continue
+        if task.status == "not-run":
+            lines.append("      " + phrase("not-run"))
+            continue
+        message = task.message if task.status == "failed" else f"{phrase('error')}: {task.message}"
+        for paragraph in message.splitlines() or [""]:
+            indent = "      " + " " * (len(paragraph) - len(paragraph.lstrip()))
+            lines += textwrap.wrap(
+                paragraph.strip(), width - len(indent), initial_indent=indent, subsequent_indent=indent + "  "
+            ) or [""]
+        if task.status == "failed" and task.file and task.line:
+            lines.append(f"      → {task.file}:{task.line}")
+        if task.status == "failed" and task.hint:
+            hint = _colour(f"{phrase('hint')}: {task.hint}", "36", colour)
+            lines += textwrap.wrap(hint, width - 6, initial_indent="      ", subsequent_indent="        ")
+    return "\n".join(lines)
+
+
+def render_score(results: list[TopicResult], complete: tuple[int, int]) -> str:
+    earned = sum(result.points for result in results)
+    possible = sum(result.max_points for result in results)
+    done, total = complete
+    return (
+        f"{phrase('score')} {_points(earned)}/{_points(possible)} · "
+        f"{phrase('complete')}: {done} {phrase('of')} {total}"
+    )

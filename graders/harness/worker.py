@@ -1,0 +1,82 @@
+"""The worker process: runs probes against the student's code, at arm's length from pytest.
+
+Started by `graders.harness.student.Student` as
+
+    python -m graders.harness.worker --fd N --dump FILE [--gevent] LAYER [LAYER ...]
+
+It reads requests from the inherited pipe `--fd`, calls the probe named in each, and answers with the result
+or with what went wrong. On SIGUSR1 it writes every thread's stack to `--dump`, so a grader that gave up
+waiting can tell the student where their code was stuck. It never decides a grade.
+"""
+
+import sys
+
+if __name__ == "__main__" and "--gevent" in sys.argv:
+    # gevent must patch before anything else imports socket, threading or select.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import argparse
+import faulthandler
+import importlib
+import pickle
+import select
+import signal
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from graders.harness import probing
+
+
+def call(module: str, qualname: str, args: tuple, kwargs: dict) -> tuple:
+    """Call one probe; every outcome, even SystemExit, becomes a reply."""
+    try:
+        target = importlib.import_module(module)
+        for part in qualname.split("."):
+            target = getattr(target, part)
+        value = target(*args, **kwargs)
+    except BaseException as error:  # the student's code may raise anything, SystemExit included
+        return ("raised", probing.describe(error), probing.take_thread_errors())
+    try:
+        pickle.dumps(value)
+    except Exception as error:
+        facts = {
+            "type": "TypeError",
+            "message": f"the value returned ({type(value).__name__}) cannot be sent to the grader: {error}",
+            "student_mistake": True,
+        }
+        return ("raised", facts, probing.take_thread_errors())
+    return ("ok", value, probing.take_thread_errors())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--dump", type=Path, required=True)
+    parser.add_argument("--gevent", action="store_true")
+    parser.add_argument("layers", nargs="+", type=Path)
+    options = parser.parse_args()
+
+    dump = options.dump.open("w")
+    faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
+    probing.configure(tuple(options.layers))
+    probing.install_thread_error_hook()
+
+    connection = Connection(options.fd)
+    while True:
+        # select() first: under gevent it yields to the student's greenlets while we wait.
+        select.select([options.fd], [], [])
+        try:
+            request = connection.recv()
+        except EOFError:
+            return
+        if request[0] == "exit":
+            connection.send(("bye", probing.take_thread_errors()))
+            return
+        _, module, qualname, args, kwargs = request
+        connection.send(call(module, qualname, args, kwargs))
+
+
+if __name__ == "__main__":
+    main()
