@@ -31,9 +31,6 @@ from graders.harness.view import render_score, render_topic, use_colour
 GRADERS = curriculum.ROOT / "graders"
 MUTANTS = "mutants"
 
-pytest_plugins = ["graders.harness.services"]
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grading")
     group.addoption(
@@ -65,6 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.tbstyle = "no"
         config.option.reportchars = "N"
         config.option.verbose = min(config.option.verbose, -1)
+    config.pluginmanager.register(services, "grading-services")
     socket.setdefaulttimeout(30)  # a grader's forgotten timeout must not hang a whole class's run
     config.stash[_RUN] = _Run(config)
     config.pluginmanager.register(config.stash[_RUN], "grading-run")

@@ -127,7 +127,7 @@ class Student:
         self._dump = self.workdir / "stacks.txt"
         command = [sys.executable, "-m", "graders.harness.worker", "--fd", str(theirs.fileno())]
         command += ["--dump", str(self._dump), *(["--gevent"] if self.gevent else [])]
-        command += [str(layer) for layer in self.implementation.layers]
+        command += [str(layer.resolve()) for layer in self.implementation.layers]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
         self._process = subprocess.Popen(
             command,
@@ -257,9 +257,8 @@ class Student:
         if facts.get("student_mistake"):
             return StudentError(facts["message"], facts.get("file"), facts.get("line"))
         if facts["type"] == "NotImplementedError":
-            message = "not done yet: NotImplementedError"
-            if facts["message"]:
-                message += f" ({facts['message']})"
+            message = f"not done yet: {facts['file'] or 'your code'}:{facts['line']} raises NotImplementedError"
+            return StudentError(message + self._output_note(), facts.get("file"), facts.get("line"))
         elif facts["type"] == "SystemExit":
             message = facts["message"] + ": a function must return, not end the program"
         else:

@@ -87,7 +87,7 @@ def render_topic(result: TopicResult, colour: bool = False, width: int | None = 
             lines += textwrap.wrap(
                 paragraph.strip(), width - len(indent), initial_indent=indent, subsequent_indent=indent + "  "
             ) or [""]
-        if task.status == "failed" and task.file and task.line:
+        if task.status == "failed" and task.file and task.line and f"{task.file}:{task.line}" not in message:
             lines.append(f"      → {task.file}:{task.line}")
         if task.status == "failed" and task.hint:
             hint = _colour(f"{phrase('hint')}: {task.hint}", "36", colour)
