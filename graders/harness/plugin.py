@@ -49,8 +49,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--view",
         choices=("student", "pytest"),
-        default=os.environ.get("GRADE_VIEW", "student"),
-        help="student: one line per task with messages and hints (default); pytest: pytest's own report",
+        default=os.environ.get("GRADE_VIEW"),
+        help="student: one line per task with messages and hints (the default when only graders run); "
+        "pytest: pytest's own report",
     )
 
 
@@ -58,6 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(number): the task of curriculum.toml this test grades")
     config.addinivalue_line("markers", "gevent: run this test's worker with gevent's monkey-patching")
+    if config.getoption("view") is None:
+        config.option.view = "student" if _only_graders(config) else "pytest"
     if config.getoption("view") == "student":
         config.option.tbstyle = "no"
         config.option.reportchars = "N"
@@ -66,6 +69,12 @@ def pytest_configure(config: pytest.Config) -> None:
     socket.setdefaulttimeout(30)  # a grader's forgotten timeout must not hang a whole class's run
     config.stash[_RUN] = _Run(config)
     config.pluginmanager.register(config.stash[_RUN], "grading-run")
+
+
+def _only_graders(config: pytest.Config) -> bool:
+    paths = [Path(arg.split("::")[0]) for arg in config.args] or [GRADERS]
+    return all((p if p.is_absolute() else Path(config.invocation_params.dir) / p).resolve().is_relative_to(GRADERS)
+               for p in paths)
 
 
 def implementation(config: pytest.Config, topic: curriculum.Topic) -> Implementation:

@@ -1,0 +1,147 @@
+"""The course checks itself: every solution earns full marks, every stub earns nothing, every mutant is caught.
+
+Each case grades one topic in a separate `pytest graders/<topic>` run, exactly as a student's check would,
+and reads the JSON results it writes. The runs of all cases start together in a small pool (they mostly
+wait on sleeps, sockets and servers), and each test then judges its own run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from graders.harness import curriculum
+from graders.harness.results import TopicResult, from_json
+
+ROOT = curriculum.ROOT
+PARALLEL_RUNS = int(os.environ.get("COURSE_CHECK_JOBS", "3"))
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@dataclass(frozen=True)
+class Case:
+    topic: curriculum.Topic
+    kind: str  # "solution", "stub" or "mutant"
+    mutant: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.topic.slug}:{self.mutant or self.kind}"
+
+    @property
+    def expectation(self) -> dict:
+        if self.kind != "mutant":
+            return {}
+        return mutants_of(self.topic)[self.mutant]
+
+
+def mutants_of(topic: curriculum.Topic) -> dict[str, dict]:
+    manifest = ROOT / "graders" / topic.dir / "mutants.toml"
+    return tomllib.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+
+
+def cases() -> list[Case]:
+    found = []
+    for topic in curriculum.topics():
+        if not topic.available:
+            continue
+        found += [Case(topic, "solution"), Case(topic, "stub")]
+        found += [Case(topic, "mutant", name) for name in mutants_of(topic)]
+    return found
+
+
+CASES = cases()
+
+
+def grade(case: Case, out: Path) -> tuple[list[TopicResult], str]:
+    results = out / f"{case.id.replace(':', '-')}.json"
+    command = [sys.executable, "-m", "pytest", f"graders/{case.topic.dir}", f"--results-json={results}"]
+    command += ["--impl", "exercises" if case.kind == "stub" else "solutions"]
+    if case.mutant:
+        command += ["--mutant", case.mutant]
+    env = {**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"}
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    log = run.stdout + run.stderr
+    if not results.exists():
+        return [], log
+    return from_json(results.read_text(encoding="utf-8")), log
+
+
+@pytest.fixture(scope="session")
+def gradings(tmp_path_factory) -> dict[str, tuple[list[TopicResult], str]]:
+    out = tmp_path_factory.mktemp("gradings")
+    with ThreadPoolExecutor(PARALLEL_RUNS) as pool:
+        futures = {case.id: pool.submit(grade, case, out) for case in CASES}
+        return {case_id: future.result() for case_id, future in futures.items()}
+
+
+def test_every_topic_of_course_md_is_in_the_manifest():
+    assert len(curriculum.topics()) == 19
+    assert len({topic.slug for topic in curriculum.topics()}) == 19
+
+
+def test_some_topics_are_available():
+    assert CASES, "no topic has exercises/, solutions/ and graders/ folders yet"
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_course(case: Case, gradings) -> None:
+    results, log = gradings[case.id]
+    assert results, f"grading {case.id} wrote no results:\n{log[-3000:]}"
+    (topic,) = results
+    statuses = {task.task: task.status for task in topic.tasks}
+    assert "error" not in statuses.values(), f"infrastructure error while grading {case.id}:\n{log[-3000:]}"
+    if case.kind == "solution":
+        failed = {task.task: task.message for task in topic.tasks if task.status != "passed"}
+        assert not failed, f"the solution of {case.topic.slug} fails tasks {failed}"
+        assert topic.points == topic.max_points == case.topic.points
+    elif case.kind == "stub":
+        passed = [task.task for task in topic.tasks if task.status == "passed"]
+        assert not passed, f"the untouched stub of {case.topic.slug} already passes tasks {passed}"
+        assert topic.points == 0
+    else:
+        expected = set(case.expectation["fails"])
+        failed = {number for number, status in statuses.items() if status == "failed"}
+        assert failed == expected, (
+            f"mutant {case.mutant} ({case.expectation['mistake']}) should fail tasks {sorted(expected)}, "
+            f"but failed {sorted(failed)}:\n{log[-3000:]}"
+        )
+        messages = [task.message for task in topic.tasks if task.status == "failed"]
+        assert any(case.expectation["says"] in message for message in messages), (
+            f"mutant {case.mutant}: no message says {case.expectation['says']!r}; they say {messages}"
+        )
+        assert all(message.strip() for message in messages), "every failed task needs a message"
+
+
+@pytest.mark.parametrize("topic", [t for t in curriculum.topics() if t.available], ids=lambda t: t.slug)
+def test_task_numbers_agree_in_stub_readme_and_graders(topic: curriculum.Topic) -> None:
+    """`TODO(task N)` in the stub, `## Task N` in its README and task(N) in the graders name the same tasks."""
+    import re
+
+    expected = set(range(1, len(topic.tasks) + 1))
+    stub_files = [p for p in (ROOT / "exercises" / topic.dir).rglob("*") if p.suffix in {".py", ".sql"}]
+    in_stub = {int(n) for p in stub_files for n in re.findall(r"TODO\(task (\d+)\)", p.read_text(encoding="utf-8"))}
+    readme = (ROOT / "exercises" / topic.dir / "README.md").read_text(encoding="utf-8")
+    in_readme = {int(n) for n in re.findall(r"^## Task (\d+)", readme, flags=re.MULTILINE)}
+    grader_files = (ROOT / "graders" / topic.dir).glob("test_*.py")
+    in_graders = {
+        int(n) for p in grader_files for n in re.findall(r"@pytest\.mark\.task\((\d+)\)", p.read_text(encoding="utf-8"))
+    }
+    assert in_stub == expected, f"{topic.slug}: the stub marks tasks {sorted(in_stub)}, the manifest has {sorted(expected)}"
+    assert in_readme == expected, f"{topic.slug}: README has tasks {sorted(in_readme)}, expected {sorted(expected)}"
+    assert in_graders == expected, f"{topic.slug}: graders cover tasks {sorted(in_graders)}, expected {sorted(expected)}"
+
+
+def test_every_topic_has_at_least_four_mutants() -> None:
+    few = {t.slug: len(mutants_of(t)) for t in curriculum.topics() if t.available and len(mutants_of(t)) < 4}
+    assert not few, f"topics with fewer than four mutants: {few}"
