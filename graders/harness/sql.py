@@ -1,0 +1,147 @@
+"""SQL topics: named statements in a student's .sql file, run on a scratch database, compared as rows.
+
+A `.sql` file holds statements, each after a `-- name: <name>` line (the style of yesql and aiosql):
+
+    -- name: first_three
+    select * from student order by id limit 3;
+
+Statements run as a user who may only touch the test's scratch database, so a stray `drop database`
+harms nothing. Results are compared as multisets of rows unless the task asks for an order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from graders.harness.services import MySQLDatabase
+from graders.harness.student import Implementation, StudentError, display
+
+NAME_LINE = re.compile(r"^\s*--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+@dataclass(frozen=True)
+class Statement:
+    name: str
+    text: str
+    file: str
+    line: int
+
+    @property
+    def written(self) -> bool:
+        code = "\n".join(line.split("--", 1)[0] for line in self.text.splitlines())
+        return bool(code.strip().strip(";").strip())
+
+
+def named_statements(path: Path) -> dict[str, Statement]:
+    if not path.is_file():
+        raise StudentError(f"{display(path)} is missing")
+    statements: dict[str, Statement] = {}
+    current: tuple[str, int] | None = None
+    body: list[str] = []
+
+    def finish() -> None:
+        if current:
+            statements[current[0]] = Statement(current[0], "\n".join(body).strip(), display(path), current[1])
+
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        match = NAME_LINE.match(line)
+        if match:
+            finish()
+            current, body = (match[1], number), []
+        elif current:
+            body.append(line)
+    finish()
+    return statements
+
+
+@dataclass(frozen=True)
+class Rows:
+    columns: list[str]
+    rows: list[tuple]
+
+
+def normalise(value: object) -> object:
+    """One form per value, so MySQL's Decimal('20.50') and MariaDB's Decimal('20.5000') compare equal."""
+    if isinstance(value, Decimal):
+        value = value.normalize()
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, float):
+        return normalise(Decimal(repr(value)))
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def run(database: MySQLDatabase, implementation: Implementation, file: str, name: str) -> Rows:
+    """Run the student's statement `name` from `file` and return its rows, or fail with the server's words."""
+    statements = named_statements(implementation.file(file))
+    statement = statements.get(name)
+    if statement is None:
+        raise StudentError(f"{display(implementation.file(file))} has no statement `-- name: {name}`")
+    if not statement.written:
+        raise StudentError(f"`{name}` is not written yet", statement.file, statement.line)
+    connection = database.connect(read_timeout=10)
+    try:
+        with connection.cursor() as cursor:
+            try:
+                cursor.execute(statement.text)
+            except Exception as error:
+                raise StudentError(_server_error(name, error, database), statement.file, statement.line) from None
+            columns = [column[0] for column in cursor.description or ()]
+            rows = [tuple(normalise(value) for value in row) for row in cursor.fetchall()]
+    finally:
+        connection.close()
+    return Rows(columns, rows)
+
+
+def _server_error(name: str, error: Exception, database: MySQLDatabase) -> str:
+    code, text = (error.args[0], error.args[1]) if len(error.args) >= 2 else ("?", str(error))
+    server = "MariaDB" if database.is_mariadb else "MySQL"
+    message = f"`{name}` failed on {server}: ({code}) {text}"
+    if code == 1055:
+        message += (
+            "\n  every selected column must be in group by or inside an aggregate (ONLY_FULL_GROUP_BY, "
+            "MySQL 8.4's default, which these checks use on MariaDB too)"
+        )
+    if code == 1111:
+        message += (
+            "\n  an aggregate (count, avg, ...) cannot stand in where, which looks at one row at a time: "
+            "compare with a subquery such as `(select avg(age) from student)`, or filter groups with having"
+        )
+    return message
+
+
+def _show(row: tuple) -> str:
+    return "(" + ", ".join("NULL" if value is None else repr(value) for value in row) + ")"
+
+
+def compare(name: str, got: Rows, expected: list[tuple], *, ordered: bool = False, limit: int = 3) -> None:
+    """Fail with a message a student can act on when `got` differs from `expected`."""
+    expected = [tuple(normalise(value) for value in row) for row in expected]
+    if ordered:
+        if got.rows == expected:
+            return
+        if Counter(got.rows) == Counter(expected):
+            raise StudentError(
+                f"`{name}` returns the right rows in the wrong order: expected first "
+                f"{', '.join(_show(r) for r in expected[:limit])}, got {', '.join(_show(r) for r in got.rows[:limit])}"
+            )
+    elif Counter(got.rows) == Counter(expected):
+        return
+    missing = list((Counter(expected) - Counter(got.rows)).elements())
+    extra = list((Counter(got.rows) - Counter(expected)).elements())
+    if len(got.rows) == len(expected):
+        lines = [f"`{name}` returned {len(got.rows)} rows, as expected, but not the right ones"]
+    else:
+        lines = [f"`{name}` returned {len(got.rows)} rows, expected {len(expected)}"]
+    if got.rows and expected and len(got.rows[0]) != len(expected[0]):
+        lines.append(f"  its rows have {len(got.rows[0])} columns ({', '.join(got.columns)}), expected {len(expected[0])}")
+    if missing:
+        lines.append(f"  missing: {', '.join(_show(r) for r in missing[:limit])}" + (" ..." if len(missing) > limit else ""))
+    if extra:
+        lines.append(f"  unexpected: {', '.join(_show(r) for r in extra[:limit])}" + (" ..." if len(extra) > limit else ""))
+    raise StudentError("\n".join(lines))

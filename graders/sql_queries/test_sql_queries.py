@@ -1,0 +1,89 @@
+"""Grades exercises/sql_queries/queries.sql on a school seeded afresh for every test."""
+
+import pytest
+
+from graders.harness import sql
+from graders.harness.student import StudentError
+from graders.sql_queries.school import School, make_school, seed
+
+QUERIES = "queries.sql"
+
+
+@pytest.fixture
+def school(mysql_database) -> School:
+    made = make_school()
+    admin = mysql_database.connect(as_student=False)
+    try:
+        seed(admin, made)
+    finally:
+        admin.close()
+    return made
+
+
+@pytest.fixture
+def query(mysql_database, graded):
+    """query(name) runs the student's statement `name` and returns its rows."""
+    return lambda name: sql.run(mysql_database, graded, QUERIES, name)
+
+
+@pytest.mark.task(1)
+def test_like_with_percent_and_aliases(school, query):
+    rows = query("zhang_students")
+    assert rows.columns == ["学号", "姓名"], f"`zhang_students` should name its columns 学号 and 姓名, not {rows.columns}"
+    sql.compare("zhang_students", rows, school.zhang_students())
+
+
+@pytest.mark.task(1)
+def test_like_with_underscore(school, query):
+    sql.compare("two_char_li", query("two_char_li"), school.two_char_li())
+
+
+@pytest.mark.task(2)
+def test_first_three_by_id(school, query):
+    sql.compare("first_three", query("first_three"), school.by_id()[:3], ordered=True)
+
+
+@pytest.mark.task(2)
+def test_limit_with_offset(school, query):
+    expected = school.by_id(descending=True)[3:5]
+    sql.compare("fourth_and_fifth_from_the_end", query("fourth_and_fifth_from_the_end"), expected, ordered=True)
+
+
+@pytest.mark.task(3)
+def test_age_statistics(school, query):
+    rows = query("age_stats")
+    expected = school.age_stats()
+    try:
+        sql.compare("age_stats", rows, expected)
+    except StudentError as error:
+        if len(rows.rows) == 1 and len(rows.rows[0]) == 5:
+            names = ["max(age)", "min(age)", "sum(age)", "round(avg(age), 2)", "count(*)"]
+            wanted = [sql.normalise(value) for value in expected[0]]
+            wrong = [f"{n}: expected {e}, got {g}" for n, e, g in zip(names, wanted, rows.rows[0]) if e != g]
+            raise StudentError("`age_stats` has wrong values: " + "; ".join(wrong)) from None
+        raise error
+
+
+@pytest.mark.task(4)
+def test_group_by_having(school, query):
+    sql.compare("big_classes", query("big_classes"), school.big_classes())
+
+
+@pytest.mark.task(5)
+def test_subquery_against_average_age(school, query):
+    sql.compare("older_than_average", query("older_than_average"), school.older_than_average())
+
+
+@pytest.mark.task(6)
+def test_inner_join(school, query):
+    sql.compare("students_with_class", query("students_with_class"), school.inner_join())
+
+
+@pytest.mark.task(6)
+def test_left_join_keeps_students_without_class(school, query):
+    sql.compare("every_student_and_class", query("every_student_and_class"), school.left_join())
+
+
+@pytest.mark.task(6)
+def test_right_join_keeps_empty_classes(school, query):
+    sql.compare("every_class_and_student", query("every_class_and_student"), school.right_join())

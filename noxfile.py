@@ -1,0 +1,127 @@
+"""Check your exercises: `nox -s check-<topic>` grades one topic, `nox -s check` grades them all.
+
+Every session is listed by `nox -l`, in the order of the course.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from graders.harness import curriculum  # noqa: E402
+
+nox.needs_version = ">=2024.10.9"
+nox.options.sessions = []  # a bare `nox` lists the sessions instead of running all of them
+nox.options.error_on_missing_interpreters = True
+
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+ENVIRONMENTS = ROOT / ".nox"
+
+
+def environment(session: nox.Session, group: str) -> str:
+    """The Python of a shared environment holding a dependency group of pyproject.toml.
+
+    All check sessions share one environment (`.nox/grading`), built once and rebuilt only when the
+    dependencies change: a warm check installs nothing, and nineteen topics do not cost nineteen installs.
+    uv builds it when it is there; plain venv and pip otherwise.
+    """
+    requirements = nox.project.dependency_groups(PYPROJECT, group)
+    fingerprint = hashlib.sha256("\n".join([sys.version, *requirements]).encode()).hexdigest()
+    venv = ENVIRONMENTS / group
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    stamp = venv / ".course-fingerprint"
+    if python.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return str(python)
+    session.log(f"building the {group} environment in {venv.relative_to(ROOT)} (only this once)")
+    uv = shutil.which("uv") or _bundled_uv()
+    if uv:
+        session.run(uv, "venv", "--quiet", "--clear", "--python", sys.executable, str(venv), external=True)
+        session.run(uv, "pip", "install", "--quiet", "--python", str(python), *requirements, external=True)
+    else:
+        shutil.rmtree(venv, ignore_errors=True)
+        session.run(sys.executable, "-m", "venv", str(venv), external=True)
+        session.run(str(python), "-m", "pip", "install", "--quiet", *requirements, external=True)
+    stamp.write_text(fingerprint)
+    return str(python)
+
+
+def _bundled_uv() -> str | None:
+    try:
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    return find_uv_bin()
+
+
+def pytest(session: nox.Session, group: str, *args: str) -> None:
+    # Cached bytecode (and pytest's cached assertion rewrites) make a warm check twice as fast.
+    env = {"PYTHONDONTWRITEBYTECODE": None}
+    session.run(environment(session, group), "-m", "pytest", *args, *session.posargs, env=env, external=True)
+
+
+def _check(topic: curriculum.Topic):
+    def check(session: nox.Session) -> None:
+        if not topic.available:
+            session.log(f"{topic.slug}: not available yet")
+            return
+        pytest(session, "grading", f"graders/{topic.dir}")
+
+    check.__doc__ = f"{topic.title.en} · {topic.title.zh}" + ("" if topic.available else " (not available yet)")
+    return check
+
+
+for _topic in curriculum.topics():
+    nox.session(name=f"check-{_topic.slug}", python=False, tags=["check"])(_check(_topic))
+
+
+@nox.session(python=False)
+def check(session: nox.Session) -> None:
+    """Every available topic at once, with the score of each."""
+    available = [f"graders/{topic.dir}" for topic in curriculum.topics() if topic.available]
+    missing = [topic.slug for topic in curriculum.topics() if not topic.available]
+    if missing:
+        session.log(f"not available yet: {', '.join(missing)}")
+    pytest(session, "grading", *available)
+
+
+@nox.session(python=False)
+def test(session: nox.Session) -> None:
+    """The course's self-check: solutions earn full marks, stubs zero, mutants fail; the harness works."""
+    python = environment(session, "dev")
+    session.run(python, "-m", "ruff", "check", "graders", "solutions", "tests", "noxfile.py", external=True)
+    pytest(session, "dev", "tests", "-p", "no:randomly")
+
+
+@nox.session(name="services-down", python=False)
+def services_down(session: nox.Session) -> None:
+    """Stop the services the checks started (docker compose, the embedded MongoDB)."""
+    from graders.harness import services
+
+    if services.docker_engine_answers():
+        session.run("docker", "compose", "-p", services.COMPOSE_PROJECT, "down", external=True)
+    pid_file = services.STATE_DIR / "nx-27017.pid"
+    if pid_file.exists():
+        subprocess.run(["kill", pid_file.read_text().strip()], check=False)
+        session.log("stopped the embedded MongoDB (nx-27017)")
+
+
+@nox.session(python=False)
+def bench(session: nox.Session) -> None:
+    """Measure what students wait for: warm checks, the forced race, the self-check. Prints a table."""
+    python = environment(session, "dev")
+    environment(session, "grading")
+    session.run(python, "-m", "tests.bench", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": None},
+                external=True)
+
+
+if __name__ == "__main__":
+    nox.main()
