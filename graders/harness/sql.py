@@ -76,10 +76,21 @@ def normalise(value: object) -> object:
     return value
 
 
+def statements_of(implementation: Implementation, file: str) -> dict[str, Statement]:
+    """The named statements of `file`; in a layered implementation (a mutant) later layers fill the gaps,
+    so a mutant's .sql file holds only the statements that differ."""
+    present = [layer / file for layer in implementation.layers if (layer / file).is_file()]
+    if not present:
+        raise StudentError(f"{display(implementation.file(file))} is missing")
+    merged: dict[str, Statement] = {}
+    for path in reversed(present):
+        merged.update(named_statements(path))
+    return merged
+
+
 def run(database: MySQLDatabase, implementation: Implementation, file: str, name: str) -> Rows:
     """Run the student's statement `name` from `file` and return its rows, or fail with the server's words."""
-    statements = named_statements(implementation.file(file))
-    statement = statements.get(name)
+    statement = statements_of(implementation, file).get(name)
     if statement is None:
         raise StudentError(f"{display(implementation.file(file))} has no statement `-- name: {name}`")
     if not statement.written:
