@@ -45,6 +45,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="grade graders/<topic>/mutants/NAME laid over --impl (the course's self-check)",
     )
+    group.addoption(
+        "--timeout-scale",
+        type=float,
+        default=float(os.environ.get("GRADE_TIMEOUT_SCALE", "1")),
+        metavar="FACTOR",
+        help="multiply every time limit on student code, e.g. 2 on a slow machine",
+    )
     group.addoption("--results-json", metavar="PATH", help="write the results of this run as JSON to PATH")
     group.addoption(
         "--view",
@@ -113,7 +120,12 @@ def graded(request: pytest.FixtureRequest) -> Implementation:
 @pytest.fixture
 def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureRequest):
     """A worker process running the graded code; `student.run(probe, ...)` calls a probe inside it."""
-    handle = Student(graded, tmp_path, gevent=request.node.get_closest_marker("gevent") is not None)
+    handle = Student(
+        graded,
+        tmp_path,
+        gevent=request.node.get_closest_marker("gevent") is not None,
+        timeout_scale=request.config.getoption("timeout_scale"),
+    )
     yield handle
     handle.close()
 

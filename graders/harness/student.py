@@ -111,8 +111,11 @@ class Student:
     raise a `StudentError` whose message says what happened and, where it can, in which line.
     """
 
-    def __init__(self, implementation: Implementation, workdir: Path, *, gevent: bool = False) -> None:
+    def __init__(
+        self, implementation: Implementation, workdir: Path, *, gevent: bool = False, timeout_scale: float = 1.0
+    ) -> None:
         self.implementation = implementation
+        self.timeout_scale = timeout_scale
         self.workdir = workdir
         self.gevent = gevent
         self._process: subprocess.Popen | None = None
@@ -184,6 +187,7 @@ class Student:
         if self._process is None:
             self._start()
         name = f"{probe.__name__}()"
+        timeout *= self.timeout_scale
         try:
             self._connection.send(("run", probe.__module__, probe.__qualname__, args, kwargs))
             ready = self._connection.poll(timeout)

@@ -43,7 +43,8 @@ def call(module: str, qualname: str, args: tuple, kwargs: dict) -> tuple:
     except Exception as error:
         facts = {
             "type": "TypeError",
-            "message": f"the value returned ({type(value).__name__}) cannot be sent to the grader: {error}",
+            "message": f"your code returned something the grader cannot read back ({error}): "
+            "return plain values such as lists, tuples, numbers and strings, not generators or open files",
             "student_mistake": True,
         }
         return ("raised", facts, probing.take_thread_errors())

@@ -1,0 +1,246 @@
+"""The harness under bad input: every case ends in a clear message for the student, costs only its own
+task, and leaves nothing running.
+
+Each case copies a solution, breaks one file the way a student might, and grades the copy exactly as
+`nox -s check-<topic>` would (a separate pytest run), then reads the results it wrote.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from graders.harness import curriculum
+from graders.harness.results import TopicResult, from_json
+from graders.harness.student import Implementation, Student, StudentError, TimedOut
+
+ROOT = curriculum.ROOT
+FAST = "0.3"  # --timeout-scale: a 5 s limit becomes 1.5 s, so the hanging cases stay quick
+
+
+def variant(tmp_path: Path, topic: str, files: dict[str, str]) -> Path:
+    """A copy of solutions/<topic> with `files` replaced, laid out like exercises/."""
+    impl = tmp_path / "submission"
+    shutil.copytree(ROOT / "solutions" / topic, impl / topic)
+    for name, text in files.items():
+        (impl / topic / name).write_text(text, encoding="utf-8")
+    return impl
+
+
+def grade(topic: str, impl: Path, *args: str, env: dict[str, str] | None = None) -> tuple[TopicResult, str, int]:
+    results = impl.parent / "results.json"
+    command = [sys.executable, "-m", "pytest", f"graders/{topic}", "--impl", str(impl), "--results-json", str(results)]
+    run = subprocess.run(
+        [*command, "--timeout-scale", FAST, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1", **(env or {})},
+    )
+    log = run.stdout + run.stderr
+    assert results.exists(), f"no results written:\n{log[-3000:]}"
+    (result,) = from_json(results.read_text(encoding="utf-8"))
+    return result, log, run.returncode
+
+
+def statuses(result: TopicResult) -> dict[int, str]:
+    return {task.task: task.status for task in result.tasks}
+
+
+def message(result: TopicResult, task: int) -> str:
+    return result.tasks[task - 1].message
+
+
+def processes_mentioning(marker: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if marker in cmdline and str(os.getpid()) != entry.name:
+                found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
+COUNTER_OK = (ROOT / "solutions/threads/counter.py").read_text()
+BASICS_OK = (ROOT / "solutions/threads/basics.py").read_text()
+
+
+def test_a_syntax_error_fails_only_the_tasks_of_that_file(tmp_path):
+    impl = variant(tmp_path, "threads", {"counter.py": COUNTER_OK.replace("def increment(self)", "def increment(self")})
+    result, log, code = grade("threads", impl)
+    assert statuses(result) == {1: "passed", 2: "failed", 3: "passed", 4: "passed"}, log
+    task = result.tasks[1]
+    line = COUNTER_OK.splitlines().index("    def increment(self) -> None:") + 1
+    assert "SyntaxError" in task.message and task.file.endswith("counter.py") and task.line == line, task
+    assert code == 1
+
+
+def test_a_misspelt_function_is_named(tmp_path):
+    impl = variant(tmp_path, "threads", {"basics.py": BASICS_OK.replace("def fetch_all(", "def fetch_al(")})
+    result, log, _ = grade("threads", impl)
+    assert statuses(result)[4] == "failed"
+    assert "defines no `fetch_all`" in message(result, 4), message(result, 4)
+
+
+def test_an_infinite_loop_times_out_and_says_where(tmp_path):
+    looping = BASICS_OK.replace(
+        '    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]',
+        "    while True:\n        count += 1\n    threads = []",
+    )
+    impl = variant(tmp_path, "threads", {"basics.py": looping})
+    result, log, _ = grade("threads", impl, "-k", "start_and_join")
+    text = message(result, 1)
+    assert "timed out after 1.5 s" in text and "basics.py:11 in start_and_join" in text, text
+    assert "`count += 1`" in text
+
+
+def test_a_deadlock_times_out_and_names_each_stuck_thread(tmp_path):
+    deadlock = COUNTER_OK.replace("        with self._lock:\n", "        with self._lock, self._lock:\n")
+    impl = variant(tmp_path, "threads", {"counter.py": deadlock})
+    result, log, _ = grade("threads", impl, "-k", "counter")
+    text = message(result, 2)
+    assert "timed out" in text and "threads stuck" in text and "counter.py:12 in increment" in text, text
+
+
+def test_a_crash_in_a_thread_fails_the_task(tmp_path):
+    crashing = BASICS_OK.replace("results[index] = fetch(items[index])", "results[index] = fetch(items[index]) / 0")
+    impl = variant(tmp_path, "threads", {"basics.py": crashing})
+    result, log, _ = grade("threads", impl, "-k", "fetch_all")
+    text = message(result, 4)
+    line = next(n for n, text in enumerate(crashing.splitlines(), 1) if "/ 0" in text)
+    assert "a thread crashed" in text and "TypeError" in text and f"basics.py:{line}" in text, text
+
+
+def test_sys_exit_and_os_exit_each_cost_one_task(tmp_path):
+    leaving = BASICS_OK.replace('    results: list[Any] = [None] * len(items)', "    raise SystemExit(3)")
+    leaving = leaving.replace("    for thread in threads:\n        thread.start()", "    import os\n    os._exit(7)", 1)
+    impl = variant(tmp_path, "threads", {"basics.py": leaving})
+    result, log, _ = grade("threads", impl)
+    assert statuses(result) == {1: "failed", 2: "passed", 3: "passed", 4: "failed"}, log
+    assert "ended during start_and_join_trace() (exit code 7)" in message(result, 1)
+    assert "sys.exit(3) was called" in message(result, 4)
+
+
+def test_megabytes_of_output_stop_the_code_with_a_message(tmp_path):
+    chatty = COUNTER_OK.replace("        with self._lock:\n", "        print('incrementing' * 500)\n        with self._lock:\n")
+    impl = variant(tmp_path, "threads", {"counter.py": chatty})
+    result, log, _ = grade("threads", impl, "-k", "counter")
+    text = message(result, 2)
+    assert "printed more than 1 MiB" in text and "incrementing" in text, text
+    assert len(log) < 20_000, "the student's output must not flood the report"
+
+
+def test_child_processes_of_student_code_do_not_survive_the_test(tmp_path):
+    marker = f"{time.time():.6f}"[-9:]
+    spawning = BASICS_OK.replace(
+        "    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]",
+        f"    import subprocess\n    subprocess.Popen(['sleep', '3{marker}'])\n"
+        "    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]",
+    )
+    impl = variant(tmp_path, "threads", {"basics.py": spawning})
+    result, log, _ = grade("threads", impl, "-k", "start_and_join")
+    assert statuses(result)[1] == "passed", log
+    assert not processes_mentioning(f"3{marker}"), "a child process of the student's code survived"
+    assert not processes_mentioning(str(impl)), "a worker process survived"
+
+
+def test_a_student_server_releases_its_port_and_threads(tmp_path):
+    impl = variant(tmp_path, "threads", {})
+    graded = Implementation("threads", (impl / "threads",))
+    threads_before, fds_before = threading.active_count(), len(os.listdir("/proc/self/fd"))
+    from graders.harness.services import free_port
+    from graders.threads import probes
+
+    port = free_port()
+    student = Student(graded, tmp_path)
+    student.run(probes.start_echo_server, port)
+    student.close()
+    assert threading.active_count() == threads_before
+    assert len(os.listdir("/proc/self/fd")) == fds_before
+    with pytest.raises(ConnectionRefusedError):
+        __import__("socket").create_connection(("127.0.0.1", port), timeout=1)
+
+
+def test_a_timeout_leaves_nothing_behind_in_the_grading_process(tmp_path):
+    impl = variant(tmp_path, "threads", {"counter.py": "import time\nclass Counter:\n    def __init__(self):\n"
+                                                       "        time.sleep(60)\n"})
+    graded = Implementation("threads", (impl / "threads",))
+    threads_before, fds_before = threading.active_count(), len(os.listdir("/proc/self/fd"))
+    from graders.threads import probes
+
+    student = Student(graded, tmp_path)
+    with pytest.raises(TimedOut) as timed_out:
+        student.run(probes.hammer_counter, threads=2, increments=1, timeout=0.5)
+    assert "counter.py:4 in __init__: `time.sleep(60)`" in timed_out.value.message
+    student.close()
+    assert threading.active_count() == threads_before
+    assert len(os.listdir("/proc/self/fd")) == fds_before
+    assert not processes_mentioning(str(impl))
+
+
+def test_a_wrong_type_is_a_student_error_not_a_grader_crash(tmp_path):
+    lazy = BASICS_OK.replace("    return results", "    return (result for result in results)")
+    impl = variant(tmp_path, "threads", {"basics.py": lazy})
+    result, log, _ = grade("threads", impl, "-k", "fetch_all")
+    assert "cannot pickle 'generator' object" in message(result, 4), log
+    assert "return plain values" in message(result, 4)
+
+
+# -- SQL --------------------------------------------------------------------------------------------------------
+
+QUERIES_OK = (ROOT / "solutions/sql_queries/queries.sql").read_text()
+
+
+def test_an_sql_syntax_error_names_the_statement_and_the_server_message(tmp_path):
+    broken = QUERIES_OK.replace("select class_id, count(*) from student", "selec class_id, count(*) from student")
+    impl = variant(tmp_path, "sql_queries", {"queries.sql": broken})
+    result, log, _ = grade("sql_queries", impl)
+    assert statuses(result) == {1: "passed", 2: "passed", 3: "passed", 4: "failed", 5: "passed", 6: "passed"}, log
+    text = message(result, 4)
+    assert "`big_classes` failed on" in text and "(1064)" in text, text
+    assert result.tasks[3].file.endswith("queries.sql") and result.tasks[3].line > 1
+
+
+def test_drop_database_in_student_sql_harms_nothing(tmp_path):
+    hostile = QUERIES_OK.replace(
+        "select * from student where age > (select avg(age) from student);", "drop database test;"
+    )
+    impl = variant(tmp_path, "sql_queries", {"queries.sql": hostile})
+    result, log, _ = grade("sql_queries", impl)
+    assert statuses(result)[5] == "failed" and "denied" in message(result, 5).lower(), message(result, 5)
+    assert sum(status == "passed" for status in statuses(result).values()) == 5
+    assert "test" in scratch_names("show databases", scratch_only=False), "`drop database test` went through"
+    # Other grading runs may share this server: a name that is still there seconds later was left behind.
+    databases, users = scratch_names("show databases"), scratch_names("select user from mysql.user")
+    time.sleep(3)
+    assert not databases & scratch_names("show databases"), "a scratch database was left behind"
+    assert not users & scratch_names("select user from mysql.user"), "a scratch user was left behind"
+
+
+def scratch_names(query: str, scratch_only: bool = True) -> set[str]:
+    import pymysql
+
+    with pymysql.connect(host="127.0.0.1", user="root", ssl_disabled=True) as admin, admin.cursor() as cursor:
+        cursor.execute(query)
+        names = {row[0] for row in cursor.fetchall()}
+    return {name for name in names if name.startswith(("course_", "student_")) or not scratch_only}
+
+
+def test_a_service_that_is_down_is_an_infrastructure_error_not_a_lost_point(tmp_path):
+    impl = variant(tmp_path, "sql_queries", {})
+    result, log, code = grade("sql_queries", impl, env={"MYSQL_URL": "mysql://root@127.0.0.1:9"})
+    assert set(statuses(result).values()) == {"error"}, log
+    assert "mysql does not answer at MYSQL_URL=mysql://root@127.0.0.1:9" in message(result, 1)
+    assert "docker compose up -d --wait mysql" in message(result, 1)
+    assert code != 0
