@@ -316,6 +316,13 @@ def redis_server_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def redis_url(redis_server_url: str) -> Iterator[str]:
+    """The URL of a logical database of this test's own, empty before and after it."""
+    with redis_scratch(redis_server_url) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def redis_scratch(redis_server_url: str) -> Iterator[str]:
     """A logical database of its own (1 to 15), claimed in database 0 so parallel runs never share one."""
     import redis
 
@@ -360,6 +367,13 @@ class MongoDatabase:
 
 @pytest.fixture
 def mongodb_database(mongodb_server_url: str) -> Iterator[MongoDatabase]:
+    """A database of this test's own, dropped after it."""
+    with mongodb_scratch(mongodb_server_url) as database:
+        yield database
+
+
+@contextlib.contextmanager
+def mongodb_scratch(mongodb_server_url: str) -> Iterator[MongoDatabase]:
     import pymongo
 
     name = f"course_{secrets.token_hex(4)}"

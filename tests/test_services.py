@@ -1,0 +1,101 @@
+"""The services the graders use: found by one rule, isolated per test, nothing left behind, and the
+compose file and workflows valid by the official schemas."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pymongo
+import pytest
+import redis
+
+from graders.harness import curriculum, services
+
+ROOT = curriculum.ROOT
+
+
+def test_mysql_database_is_private_and_judges_like_mysql_8_4(mysql_database):
+    with mysql_database.connect() as connection, connection.cursor() as cursor:
+        cursor.execute("select @@session.sql_mode, database()")
+        sql_mode, database = cursor.fetchone()
+        assert "ONLY_FULL_GROUP_BY" in sql_mode and database == mysql_database.name
+        cursor.execute("show databases")
+        visible = {row[0] for row in cursor.fetchall()}
+    assert visible == {"information_schema", mysql_database.name}, "the student's user sees other databases"
+
+
+def test_redis_gives_each_test_its_own_empty_logical_database(redis_url, redis_server_url):
+    client = redis.Redis.from_url(redis_url)
+    assert client.dbsize() == 0
+    client.set("left-behind", "1")
+    number = int(redis_url.rsplit("/", 1)[1])
+    assert 1 <= number <= 15
+    claim = redis.Redis.from_url(redis_server_url, db=0).get(services.REDIS_CLAIM.format(number))
+    assert claim, "the logical database is not claimed for this test"
+    client.close()
+
+
+def test_redis_scratch_database_is_emptied_and_released_afterwards(redis_server_url):
+    with services.redis_scratch(redis_server_url) as url, redis.Redis.from_url(url) as client:
+        client.set("key", "value")
+        other = services.redis_scratch(redis_server_url)
+        with other as second_url:
+            assert second_url != url, "two tests at once were given the same logical database"
+    number = int(url.rsplit("/", 1)[1])
+    with redis.Redis.from_url(url) as client, redis.Redis.from_url(redis_server_url, db=0) as control:
+        assert client.dbsize() == 0, f"keys left in logical database {number}"
+        assert not control.exists(services.REDIS_CLAIM.format(number)), f"database {number} is still claimed"
+
+
+def test_mongodb_database_is_fresh_and_dropped_afterwards(mongodb_server_url):
+    with pymongo.MongoClient(mongodb_server_url) as client:
+        with services.mongodb_scratch(mongodb_server_url) as database:
+            client[database.name].students.insert_one({"name": "jack", "age": 18})
+            assert database.name in client.list_database_names()
+        assert database.name not in client.list_database_names()
+
+
+def test_an_unreachable_url_is_an_infrastructure_error_with_a_way_out(monkeypatch, request):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9")
+    with pytest.raises(services.ServiceUnavailable, match=r"docker compose up -d --wait redis"):
+        services.locate("redis", request)
+
+
+def test_the_embedded_mongodb_starts_and_answers():
+    url = services._embedded_mongodb()
+    assert url == "mongodb://127.0.0.1:27019", "nx-27017 did not start (is it installed?)"
+    with pymongo.MongoClient(url) as client:
+        assert client.admin.command("ping")["ok"]
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).with_name(name))
+    assert Path(found).exists(), f"{name} is not installed (it is in the dev dependency group)"
+    return found
+
+
+def test_docker_compose_file_follows_the_compose_spec():
+    subprocess.run([_tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", "docker-compose.yml"],
+                   cwd=ROOT, check=True, capture_output=True)
+
+
+def test_compose_services_are_the_ones_the_graders_name():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in services.SERVICES:
+        assert f"\n  {name}:\n" in text, f"docker-compose.yml has no service {name}"
+    used = {name for topic in curriculum.topics() for name in topic.services}
+    assert used <= set(services.SERVICES)
+
+
+@pytest.mark.parametrize("workflow", sorted((ROOT / ".github" / "workflows").glob("*.yml")), ids=lambda p: p.name)
+def test_workflows_pass_actionlint_and_the_schema(workflow):
+    lint = subprocess.run([_tool("actionlint"), str(workflow)], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    schema = subprocess.run(
+        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert schema.returncode == 0, schema.stdout + schema.stderr
