@@ -101,6 +101,31 @@ def test(session: nox.Session) -> None:
     pytest(session, "dev", "tests", "-p", "no:randomly")
 
 
+def harness(session: nox.Session, module: str) -> None:
+    """Run one of the harness's own programs (watch, hint, progress) in the grading environment."""
+    python = environment(session, "grading")
+    session.run(python, "-m", f"graders.harness.{module}", *session.posargs,
+                env={"PYTHONDONTWRITEBYTECODE": None}, external=True)
+
+
+@nox.session(python=False)
+def watch(session: nox.Session) -> None:
+    """Check again on every save, then move on to the next topic (`-- <topic>` to choose)."""
+    harness(session, "watch")
+
+
+@nox.session(python=False)
+def hint(session: nox.Session) -> None:
+    """The hint for your first failing task (`-- <topic> [task]` to choose); ask again for more."""
+    harness(session, "hints")
+
+
+@nox.session(python=False)
+def progress(session: nox.Session) -> None:
+    """Every topic with its score, and what to do next."""
+    harness(session, "progress")
+
+
 @nox.session(name="services-down", python=False)
 def services_down(session: nox.Session) -> None:
     """Stop the services the checks started (docker compose, the embedded MongoDB)."""

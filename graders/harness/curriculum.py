@@ -46,7 +46,11 @@ class Task:
     number: int
     title: Text
     points: int
-    hint: Text
+    hints: tuple[Text, ...]  # a nudge first; `nox -s hint` gives the next one each time it is asked again
+
+    @property
+    def hint(self) -> Text:
+        return self.hints[0]
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,16 @@ class Topic:
         return self.tasks[number - 1]
 
 
+def _hints(table: dict, where: str) -> tuple[Text, ...]:
+    """`hint.en`/`hint.zh` as one string each, or as lists of levels of the same length."""
+    value = table.get("hint")
+    if isinstance(value, dict) and all(isinstance(value.get(lang), list) for lang in LANGUAGES):
+        if len(value["en"]) != len(value["zh"]) or not value["en"]:
+            raise ValueError(f"curriculum.toml: {where} has {len(value['en'])} English hints, {len(value['zh'])} Chinese")
+        return tuple(Text(en=en, zh=zh) for en, zh in zip(value["en"], value["zh"]))
+    return (_text(table, "hint", where),)
+
+
 def _text(table: dict, key: str, where: str) -> Text:
     value = table.get(key)
     if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) for lang in LANGUAGES):
@@ -99,7 +113,7 @@ def topics() -> tuple[Topic, ...]:
                 number=number,
                 title=_text(task, "title", f"{slug} task {number}"),
                 points=int(task["points"]),
-                hint=_text(task, "hint", f"{slug} task {number}"),
+                hints=_hints(task, f"{slug} task {number}"),
             )
             for number, task in enumerate(block.get("task", []), start=1)
         )

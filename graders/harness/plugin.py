@@ -26,7 +26,7 @@ from graders.harness.results import (
     topics_complete,
 )
 from graders.harness.student import Implementation, Student, StudentError, display
-from graders.harness.view import render_score, render_topic, use_colour
+from graders.harness.view import render_course, render_score, render_topic, use_colour
 
 GRADERS = curriculum.ROOT / "graders"
 MUTANTS = "mutants"
@@ -52,6 +52,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="FACTOR",
         help="multiply every time limit on student code, e.g. 2 on a slow machine",
     )
+    group.addoption("--lang", choices=curriculum.LANGUAGES, help="language of texts and hints (default: from LANG)")
     group.addoption("--results-json", metavar="PATH", help="write the results of this run as JSON to PATH")
     group.addoption(
         "--view",
@@ -66,6 +67,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(number): the task of curriculum.toml this test grades")
     config.addinivalue_line("markers", "gevent: run this test's worker with gevent's monkey-patching")
+    if config.getoption("lang"):
+        os.environ["COURSE_LANG"] = config.getoption("lang")
     if config.getoption("view") is None:
         config.option.view = "student" if _only_graders(config) else "pytest"
     if config.getoption("view") == "student":
@@ -278,6 +281,9 @@ class _Run:
         terminalreporter.write_line("")
         for result in self.results:
             terminalreporter.write_line(render_topic(result, colour=colour))
+        if len(self.results) > 1:
+            terminalreporter.write_line("")
+            terminalreporter.write_line(render_course({r.topic: r for r in self.results}, colour=colour))
         complete = topics_complete(load_progress()) if self._is_students_own_work() else (0, 0)
         line = render_score(self.results, complete)
         if not self._is_students_own_work():

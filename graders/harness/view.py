@@ -22,6 +22,10 @@ PHRASES = {
         "error": "could not be graded (not your code)",
         "next": "next",
         "all-done": "every task passes",
+        "unavailable": "not available yet",
+        "unchecked": "not checked yet",
+        "tasks-left": "tasks to go",
+        "course": "course",
     },
     "zh": {
         "grading": "评分对象",
@@ -34,6 +38,10 @@ PHRASES = {
         "error": "无法评分（不是你的代码的问题）",
         "next": "下一步",
         "all-done": "所有任务都已通过",
+        "unavailable": "尚未开放",
+        "unchecked": "尚未检查",
+        "tasks-left": "个任务未完成",
+        "course": "课程",
     },
 }
 
@@ -103,3 +111,31 @@ def render_score(results: list[TopicResult], complete: tuple[int, int]) -> str:
         f"{phrase('score')} {_points(earned)}/{_points(possible)} · "
         f"{phrase('complete')}: {done} {phrase('of')} {total}"
     )
+
+
+def _bar(done: float, total: float, width: int = 16) -> str:
+    filled = round(width * done / total) if total else 0
+    return "█" * filled + "░" * (width - filled)
+
+
+def render_course(results: dict[str, TopicResult], colour: bool = False) -> str:
+    """One line per topic of the course, in course order: its score and a bar, or why it has none."""
+    from graders.harness.curriculum import topics
+
+    lines = []
+    width = max(len(topic.slug) for topic in topics())
+    for topic in topics():
+        result = results.get(topic.slug)
+        if not topic.available:
+            status = _colour(phrase("unavailable"), "2", colour)
+            lines.append(f"  {MARKS['not-run']} {topic.slug.ljust(width)}  {status}")
+        elif result is None:
+            lines.append(f"  {MARKS['not-run']} {topic.slug.ljust(width)}  {phrase('unchecked')}")
+        else:
+            state = "passed" if result.complete else result.status
+            mark = _colour(MARKS[state], COLOURS[state], colour)
+            score = f"{_points(result.points)}/{_points(result.max_points)}".rjust(7)
+            left = sum(task.status != "passed" for task in result.tasks)
+            note = phrase("all-done") if result.complete else f"{left} {phrase('tasks-left')}"
+            lines.append(f"  {mark} {topic.slug.ljust(width)}  {score}  {_bar(result.points, result.max_points)}  {note}")
+    return "\n".join(lines)
