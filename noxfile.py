@@ -126,6 +126,24 @@ def progress(session: nox.Session) -> None:
     harness(session, "progress")
 
 
+@nox.session(python=False)
+def export(session: nox.Session) -> None:
+    """Write the students' repository to a new folder: no solutions, mutants or hidden graders."""
+    harness(session, "export")
+
+
+@nox.session(python=False)
+def grade(session: nox.Session) -> None:
+    """Grade a folder of submissions, one per student, into gradebook/gradebook.csv."""
+    harness(session, "gradebook")
+
+
+@nox.session(python=False)
+def report(session: nox.Session) -> None:
+    """Render a results file: summary, annotations, classroom, gradescope or exercism."""
+    harness(session, "reports")
+
+
 @nox.session(name="services-down", python=False)
 def services_down(session: nox.Session) -> None:
     """Stop the services the checks started (docker compose, the embedded MongoDB)."""

@@ -105,6 +105,7 @@ def test_course(case: Case, gradings) -> None:
     statuses = {task.task: task.status for task in topic.tasks}
     assert "error" not in statuses.values(), f"infrastructure error while grading {case.id}:\n{log[-3000:]}"
     if case.kind == "solution":
+        assert (ROOT / "solutions" / case.topic.dir).is_dir(), f"{case.topic.slug} has no solutions/ folder"
         failed = {task.task: task.message for task in topic.tasks if task.status != "passed"}
         assert not failed, f"the solution of {case.topic.slug} fails tasks {failed}"
         assert topic.points == topic.max_points == case.topic.points

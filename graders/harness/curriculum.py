@@ -71,10 +71,8 @@ class Topic:
 
     @property
     def available(self) -> bool:
-        """True once the topic has a stub, a solution and graders."""
-        return bool(self.tasks) and all(
-            (ROOT / tree / self.dir).is_dir() for tree in ("exercises", "solutions", "graders")
-        )
+        """True once the topic has tasks, a stub and graders (a student's repository has no solutions/)."""
+        return bool(self.tasks) and all((ROOT / tree / self.dir).is_dir() for tree in ("exercises", "graders"))
 
     def task(self, number: int) -> Task:
         if not 1 <= number <= len(self.tasks):
@@ -135,3 +133,11 @@ def topic(slug_or_dir: str) -> Topic:
         if candidate.slug == slug:
             return candidate
     raise KeyError(f"no topic {slug_or_dir!r} in curriculum.toml")
+
+
+if __name__ == "__main__":
+    # `python -m graders.harness.curriculum services`: what `docker compose up` must start for this course.
+    if sys.argv[1:] == ["services"]:
+        print(" ".join(sorted({name for topic in topics() if topic.available for name in topic.services})))
+    else:
+        raise SystemExit("usage: python -m graders.harness.curriculum services")

@@ -9,7 +9,10 @@ shown to the student as a table.
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="multiply every time limit on student code, e.g. 2 on a slow machine",
     )
     group.addoption("--lang", choices=curriculum.LANGUAGES, help="language of texts and hints (default: from LANG)")
+    group.addoption(
+        "--worker-user",
+        default=os.environ.get("GRADE_WORKER_USER") or None,
+        metavar="USER",
+        help="run student code as this unprivileged user (needs root): it cannot read hidden graders "
+        "or touch the results",
+    )
     group.addoption("--results-json", metavar="PATH", help="write the results of this run as JSON to PATH")
     group.addoption(
         "--view",
@@ -67,6 +77,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(number): the task of curriculum.toml this test grades")
     config.addinivalue_line("markers", "gevent: run this test's worker with gevent's monkey-patching")
+    config.addinivalue_line(
+        "markers", "hidden: a grader kept out of students' repositories (set `pytestmark` in its file)"
+    )
     if config.getoption("lang"):
         os.environ["COURSE_LANG"] = config.getoption("lang")
     if config.getoption("view") is None:
@@ -123,14 +136,26 @@ def graded(request: pytest.FixtureRequest) -> Implementation:
 @pytest.fixture
 def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureRequest):
     """A worker process running the graded code; `student.run(probe, ...)` calls a probe inside it."""
+    user = request.config.getoption("worker_user")
+    workdir = Path(tempfile.mkdtemp(prefix="course-worker-")) if user else tmp_path
+    if user:
+        record = pwd.getpwnam(user)
+        os.chown(workdir, record.pw_uid, record.pw_gid)
     handle = Student(
         graded,
-        tmp_path,
+        workdir,
         gevent=request.node.get_closest_marker("gevent") is not None,
         timeout_scale=request.config.getoption("timeout_scale"),
+        user=user,
     )
-    yield handle
-    handle.close()
+    try:
+        yield handle
+    finally:
+        try:
+            handle.close()
+        finally:
+            if user:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 # -- collecting the outcome of every test into task results --------------------------------------------------
@@ -168,6 +193,7 @@ class _Run:
         self.config = config
         self.items: dict[str, tuple[curriculum.Topic, int]] = {}
         self.outcomes: dict[str, _Outcome] = {}
+        self.hidden: set[str] = set()
         self.results: list[TopicResult] = []
 
     def pytest_report_header(self) -> str:
@@ -184,6 +210,8 @@ class _Run:
             number = int(marker.args[0])
             topic.task(number)  # raises KeyError for a task the manifest does not have
             self.items[item.nodeid] = (topic, number)
+            if item.get_closest_marker("hidden"):
+                self.hidden.add(item.nodeid)
         self.config.stash[services.NEEDED] = {
             name for topic, _ in self.items.values() for name in topic.services
         }
@@ -232,8 +260,18 @@ class _Run:
             "mutant"
         )
 
+    def _hidden_elsewhere(self, topic: curriculum.Topic) -> dict[int, int]:
+        """Hidden checks that graders/hidden.toml counts for this topic but that were not collected here."""
+        manifest = GRADERS / "hidden.toml"
+        if not manifest.exists():
+            return {}
+        counts = curriculum.tomllib.loads(manifest.read_text(encoding="utf-8")).get(topic.slug, {})
+        here = [n for nodeid, (t, n) in self.items.items() if t.slug == topic.slug and nodeid in self.hidden]
+        return {int(task): count - here.count(int(task)) for task, count in counts.items()}
+
     def _grade(self, topic: curriculum.Topic) -> TopicResult:
         graded = implementation(self.config, topic)
+        elsewhere = self._hidden_elsewhere(topic)
         tasks = []
         for task in topic.tasks:
             ids = [
@@ -270,6 +308,7 @@ class _Run:
                     line=line,
                     duration=round(sum(o.duration for o in outcomes), 3),
                     tests=[nodeid.rpartition("::")[2] for nodeid in ids],
+                    checks_in_ci=max(0, elsewhere.get(task.number, 0)),
                 )
             )
         return TopicResult(topic=topic.slug, title=str(topic.title), graded=graded.label, tasks=tasks)

@@ -34,6 +34,7 @@ class TaskResult:
     line: int | None = None
     duration: float = 0.0
     tests: list[str] = field(default_factory=list)
+    checks_in_ci: int = 0  # hidden checks of this task that did not run here (they run in Classroom CI)
 
 
 @dataclass

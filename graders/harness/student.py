@@ -6,8 +6,10 @@ or megabytes of output can only harm the worker, and every call into it has a ti
 
 from __future__ import annotations
 
+import grp
 import linecache
 import os
+import pwd
 import re
 import signal
 import socket
@@ -112,9 +114,16 @@ class Student:
     """
 
     def __init__(
-        self, implementation: Implementation, workdir: Path, *, gevent: bool = False, timeout_scale: float = 1.0
+        self,
+        implementation: Implementation,
+        workdir: Path,
+        *,
+        gevent: bool = False,
+        timeout_scale: float = 1.0,
+        user: str | None = None,
     ) -> None:
         self.implementation = implementation
+        self.user = user
         self.timeout_scale = timeout_scale
         self.workdir = workdir
         self.gevent = gevent
@@ -128,7 +137,8 @@ class Student:
     def _start(self) -> None:
         ours, theirs = socket.socketpair()  # what multiprocessing.Pipe() builds too
         self._dump = self.workdir / "stacks.txt"
-        command = [sys.executable, "-m", "graders.harness.worker", "--fd", str(theirs.fileno())]
+        python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
+        command = [python, "-m", "graders.harness.worker", "--fd", str(theirs.fileno())]
         command += ["--dump", str(self._dump), *(["--gevent"] if self.gevent else [])]
         command += [str(layer.resolve()) for layer in self.implementation.layers]
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -141,6 +151,8 @@ class Student:
             stderr=subprocess.STDOUT,
             pass_fds=(theirs.fileno(),),
             start_new_session=True,  # its own process group: one killpg ends every child it made
+            **({"user": self.user, "group": grp.getgrgid(pwd.getpwnam(self.user).pw_gid).gr_name,
+                "extra_groups": []} if self.user else {}),
         )
         theirs.close()
         self._connection = Connection(ours.detach())
@@ -273,14 +285,10 @@ class Student:
         return StudentError(message + self._output_note(), facts.get("file"), facts.get("line"))
 
     def _thread_crash(self, errors: list[dict]) -> StudentError:
-        first = errors[0]
-        where = f" at {first['file']}:{first['line']}" if first.get("file") else ""
+        """The first crash of a thread, worded like an exception in the calling thread."""
+        first = self._raised(errors[0])
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return StudentError(
-            f"a thread crashed{more}: {first['type']}: {first.get('message', '')}{where}",
-            first.get("file"),
-            first.get("line"),
-        )
+        return StudentError(f"a thread crashed{more}: {first.message}", first.file, first.line)
 
     def _output_note(self) -> str:
         if self._pump is None or not self._pump.total:

@@ -26,6 +26,7 @@ PHRASES = {
         "unchecked": "not checked yet",
         "tasks-left": "tasks to go",
         "course": "course",
+        "in-ci": "+{n} more checks of this task run in Classroom CI",
     },
     "zh": {
         "grading": "评分对象",
@@ -42,6 +43,7 @@ PHRASES = {
         "unchecked": "尚未检查",
         "tasks-left": "个任务未完成",
         "course": "课程",
+        "in-ci": "另有 {n} 项针对本任务的检查只在 Classroom CI 中运行",
     },
 }
 
@@ -84,6 +86,8 @@ def render_topic(result: TopicResult, colour: bool = False, width: int | None = 
         mark = _colour(MARKS[task.status], COLOURS[task.status], colour)
         score = f"{_points(task.points)}/{_points(task.max_points)}"
         lines.append("  " + mark + _pad(f" {phrase('task')} {task.task}  {task.title}", score, width - 3))
+        if task.checks_in_ci:
+            lines.append("      " + _colour(phrase("in-ci").format(n=task.checks_in_ci), "2", colour))
         if task.status == "passed":
             continue
         if task.status == "not-run":

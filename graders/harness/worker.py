@@ -71,7 +71,8 @@ def main() -> None:
         try:
             request = connection.recv()
         except EOFError:
-            return
+            # The grader is gone (killed, or timed out as a whole): take every thread and child with us.
+            os.killpg(os.getpgrp(), signal.SIGKILL)
         if request[0] == "exit":
             connection.send(("bye", probing.take_thread_errors()))
             return

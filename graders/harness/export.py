@@ -1,0 +1,103 @@
+"""`nox -s export -- <dir>`: write the repository students get.
+
+It holds the stubs, the public graders, the harness, noxfile.py, docker-compose.yml, the classroom workflow
+and a README for students. It leaves out solutions/, mutants, the course's own tests and CI, and every
+hidden grader (a file that sets `pytestmark = pytest.mark.hidden`). In their place `graders/hidden.toml`
+counts the hidden checks of each task, so a student's local check can say that more of them run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+from graders.harness.curriculum import ROOT
+
+HIDDEN = re.compile(r"^pytestmark\s*=.*\bpytest\.mark\.hidden\b", re.MULTILINE)
+TASK = re.compile(r"@pytest\.mark\.task\((\d+)\)")
+COPIED = ["curriculum.toml", "pyproject.toml", "noxfile.py", "docker-compose.yml", ".gitignore", "exercises"]
+WORKFLOW = Path(".github/workflows/classroom.yml")
+STUDENT_SECTIONS = ("Start", "For students", "Services")
+
+
+def is_hidden(path: Path) -> bool:
+    return path.suffix == ".py" and bool(HIDDEN.search(path.read_text(encoding="utf-8")))
+
+
+def hidden_files(root: Path = ROOT) -> list[Path]:
+    return sorted(path for path in (root / "graders").rglob("test_*.py") if is_hidden(path))
+
+
+def hidden_manifest(files: list[Path]) -> str:
+    """TOML: for each topic, how many hidden checks each task has."""
+    lines = ["# Checks that run only in Classroom CI, counted per task (written by `nox -s export`).", ""]
+    by_topic: dict[str, Counter] = {}
+    for path in files:
+        counts = by_topic.setdefault(path.parent.name.replace("_", "-"), Counter())
+        counts.update(int(number) for number in TASK.findall(path.read_text(encoding="utf-8")))
+    for topic, counts in sorted(by_topic.items()):
+        lines.append(f'[{topic}]\n{chr(10).join(f"{task} = {n}" for task, n in sorted(counts.items()))}\n')
+    return "\n".join(lines)
+
+
+def student_readme(text: str) -> str:
+    """The README's title, introduction and student sections, plus how grading works in the classroom."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    kept = [parts[0]] + [p for p in parts[1:] if p[3:].split(" · ")[0].strip() in STUDENT_SECTIONS]
+    kept.append(
+        "## Grading · 评分\n\n"
+        "Every push is graded by GitHub Actions (`.github/workflows/classroom.yml`): the score table is in the\n"
+        "run's summary, failing tasks are marked in your files, and the score goes to GitHub Classroom. Some\n"
+        "checks run only there; your local check says how many.\n\n"
+        "每次 push 都会由 GitHub Actions 评分：得分表在运行摘要里，没通过的任务会在你的文件中标出，分数会提交到\n"
+        "GitHub Classroom。有些检查只在那里运行；本地检查会告诉你还有几项。\n"
+    )
+    return "".join(kept)
+
+
+def ignore(folder: str, names: list[str]) -> set[str]:
+    skipped = {name for name in names if name in {"__pycache__", "mutants", "mutants.toml"}}
+    return skipped | {name for name in names if is_hidden(Path(folder) / name)}
+
+
+def export(target: Path, root: Path = ROOT) -> Path:
+    if target.exists() and any(target.iterdir()):
+        raise SystemExit(f"{target} is not empty: export into a new folder")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source = root / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    shutil.copytree(root / "graders", target / "graders", ignore=ignore)
+    (target / "graders" / "hidden.toml").write_text(hidden_manifest(hidden_files(root)), encoding="utf-8")
+    (target / WORKFLOW).parent.mkdir(parents=True)
+    shutil.copy2(root / WORKFLOW, target / WORKFLOW)
+    (target / "README.md").write_text(student_readme((root / "README.md").read_text(encoding="utf-8")))
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("target", type=Path, nargs="?", help="a new, empty folder")
+    parser.add_argument("--list-hidden", action="store_true", help="print the hidden grader files and stop")
+    options = parser.parse_args(argv)
+    if options.list_hidden:
+        for path in hidden_files(Path.cwd()):
+            print(path.relative_to(Path.cwd()))
+        return 0
+    if options.target is None:
+        parser.error("name the folder to export to")
+    target = export(options.target.resolve())
+    hidden = len(hidden_files())
+    print(f"exported the student repository to {target} ({hidden} hidden grader files left out)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
