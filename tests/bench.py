@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -75,6 +76,26 @@ def race(repeats: int) -> list[tuple[str, str]]:
     return rows
 
 
+def class_of_fifty(topic: str = "threads") -> list[tuple[str, str]]:
+    """Grade 50 generated submissions of one topic: 20 solved, 20 untouched stubs, 10 broken."""
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch) / "submissions"
+        for number in range(50):
+            kind = "solutions" if number < 20 else "exercises"
+            target = folder / f"student{number:02d}" / topic
+            shutil.copytree(ROOT / kind / topic, target, ignore=shutil.ignore_patterns("__pycache__"))
+            if number >= 40:  # broken: a syntax error, or an endless loop at import
+                first = sorted(target.glob("*.py"))[0]
+                first.write_text("def broken(:\n" if number % 2 else "while True:\n    pass\n")
+        started = time.perf_counter()
+        run = subprocess.run([str(GRADING_PYTHON), "-m", "graders.harness.gradebook", str(folder), "--topics", topic,
+                              "--out", str(Path(scratch) / "gradebook")], cwd=ROOT, env=ENV, capture_output=True,
+                             text=True)
+        elapsed = time.perf_counter() - started
+    last = (run.stdout.strip().splitlines() or ["?"])[-1]
+    return [(f"nox -s grade: 50 submissions of {topic}", f"{elapsed:.1f} s ({last.split(' → ')[0]})")]
+
+
 def self_check(topics: list[str]) -> list[tuple[str, str]]:
     selection = " or ".join(topics)
     started = time.perf_counter()
@@ -91,7 +112,8 @@ def main() -> None:
     parser.add_argument("--race", type=int, default=100, help="forced-race repetitions")
     options = parser.parse_args()
 
-    rows = [*checks(options.runs), *race(options.race), *self_check(["threads", "epoll", "sql-queries"])]
+    rows = [*checks(options.runs), *race(options.race), *class_of_fifty(),
+            *self_check(["threads", "epoll", "sql-queries"])]
     width = max(len(name) for name, _ in rows)
     print(f"\n{'measure'.ljust(width)}  result   ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
     for name, value in rows:

@@ -147,6 +147,7 @@ def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureReque
         gevent=request.node.get_closest_marker("gevent") is not None,
         timeout_scale=request.config.getoption("timeout_scale"),
         user=user,
+        import_hangs=request.config.stash[_RUN].import_hangs.setdefault(graded.label, {}),
     )
     try:
         yield handle
@@ -194,6 +195,7 @@ class _Run:
         self.items: dict[str, tuple[curriculum.Topic, int]] = {}
         self.outcomes: dict[str, _Outcome] = {}
         self.hidden: set[str] = set()
+        self.import_hangs: dict[str, dict[str, str]] = {}
         self.results: list[TopicResult] = []
 
     def pytest_report_header(self) -> str:

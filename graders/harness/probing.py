@@ -9,6 +9,7 @@ observe (`thread_count`, `open_fd_count`).
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 import threading
@@ -60,6 +61,12 @@ def student_module(name: str) -> StudentModule:
     """Import the student's module `name` (e.g. "counter") from the graded folder."""
     if not any((layer / f"{name}.py").is_file() or (layer / name).is_dir() for layer in _layers):
         raise StudentMistake(f"{display_path(_layers[-1] / (name + '.py'))} is missing")
+    hung = json.loads(os.environ.get("GRADE_IMPORT_HANGS", "{}")).get(name)
+    if hung:
+        raise StudentMistake(
+            f"importing {name}.py never finished in an earlier check (stuck at {hung}): code at the top level "
+            "of a module runs on import; put it inside a function"
+        )
     return StudentModule(importlib.import_module(name))
 
 

@@ -7,6 +7,7 @@ or megabytes of output can only harm the worker, and every call into it has a ti
 from __future__ import annotations
 
 import grp
+import json
 import linecache
 import os
 import pwd
@@ -121,8 +122,12 @@ class Student:
         gevent: bool = False,
         timeout_scale: float = 1.0,
         user: str | None = None,
+        import_hangs: dict[str, str] | None = None,
     ) -> None:
         self.implementation = implementation
+        # Modules whose import never finished in an earlier test: later tests fail at once instead of
+        # waiting out the same timeout again (shared by every test of one implementation).
+        self.import_hangs = {} if import_hangs is None else import_hangs
         self.user = user
         self.timeout_scale = timeout_scale
         self.workdir = workdir
@@ -141,7 +146,8 @@ class Student:
         command = [python, "-m", "graders.harness.worker", "--fd", str(theirs.fileno())]
         command += ["--dump", str(self._dump), *(["--gevent"] if self.gevent else [])]
         command += [str(layer.resolve()) for layer in self.implementation.layers]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+               "GRADE_IMPORT_HANGS": json.dumps(self.import_hangs)}
         self._process = subprocess.Popen(
             command,
             cwd=self.workdir,
@@ -251,6 +257,9 @@ class Student:
         else:
             message += "; none of your code was running: a result was never produced"
         file, line = (stuck[0][0], stuck[0][1]) if stuck else (None, None)
+        for stuck_file, stuck_line, function in stuck:
+            if function == "<module>":
+                self.import_hangs[Path(stuck_file).stem] = f"{stuck_file}:{stuck_line}"
         return TimedOut(message + self._output_note(), file, line)
 
     def _died(self, name: str) -> StudentError:

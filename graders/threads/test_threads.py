@@ -28,7 +28,7 @@ def test_start_and_join_runs_every_index_in_its_own_thread(student):
 
 @pytest.mark.task(2)
 def test_counter_loses_no_update_from_four_threads(student):
-    total = student.run(probes.hammer_counter, threads=4, increments=100, timeout=20)
+    total = student.run(probes.hammer_counter, threads=4, increments=100)
     assert total == 400, f"4 threads added 100 each; your counter ended at {total}: {400 - total} updates were lost"
 
 

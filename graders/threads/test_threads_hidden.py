@@ -18,5 +18,5 @@ def test_start_and_join_with_a_single_thread(student):
 
 @pytest.mark.task(2)
 def test_counter_loses_nothing_with_many_threads_and_few_increments(student):
-    total = student.run(probes.hammer_counter, threads=12, increments=20, timeout=20)
+    total = student.run(probes.hammer_counter, threads=12, increments=20)
     assert total == 240, f"12 threads added 20 each; your counter ended at {total}: {240 - total} updates were lost"
