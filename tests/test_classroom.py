@@ -36,7 +36,8 @@ def half_done(tmp_path_factory) -> Path:
     shutil.copytree(ROOT / "exercises" / "threads", folder / "exercises" / "threads")
     shutil.copy(ROOT / "solutions" / "threads" / "basics.py", folder / "exercises" / "threads" / "basics.py")
     results = folder / "results.json"
-    python("-m", "pytest", "graders/threads", "--impl", str(folder / "exercises"), "--results-json", str(results), *FAST)
+    python("-m", "pytest", "graders/threads", "--impl", str(folder / "exercises"), "--results-json", str(results),
+           *FAST)
     return results
 
 

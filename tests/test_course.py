@@ -141,9 +141,8 @@ def test_task_numbers_agree_in_stub_readme_and_graders(topic: curriculum.Topic) 
     in_graders = {
         int(n) for p in grader_files for n in re.findall(r"@pytest\.mark\.task\((\d+)\)", p.read_text(encoding="utf-8"))
     }
-    assert in_stub == expected, f"{topic.slug}: the stub marks tasks {sorted(in_stub)}, the manifest has {sorted(expected)}"
-    assert in_readme == expected, f"{topic.slug}: README has tasks {sorted(in_readme)}, expected {sorted(expected)}"
-    assert in_graders == expected, f"{topic.slug}: graders cover tasks {sorted(in_graders)}, expected {sorted(expected)}"
+    for where, found in (("the stub marks", in_stub), ("the README has", in_readme), ("the graders mark", in_graders)):
+        assert found == expected, f"{topic.slug}: {where} tasks {sorted(found)}, curriculum.toml {sorted(expected)}"
 
 
 def test_every_topic_has_at_least_four_mutants() -> None:

@@ -87,8 +87,9 @@ def _hints(table: dict, where: str) -> tuple[Text, ...]:
     value = table.get("hint")
     if isinstance(value, dict) and all(isinstance(value.get(lang), list) for lang in LANGUAGES):
         if len(value["en"]) != len(value["zh"]) or not value["en"]:
-            raise ValueError(f"curriculum.toml: {where} has {len(value['en'])} English hints, {len(value['zh'])} Chinese")
-        return tuple(Text(en=en, zh=zh) for en, zh in zip(value["en"], value["zh"]))
+            counts = f"{len(value['en'])} English hints and {len(value['zh'])} Chinese ones"
+            raise ValueError(f"curriculum.toml: {where} has {counts}; they go in pairs")
+        return tuple(Text(en=en, zh=zh) for en, zh in zip(value["en"], value["zh"], strict=True))
     return (_text(table, "hint", where),)
 
 

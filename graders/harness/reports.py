@@ -83,7 +83,8 @@ def annotations(results: list[TopicResult]) -> list[str]:
                 continue
             title = _escape_property(f"{topic.topic} task {task.task}: {task.title}")
             where = f"file={_escape_property(file)},line={task.line or 1}"
-            lines.append(f"::error {where},title={title}::{_escape_data(task.message + chr(10) + 'hint: ' + task.hint)}")
+            text = _escape_data(f"{task.message}\nhint: {task.hint}")
+            lines.append(f"::error {where},title={title}::{text}")
     return lines[:ANNOTATION_LIMIT]
 
 

@@ -150,9 +150,10 @@ def compare(name: str, got: Rows, expected: list[tuple], *, ordered: bool = Fals
     else:
         lines = [f"`{name}` returned {len(got.rows)} rows, expected {len(expected)}"]
     if got.rows and expected and len(got.rows[0]) != len(expected[0]):
-        lines.append(f"  its rows have {len(got.rows[0])} columns ({', '.join(got.columns)}), expected {len(expected[0])}")
-    if missing:
-        lines.append(f"  missing: {', '.join(_show(r) for r in missing[:limit])}" + (" ..." if len(missing) > limit else ""))
-    if extra:
-        lines.append(f"  unexpected: {', '.join(_show(r) for r in extra[:limit])}" + (" ..." if len(extra) > limit else ""))
+        columns = ", ".join(got.columns)
+        lines.append(f"  its rows have {len(got.rows[0])} columns ({columns}), expected {len(expected[0])}")
+    for label, rows in (("missing", missing), ("unexpected", extra)):
+        if rows:
+            more = " ..." if len(rows) > limit else ""
+            lines.append(f"  {label}: {', '.join(_show(row) for row in rows[:limit])}{more}")
     raise StudentError("\n".join(lines))

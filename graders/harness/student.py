@@ -6,6 +6,7 @@ or megabytes of output can only harm the worker, and every call into it has a ti
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import json
 import linecache
@@ -172,10 +173,8 @@ class Student:
     def _kill(self) -> None:
         if self._process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def close(self) -> None:
         """End the worker and everything it started; report a thread that crashed since the last call."""

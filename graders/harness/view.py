@@ -141,5 +141,6 @@ def render_course(results: dict[str, TopicResult], colour: bool = False) -> str:
             score = f"{_points(result.points)}/{_points(result.max_points)}".rjust(7)
             left = sum(task.status != "passed" for task in result.tasks)
             note = phrase("all-done") if result.complete else f"{left} {phrase('tasks-left')}"
-            lines.append(f"  {mark} {topic.slug.ljust(width)}  {score}  {_bar(result.points, result.max_points)}  {note}")
+            bar = _bar(result.points, result.max_points)
+            lines.append(f"  {mark} {topic.slug.ljust(width)}  {score}  {bar}  {note}")
     return "\n".join(lines)

@@ -20,6 +20,7 @@ if __name__ == "__main__" and "--gevent" in sys.argv:
 import argparse
 import faulthandler
 import importlib
+import os
 import pickle
 import select
 import signal

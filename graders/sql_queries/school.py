@@ -113,7 +113,7 @@ def make_school(rng: random.Random | None = None) -> School:
         empty_class = rng.choice(list(classes))
         class_ids = [c for c in classes if c != empty_class]
         students = []
-        for position, (student_id, name) in enumerate(zip(ids, names)):
+        for position, (student_id, name) in enumerate(zip(ids, names, strict=True)):
             age = None if position < 3 else rng.randint(16, 30)
             class_id = None if position in (1, 4) else rng.choice(class_ids)
             students.append(Student(student_id, name, age, class_id))

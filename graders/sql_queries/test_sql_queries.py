@@ -29,7 +29,9 @@ def query(mysql_database, graded):
 @pytest.mark.task(1)
 def test_like_with_percent_and_aliases(school, query):
     rows = query("zhang_students")
-    assert rows.columns == ["学号", "姓名"], f"`zhang_students` should name its columns 学号 and 姓名, not {rows.columns}"
+    assert rows.columns == ["学号", "姓名"], (
+        f"`zhang_students` should name its columns 学号 and 姓名, not {rows.columns}"
+    )
     sql.compare("zhang_students", rows, school.zhang_students())
 
 
@@ -59,7 +61,8 @@ def test_age_statistics(school, query):
         if len(rows.rows) == 1 and len(rows.rows[0]) == 5:
             names = ["max(age)", "min(age)", "sum(age)", "round(avg(age), 2)", "count(*)"]
             wanted = [sql.normalise(value) for value in expected[0]]
-            wrong = [f"{n}: expected {e}, got {g}" for n, e, g in zip(names, wanted, rows.rows[0]) if e != g]
+            pairs = zip(names, wanted, rows.rows[0], strict=True)
+            wrong = [f"{name}: expected {want}, got {got}" for name, want, got in pairs if want != got]
             raise StudentError("`age_stats` has wrong values: " + "; ".join(wrong)) from None
         raise error
 

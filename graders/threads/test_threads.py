@@ -1,12 +1,11 @@
 """Grades exercises/threads: starting and joining, the counter race, a thread per client, I/O in threads."""
 
 import socket
-import time
 
 import pytest
 
-from graders.harness.services import free_port
 from graders.harness.probing import thread_count
+from graders.harness.services import free_port
 from graders.threads import probes
 
 
