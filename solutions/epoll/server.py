@@ -7,6 +7,7 @@ Nothing here ever waits on one particular client, so one thread serves hundreds 
 Try it: `python exercises/epoll/server.py`, then connect with the outline's client or `nc 127.0.0.1 7634`.
 """
 
+import contextlib
 import selectors
 import socket
 
@@ -53,10 +54,8 @@ def main(port: int = 7634) -> None:
     """Serve on `port` until Ctrl+C."""
     with create_listener(port) as server, selectors.DefaultSelector() as selector:
         print(f"echo server on 127.0.0.1:{port}; stop it with Ctrl+C")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             serve_forever(server, selector)
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":
