@@ -1,0 +1,365 @@
+"""Grades exercises/stdlib_time: strptime/strftime, date and time, Beijing time, timestamps, timedelta, time.
+
+Every moment is drawn for this run (random years, seconds and time zones), the worker's own time zone is set
+to one that is neither UTC nor Beijing, and every reading of the computer's clock by the student's code is
+noted, so a wrong answer caused by datetime.now(), utcnow() or a naive datetime is named in the message.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import secrets
+import time
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock_time
+
+import pytest
+
+from graders.stdlib_time import probes
+
+# Local time zones for the worker, as POSIX TZ strings (no tz database needed): never UTC, never Beijing.
+LOCAL_ZONES = [
+    ("<+0530>-5:30", timedelta(hours=5, minutes=30)),
+    ("<-05>5", timedelta(hours=-5)),
+    ("<+09>-9", timedelta(hours=9)),
+    ("<-0330>3:30", timedelta(hours=-3, minutes=-30)),
+    ("<+03>-3", timedelta(hours=3)),
+    ("<-08>8", timedelta(hours=-8)),
+]
+OTHER_OFFSETS = [timedelta(hours=h) for h in (-10, -7, -4, -1, 1, 2, 4, 6, 10, 12)] + [timedelta(hours=5, minutes=45)]
+BEIJING = timezone(timedelta(hours=8))
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+CLOCK_READERS = {
+    "datetime.now()", "datetime.now(tz)", "datetime.utcnow()", "datetime.today()", "date.today()", "time.time()",
+    "time.time_ns()", "time.localtime()", "time.gmtime()", "time.asctime()", "time.ctime()", "time.strftime()",
+}
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    return random.Random(secrets.randbits(64))
+
+
+def random_moment(rng: random.Random, first: int = 1995, last: int = 2040, tz=None) -> datetime:
+    start = datetime(first, 1, 1, tzinfo=tz)
+    span = (datetime(last, 12, 31, tzinfo=tz) - start).total_seconds()
+    return start + timedelta(seconds=rng.randrange(int(span)))
+
+
+def label(offset: timedelta | None) -> str:
+    if offset is None:
+        return "no time zone"
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60:02}:{minutes % 60:02}"
+
+
+def clock_note(calls: list[str], given: str) -> str:
+    """Why an answer is wrong when the student's code read the computer's clock instead of `given`."""
+    readers = [call for call in calls if call in CLOCK_READERS]
+    note = ""
+    if readers:
+        note += (
+            f" Your code called {', '.join(readers)}, which reads the computer's clock: use the time it was given "
+            f"({given}), so the function gives the right answer for any moment."
+        )
+    if "datetime.utcnow()" in calls or "datetime.utcfromtimestamp()" in calls:
+        note += (
+            " datetime.utcnow() and utcfromtimestamp() are deprecated since Python 3.12: they return naive "
+            "datetimes that Python then takes for local time. Use aware ones: datetime.now(timezone.utc)."
+        )
+    return note
+
+
+def local_zone(rng: random.Random) -> tuple[str, timedelta]:
+    return rng.choice(LOCAL_ZONES)
+
+
+# -- task 1: strptime and strftime -------------------------------------------------------------------------------
+
+
+def outline_text(moment: datetime) -> str:
+    """Written like the outline's '2018-8-15 21:18:21': month and day without a leading zero."""
+    return f"{moment.year}-{moment.month}-{moment.day} {moment.hour}:{moment.minute:02}:{moment.second:02}"
+
+
+@pytest.mark.task(1)
+def test_parse_time_and_us_date_use_the_outline_formats(student, rng):
+    wanted = [datetime(2018, 8, 15, 21, 18, 21)] + [random_moment(rng, 1990) for _ in range(4)]
+    moments = [random_moment(rng, 1990) for _ in range(4)]
+    seen = student.run(probes.parse_and_format, [outline_text(m) for m in wanted], moments)
+    for moment, answer in zip(wanted, seen["parsed"], strict=True):
+        got = answer["result"]
+        assert isinstance(got, datetime), (
+            f"parse_time({outline_text(moment)!r}) should return a datetime; it returned {got!r}"
+        )
+        assert got == moment, (
+            f"parse_time({outline_text(moment)!r}) should be {moment!r}; got {got!r}: the format is "
+            "'%Y-%m-%d %H:%M:%S' (%m is the month, %M the minutes)." + clock_note(answer["clock"], "text")
+        )
+    for moment, answer in zip(moments, seen["formatted"], strict=True):
+        got, expected = answer["result"], moment.strftime("%m--%d--%Y")
+        if got == moment.strftime("%M--%d--%Y") and got != expected:
+            pytest.fail(
+                f"us_date({moment!r}) should be {expected!r}; got {got!r}: %M is minutes, %m is the month",
+                pytrace=False,
+            )
+        assert got == expected, (
+            f"us_date({moment!r}) should be {expected!r} (strftime('%m--%d--%Y')); got {got!r}."
+            + clock_note(answer["clock"], "moment")
+        )
+
+
+# -- task 2: date, time and datetime: opening hours --------------------------------------------------------------
+
+
+def shop_is_open(now: datetime, holidays: set[date]) -> bool:
+    return now.weekday() < 6 and clock_time(9) <= now.time() < clock_time(21, 30) and now.date() not in holidays
+
+
+def shop_cases(rng: random.Random) -> list[tuple[datetime, set[date]]]:
+    """One random week: the edges of the opening hours, a Sunday, a weekday holiday, and random moments."""
+    first = date(rng.randint(2026, 2039), rng.randint(1, 12), rng.randint(1, 28))
+    monday = first - timedelta(days=first.weekday())
+    week = [monday + timedelta(days=i) for i in range(7)]
+    holiday = rng.choice(week[:5])
+    workdays = [day for day in week[:6] if day != holiday]
+    holidays = {holiday, monday + timedelta(days=rng.randint(30, 300))}
+    shapes = [
+        (rng.choice(workdays), clock_time(9, 0)),
+        (rng.choice(workdays), clock_time(8, 59, 59)),
+        (rng.choice(workdays), clock_time(21, 29, 59)),
+        (rng.choice(workdays), clock_time(21, 30)),
+        (rng.choice(workdays), clock_time(21, rng.randint(1, 29))),
+        (week[5], clock_time(rng.randint(10, 20), rng.randint(0, 59))),
+        (week[6], clock_time(rng.randint(10, 20), rng.randint(0, 59))),
+        (holiday, clock_time(rng.randint(10, 20), rng.randint(0, 59))),
+    ]
+    shapes += [(rng.choice(week), clock_time(rng.randint(0, 23), rng.randint(0, 59))) for _ in range(8)]
+    rng.shuffle(shapes)
+    return [(datetime.combine(day, at), holidays) for day, at in shapes]
+
+
+@pytest.mark.task(2)
+def test_is_open_follows_the_opening_hours_and_holidays(student, rng):
+    cases = shop_cases(rng)
+    seen = student.run(probes.opening_hours, cases)
+    for (now, holidays), answer in zip(cases, seen, strict=True):
+        got, expected = answer["result"], shop_is_open(now, holidays)
+        assert isinstance(got, bool), f"is_open should return True or False; it returned {got!r}"
+        if got == expected:
+            continue
+        holiday = now.date() in holidays
+        why = ""
+        if holiday and got:
+            why = (
+                f" {now.date()} is one of the holidays: a datetime never equals a date, so `now in holidays` is "
+                "always False; look up now.date()"
+            )
+        pytest.fail(
+            f"is_open({now:%Y-%m-%d %H:%M:%S}, a {WEEKDAYS[now.weekday()]}{', a holiday' if holiday else ''}) "
+            f"should be {expected}; your code returned {got}. The shop is open Monday to Saturday from 09:00 until "
+            f"21:30 (at 21:30 it is closed), except on the holidays.{why}" + clock_note(answer["clock"], "now"),
+            pytrace=False,
+        )
+
+
+# -- task 3: Beijing time ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(3)
+def test_beijing_time_converts_an_aware_time_to_utc_plus_8(student, rng):
+    zone, _ = local_zone(rng)
+    moments = [random_moment(rng, tz=timezone.utc) for _ in range(3)]
+    moments.append(random_moment(rng, tz=timezone(rng.choice(OTHER_OFFSETS))))
+    seen = student.run(probes.beijing, moments, zone)
+    for moment, answer in zip(moments, seen, strict=True):
+        got, expected = answer["result"], moment.astimezone(BEIJING)
+        called = f"beijing_time({moment.isoformat()})"
+        note = clock_note(answer["clock"], "now")
+        assert isinstance(got, datetime), f"{called} should return a datetime; it returned {got!r}"
+        if got.tzinfo is None:
+            pytest.fail(
+                f"{called} should be {expected.isoformat()}; it returned the naive datetime {got.isoformat()} (no "
+                "time zone), which nobody can tell apart from local time. The outline's "
+                "timedelta(hours=8) + datetime.utcnow() gives such a naive time. Convert the aware time you were "
+                "given: now.astimezone(timezone(timedelta(hours=8)))." + note,
+                pytrace=False,
+            )
+        if got.utcoffset() != timedelta(hours=8):
+            pytest.fail(
+                f"{called} should be {expected.isoformat()}; got {got.isoformat()}, still in "
+                f"{label(got.utcoffset())}. Adding timedelta(hours=8) moves the moment 8 hours later and keeps its "
+                "time zone; now.astimezone(timezone(timedelta(hours=8))) shows the same moment on Beijing's clock."
+                + note,
+                pytrace=False,
+            )
+        if got != expected:
+            if got.replace(tzinfo=None) == moment.replace(tzinfo=None):
+                why = (
+                    " It shows the same clock reading as the input with a new label: replace(tzinfo=...) changes "
+                    "the label, astimezone(...) converts the time."
+                )
+            elif moment.utcoffset() != timedelta(0):
+                why = (
+                    f" This input is in {label(moment.utcoffset())}, not UTC: astimezone uses the input's own "
+                    "offset, adding 8 hours to its clock does not."
+                )
+            else:
+                why = ""
+            pytest.fail(
+                f"{called} should be {expected.isoformat()}; got {got.isoformat()}, a different moment.{why}{note}",
+                pytrace=False,
+            )
+
+
+# -- task 4: timestamps ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(4)
+def test_timestamps_convert_to_aware_datetimes_and_back(student, rng):
+    zone, local_offset = local_zone(rng)
+    offsets = [offset for offset in OTHER_OFFSETS if offset != local_offset]
+    to_datetime = [
+        (round(random_moment(rng).timestamp() + rng.random(), 3), timezone(rng.choice(offsets)))
+        for _ in range(3)
+    ]
+    to_number = [random_moment(rng, tz=timezone(rng.choice(offsets))) for _ in range(3)]
+    seen = student.run(probes.timestamps, to_datetime, to_number, zone)
+
+    for (stamp, tz), answer in zip(to_datetime, seen["from_timestamp"], strict=True):
+        got, expected = answer["result"], datetime.fromtimestamp(stamp, tz)
+        called = f"from_timestamp({stamp}, {label(tz.utcoffset(None))})"
+        note = clock_note(answer["clock"], "timestamp")
+        assert isinstance(got, datetime), f"{called} should return a datetime; it returned {got!r}"
+        if got.tzinfo is None:
+            pytest.fail(
+                f"{called} should be {expected.isoformat()}; it returned the naive datetime {got.isoformat()}. "
+                "datetime.fromtimestamp(ts) without tz= gives the wall clock of the computer running the code "
+                f"(this one is set to {label(local_offset)}), so the answer changes from computer to computer. "
+                "Pass tz=zone." + note,
+                pytrace=False,
+            )
+        assert got == expected and got.utcoffset() == expected.utcoffset(), (
+            f"{called} should be {expected.isoformat()}; got {got.isoformat()}." + note
+        )
+
+    for moment, answer in zip(to_number, seen["to_timestamp"], strict=True):
+        got, expected = answer["result"], moment.timestamp()
+        called = f"to_timestamp({moment.isoformat()})"
+        assert isinstance(got, (int, float)) and not isinstance(got, bool), (
+            f"{called} should return a number of seconds; it returned {got!r}"
+        )
+        if abs(got - expected) < 1e-3:
+            continue
+        off = got - expected
+        if off % 900 == 0:
+            pytest.fail(
+                f"{called} should be {expected}; got {got}, off by exactly {off / 3600:g} hours: the moment's own "
+                f"zone ({label(moment.utcoffset())}) was dropped and its clock reading taken as the computer's "
+                f"local time ({label(local_offset)}), as naive datetimes and time.mktime do. An aware datetime "
+                "knows its moment: moment.timestamp()." + clock_note(answer["clock"], "moment"),
+                pytrace=False,
+            )
+        pytest.fail(f"{called} should be {expected}; got {got}." + clock_note(answer["clock"], "moment"), pytrace=False)
+
+
+# -- task 5: timedelta -------------------------------------------------------------------------------------------
+
+
+OUTLINE_INTERVAL = timedelta(hours=5, weeks=1, days=2, minutes=30, seconds=20)
+
+
+@pytest.mark.task(5)
+def test_deadline_and_hours_left_do_timedelta_arithmetic(student, rng):
+    nows = [random_moment(rng, 2020), random_moment(rng, 2020, tz=timezone(rng.choice(OTHER_OFFSETS)))]
+    base = random_moment(rng, 2020, tz=timezone.utc)
+    deltas = [
+        timedelta(days=rng.randint(2, 12), seconds=rng.randint(1, 86_399)),
+        timedelta(seconds=rng.randint(60, 86_000)),
+        -timedelta(days=rng.randint(1, 3), seconds=rng.randint(1, 86_399)),
+    ]
+    pairs = [(base + delta, base) for delta in deltas]
+    seen = student.run(probes.intervals, nows, pairs)
+
+    for now, answer in zip(nows, seen["deadline"], strict=True):
+        got, expected = answer["result"], now + OUTLINE_INTERVAL
+        assert got == expected and isinstance(got, datetime), (
+            f"deadline({now.isoformat()}) should be {expected.isoformat()}, now + timedelta(weeks=1, days=2, "
+            f"hours=5, minutes=30, seconds=20); got {got!r}." + clock_note(answer["clock"], "now")
+        )
+    for (due, now), delta, answer in zip(pairs, deltas, seen["hours_left"], strict=True):
+        got, expected = answer["result"], delta.total_seconds() / 3600
+        called = f"hours_left({due.isoformat()}, {now.isoformat()})"
+        assert isinstance(got, (int, float)) and not isinstance(got, bool), (
+            f"{called} should return a number of hours; it returned {got!r}"
+        )
+        if math.isclose(got, expected, abs_tol=1e-6):
+            continue
+        if math.isclose(got, delta.seconds / 3600, abs_tol=1e-6):
+            why = (
+                f" timedelta.seconds is only the part under one day (0 to 86399): of {delta!s} it keeps "
+                f"{timedelta(seconds=delta.seconds)} and loses the {delta.days} days. total_seconds() counts it all."
+            )
+        elif math.isclose(got, delta.total_seconds(), abs_tol=1e-3):
+            why = " That is seconds: an hour has 3600."
+        else:
+            why = ""
+        pytest.fail(
+            f"{called} should be {expected:.6f}; got {got}.{why}" + clock_note(answer["clock"], "now"),
+            pytrace=False,
+        )
+
+
+# -- task 6: the time module -------------------------------------------------------------------------------------
+
+
+def month_edge(rng: random.Random, local_offset: timedelta) -> float:
+    """A moment whose month in UTC differs from its month on the local clock."""
+    month_start = datetime(rng.randint(1995, 2040), rng.randint(1, 12), 1, tzinfo=timezone.utc)
+    minutes = rng.randint(1, abs(int(local_offset.total_seconds())) // 60 - 1)
+    edge = month_start + timedelta(minutes=minutes) if local_offset < timedelta(0) else month_start - timedelta(
+        minutes=minutes
+    )
+    return edge.timestamp()
+
+
+@pytest.mark.task(6)
+def test_time_module_struct_time_asctime_strftime_strptime(student, rng):
+    zone, local_offset = local_zone(rng)
+    stamps = [float(int(random_moment(rng, 1995).timestamp())) for _ in range(2)] + [month_edge(rng, local_offset)]
+    rng.shuffle(stamps)
+    days = [random_moment(rng, 1995) for _ in range(3)] + [datetime(2024, 12, 31, rng.randint(0, 23), 5, 9)]
+    seen = student.run(probes.time_module, stamps, [outline_text(day) for day in days], zone)
+
+    local = timezone(local_offset)
+    for name, pattern in (("gm_asctime", None), ("year_month", "%Y-%m")):
+        for stamp, answer in zip(stamps, seen[name], strict=True):
+            gm = time.gmtime(stamp)
+            on_local_clock = datetime.fromtimestamp(stamp, local).timetuple()
+            expected = time.asctime(gm) if pattern is None else time.strftime(pattern, gm)
+            if_local = time.asctime(on_local_clock) if pattern is None else time.strftime(pattern, on_local_clock)
+            got, calls = answer["result"], answer["clock"]
+            if got == expected:
+                continue
+            utc_moment = datetime.fromtimestamp(stamp, timezone.utc).isoformat()
+            if "time.asctime()" in calls or "time.strftime()" in calls:
+                why = (
+                    " asctime() and strftime(format) without a time tuple describe the current time: pass them "
+                    "time.gmtime(timestamp)."
+                )
+            elif got == if_local:
+                why = (
+                    f" That is the clock of this computer ({label(local_offset)}): time.localtime(ts) uses the "
+                    "computer's time zone, time.gmtime(ts) gives Greenwich time (UTC)."
+                )
+            else:
+                why = clock_note(calls, "timestamp")
+            pytest.fail(f"{name}({stamp}) ({utc_moment}) should be {expected!r}; got {got!r}.{why}", pytrace=False)
+    for day, answer in zip(days, seen["day_of_year"], strict=True):
+        expected = day.timetuple().tm_yday
+        assert answer["result"] == expected, (
+            f"day_of_year({outline_text(day)!r}) should be {expected}, the tm_yday of "
+            f"time.strptime(text, '%Y-%m-%d %H:%M:%S'); got {answer['result']!r}." + clock_note(answer["clock"], "text")
+        )
