@@ -244,3 +244,17 @@ def test_a_service_that_is_down_is_an_infrastructure_error_not_a_lost_point(tmp_
     assert "mysql does not answer at MYSQL_URL=mysql://root@127.0.0.1:9" in message(result, 1)
     assert "docker compose up -d --wait mysql" in message(result, 1)
     assert code != 0
+
+
+def test_a_megabyte_argument_reaches_the_worker_whatever_the_default_socket_timeout(tmp_path):
+    import socket
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(30)  # as the plugin sets it for graders
+    try:
+        student = Student(Implementation("threads", (ROOT / "solutions" / "threads",)), tmp_path)
+        payload = "数据" * 500_000
+        assert student.run(len, payload) == len(payload)
+        student.close()
+    finally:
+        socket.setdefaulttimeout(previous)

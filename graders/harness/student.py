@@ -142,6 +142,8 @@ class Student:
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair()  # what multiprocessing.Pipe() builds too
+        for end in (ours, theirs):  # a default socket timeout would make them non-blocking: big requests fail
+            end.setblocking(True)
         self._dump = self.workdir / "stacks.txt"
         python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
         command = [python, "-m", "graders.harness.worker", "--fd", str(theirs.fileno())]

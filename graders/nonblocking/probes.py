@@ -1,0 +1,312 @@
+"""Probes for the nonblocking topic: they run in the worker, next to the student's server.py."""
+
+from __future__ import annotations
+
+import importlib
+import random
+import select
+import socket
+import time
+
+from graders.harness.probing import StudentMistake, in_background, open_fd_count, student_module, thread_count
+
+_kept: list[socket.socket] = []  # sockets that must outlive the probe that opened them
+SMALL_BUFFER = 32768  # makes a client that does not read fill the buffers after a few dozen kilobytes
+
+
+def _listener(backlog: int = 64) -> socket.socket:
+    listener = socket.create_server(("127.0.0.1", 0), backlog=backlog)
+    listener.setblocking(False)
+    return listener
+
+
+def _connected_pairs(listener: socket.socket, count: int) -> list[tuple[socket.socket, socket.socket]]:
+    """`count` (client, server-side conn) pairs over loopback, the conns accepted by the grader, non-blocking."""
+    clients = [socket.create_connection(listener.getsockname(), timeout=2) for _ in range(count)]
+    accepted = {}
+    deadline = time.monotonic() + 2
+    while len(accepted) < count and time.monotonic() < deadline:
+        select.select([listener], [], [], 0.1)
+        try:
+            conn, address = listener.accept()
+        except BlockingIOError:
+            continue
+        conn.setblocking(False)
+        accepted[address] = conn
+    return [(client, accepted[client.getsockname()]) for client in clients]
+
+
+# -- task 1 ----------------------------------------------------------------------------------------------------
+
+
+def make_listener(port: int) -> dict:
+    server = student_module("server").make_server(port)
+    if not isinstance(server, socket.socket):
+        raise StudentMistake(f"make_server() should return a socket.socket; it returned {type(server).__name__}")
+    _kept.append(server)  # the grader now connects 200 clients to it
+    return {
+        "family": server.family.name,
+        "type": server.type.name,
+        "address": list(server.getsockname()),
+        "listening": bool(server.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)),
+        "blocking": server.getblocking(),
+    }
+
+
+# -- task 2 ----------------------------------------------------------------------------------------------------
+
+
+def accept_trace(count: int) -> dict:
+    """Call accept_clients() with nobody waiting, with `count` clients waiting, and with nobody again."""
+    accept_clients = student_module("server").accept_clients
+    with _listener() as listener:
+        conn_list: list[socket.socket] = []
+        facts: dict = {}
+        for when in ("before", "waiting", "after"):
+            if when == "waiting":
+                clients = [socket.create_connection(listener.getsockname(), timeout=2) for _ in range(count)]
+                facts["clients"] = sorted(list(client.getsockname()) for client in clients)
+            started = time.monotonic()
+            try:
+                accept_clients(listener, conn_list)
+            except BlockingIOError:
+                raise StudentMistake(
+                    f"accept_clients() let BlockingIOError escape ({'no' if when != 'waiting' else 'no more'} "
+                    "client was waiting): on a non-blocking socket accept() raises it when nobody is waiting; "
+                    "catch it and return"
+                ) from None
+            facts[when] = {
+                "elapsed": time.monotonic() - started,
+                "count": len(conn_list),
+                "blocking": sum(1 for conn in conn_list if isinstance(conn, socket.socket) and conn.getblocking()),
+                "peers": sorted(list(conn.getpeername()) for conn in conn_list if isinstance(conn, socket.socket)),
+                "types": sorted({type(conn).__name__ for conn in conn_list}),
+            }
+        for sock in [*clients, *(conn for conn in conn_list if isinstance(conn, socket.socket))]:
+            sock.close()
+    return facts
+
+
+# -- task 3 ----------------------------------------------------------------------------------------------------
+
+
+def _wait_readable(conns: list[socket.socket]) -> None:
+    """Wait until every conn has something to read (data or the client's close)."""
+    waiting = list(conns)
+    deadline = time.monotonic() + 2
+    while waiting and time.monotonic() < deadline:
+        ready, _, _ = select.select(waiting, [], [], 0.1)
+        waiting = [conn for conn in waiting if conn not in ready]
+
+
+def read_trace(seed: int, count: int) -> dict:
+    """Two calls of read_clients() over `count` clients: one silent, one that leaves, the others talking."""
+    read_clients = student_module("server").read_clients
+    rng = random.Random(seed)
+    with _listener() as listener:
+        pairs = _connected_pairs(listener, count)
+        roles = ["talker"] * count
+        silent = rng.randrange(count)
+        leaving = rng.choice([i for i in range(count - 1) if i not in (silent, silent - 1)])
+        roles[silent], roles[leaving] = "silent", "leaving"
+        conn_list = [conn for _, conn in pairs]
+        outbox: dict = {}
+        sent: dict[int, bytes] = {}
+        facts: dict = {"roles": roles, "passes": []}
+        for number in (1, 2):
+            for index, (client, _) in enumerate(pairs):
+                if roles[index] == "talker":
+                    message = rng.randbytes(rng.randint(1, 1000))
+                    client.sendall(message)
+                    sent[index] = sent.get(index, b"") + message
+                elif roles[index] == "leaving" and number == 1:
+                    client.close()
+            _wait_readable([conn for index, (_, conn) in enumerate(pairs) if roles[index] != "silent"
+                            and conn.fileno() != -1])
+            started = time.monotonic()
+            try:
+                read_clients(conn_list, outbox)
+            except BlockingIOError:
+                raise StudentMistake(
+                    "read_clients() let BlockingIOError escape: recv() on a non-blocking socket raises it when the "
+                    "client has sent nothing yet (like the silent client here); catch it and go on to the next client"
+                ) from None
+            facts["passes"].append(
+                {
+                    "elapsed": time.monotonic() - started,
+                    "in_list": [conn in conn_list for _, conn in pairs],
+                    "closed": [conn.fileno() == -1 for _, conn in pairs],
+                    "in_outbox": [conn in outbox for _, conn in pairs],
+                    "outbox": [bytes(outbox.get(conn, b"")) == sent.get(index, b"") for index, (_, conn) in
+                               enumerate(pairs)],
+                    "outbox_sizes": [len(outbox.get(conn, b"")) for _, conn in pairs],
+                    "sent_sizes": [len(sent.get(index, b"")) for index in range(count)],
+                    "list_length": len(conn_list),
+                }
+            )
+        for client, conn in pairs:
+            client.close()
+            conn.close()
+    return facts
+
+
+# -- task 4 ----------------------------------------------------------------------------------------------------
+
+
+class _Watched(socket.socket):
+    """A socket that counts the times send() could not take everything: proof the test made send block."""
+
+    would_block = 0
+    partial = 0
+
+    def send(self, data, flags: int = 0) -> int:
+        try:
+            sent = super().send(data, flags)
+        except BlockingIOError:
+            self.would_block += 1
+            raise
+        if sent < len(data):
+            self.partial += 1
+        return sent
+
+
+def _drain(client: socket.socket, into: bytearray) -> None:
+    while True:
+        try:
+            chunk = client.recv(1 << 20)
+        except BlockingIOError:
+            return
+        if not chunk:
+            return
+        into += chunk
+
+
+def send_trace(seed: int, size: int) -> dict:
+    """send_pending() to a client that first reads nothing, then reads everything, one pass at a time."""
+    send_pending = student_module("server").send_pending
+    data = random.Random(seed).randbytes(size)
+    with _listener() as listener:
+        client = socket.socket()
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_BUFFER)
+        client.connect(listener.getsockname())
+        select.select([listener], [], [], 2)
+        raw, _ = listener.accept()
+        conn = _Watched(fileno=raw.detach())
+        conn.setblocking(False)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+        outbox = {conn: bytearray(data)}
+        received = bytearray()
+        facts: dict = {"size": size}
+
+        def call(phase: str) -> None:
+            try:
+                send_pending(conn, outbox)
+            except BlockingIOError:
+                raise StudentMistake(
+                    f"send_pending() let BlockingIOError escape ({phase}): when the client does not read, the "
+                    "buffers fill up and send() on a non-blocking socket raises it; leave the data in outbox[conn] "
+                    "and return, the next pass will try again"
+                ) from None
+
+        for _ in range(5):  # the client reads nothing yet: the buffers fill and send() must block
+            call("the client was not reading")
+        client.setblocking(False)
+        deadline = time.monotonic() + 3
+        while len(outbox.get(conn, b"")) and len(received) <= size and time.monotonic() < deadline:
+            _drain(client, received)
+            call("the client was reading")
+            select.select([client], [], [], 0.05)
+        quiet_since = time.monotonic()
+        while len(received) < size and time.monotonic() - quiet_since < 0.2:  # what the kernel still holds
+            before = len(received)
+            select.select([client], [], [], 0.05)
+            _drain(client, received)
+            if len(received) > before:
+                quiet_since = time.monotonic()
+        facts["received"] = len(received)
+        facts["left_in_outbox"] = len(outbox.get(conn, b""))
+        facts["equal"] = bytes(received) == data
+        facts["first_difference"] = None
+        if not facts["equal"]:
+            pairs = enumerate(zip(received, data, strict=False))
+            facts["first_difference"] = next((i for i, (a, b) in pairs if a != b), min(len(received), size))
+        facts["partial"] = conn.partial
+        facts["would_block"] = conn.would_block
+        client.close()
+        conn.close()
+    return facts
+
+
+# -- task 5 ----------------------------------------------------------------------------------------------------
+
+
+def _accept_clients(server: socket.socket, conn_list: list[socket.socket]) -> None:
+    while True:
+        try:
+            conn, _ = server.accept()
+        except BlockingIOError:
+            return
+        conn.setblocking(False)
+        conn_list.append(conn)
+
+
+def _read_clients(conn_list: list[socket.socket], outbox: dict) -> None:
+    for conn in conn_list[:]:
+        try:
+            data = conn.recv(65536)
+        except BlockingIOError:
+            continue
+        except ConnectionError:
+            data = b""
+        if data:
+            outbox.setdefault(conn, bytearray()).extend(data)
+        else:
+            conn_list.remove(conn)
+            outbox.pop(conn, None)
+            conn.close()
+
+
+def _send_pending(conn: socket.socket, outbox: dict) -> None:
+    pending = outbox.get(conn)
+    if not pending:
+        return
+    try:
+        sent = conn.send(pending)
+    except (BlockingIOError, ConnectionError):
+        return
+    del pending[:sent]
+
+
+def start_serve(port: int) -> dict:
+    """Run the student's serve() on a non-blocking listening socket on `port`, with the grader's helpers.
+
+    serve() is graded on its own: the grader's accept_clients, read_clients and send_pending stand in for the
+    student's, so a mistake in tasks 2 to 4 does not fail task 5 as well. The listening socket's small send
+    buffer, which accepted sockets inherit, makes a client that does not read fill it quickly.
+    """
+    threads = thread_count()
+    module = importlib.import_module("server")
+    serve = student_module("server").serve
+    module.accept_clients, module.read_clients, module.send_pending = _accept_clients, _read_clients, _send_pending
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1000)
+    listener.setblocking(False)
+    _kept.append(listener)
+    in_background(serve, listener)
+    return {"threads": threads, "files": open_fd_count()}
+
+
+def settle_files(target: int, wait: float) -> int:
+    """The number of open files, once it is down to `target` or `wait` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while open_fd_count() > target and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return open_fd_count()
+
+
+def still_running() -> bool:
+    """A no-op call: the harness reports here a student thread that crashed since the last call."""
+    return True

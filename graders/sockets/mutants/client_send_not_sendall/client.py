@@ -1,0 +1,19 @@
+"""The outline's client, made to work for any message: send all of it, then read the whole reply."""
+
+import socket
+
+
+def echo(address: tuple[str, int], message: bytes) -> bytes:
+    """Send `message` to the echo server at `address` and return its reply, as many bytes as were sent.
+
+    Raise ConnectionError if the server closes the connection before the whole reply has arrived.
+    """
+    with socket.create_connection(address) as client:
+        client.send(message)
+        reply = bytearray()
+        while len(reply) < len(message):
+            chunk = client.recv(65536)
+            if not chunk:  # b'': the server has closed, nothing more will ever come
+                raise ConnectionError(f"the server closed the connection after {len(reply)} of {len(message)} bytes")
+            reply += chunk
+    return bytes(reply)

@@ -1,0 +1,49 @@
+"""The three-way handshake and the four-way close, segment by segment, with the state of both ends."""
+
+from typing import NamedTuple
+
+
+class Segment(NamedTuple):
+    """One TCP segment of the handshake or the close, and where it leaves the two ends of the connection."""
+
+    sender: str  # "client" or "server"
+    flags: str  # the flags that are set, joined by "+": "SYN", "SYN+ACK", "ACK", "FIN", "FIN+ACK"
+    seq: int  # the segment's sequence number
+    ack: int | None  # its acknowledgement number; None when the ACK flag is not set
+    client: str  # the client's state once this segment has arrived: "SYN_SENT", "ESTABLISHED", ...
+    server: str  # the server's state once this segment has arrived: "LISTEN", "SYN_RCVD", ...
+
+
+def handshake(client_isn: int, server_isn: int) -> list[Segment]:
+    """The three segments that open a connection, when the client starts with sequence number `client_isn`
+    and the server with `server_isn`. Before the first one the client is CLOSED and the server LISTENs."""
+    x, y = client_isn, server_isn
+    # A SYN uses up one sequence number, so each side acknowledges the other's ISN + 1.
+    return [
+        Segment("client", "SYN", x, None, "SYN_SENT", "SYN_RCVD"),
+        Segment("server", "SYN+ACK", y, x + 1, "ESTABLISHED", "SYN_RCVD"),
+        Segment("client", "ACK", x + 1, y + 1, "ESTABLISHED", "ESTABLISHED"),
+    ]
+
+
+def four_way_close(client_seq: int, server_seq: int) -> list[Segment]:
+    """The four segments that close an ESTABLISHED connection when the client closes first; `client_seq` and
+    `server_seq` are the sequence numbers each side sends next (the outline's u and v)."""
+    u, v = client_seq, server_seq
+    # A FIN uses up one sequence number too; the client then waits 2 MSL in TIME_WAIT before it is CLOSED,
+    # in case the last ACK is lost and the server sends its FIN again.
+    return [
+        Segment("client", "FIN", u, None, "FIN_WAIT_1", "CLOSE_WAIT"),
+        Segment("server", "ACK", v, u + 1, "FIN_WAIT_2", "CLOSE_WAIT"),
+        Segment("server", "FIN+ACK", v, u + 1, "CLOSED", "LAST_ACK"),
+        Segment("client", "ACK", u + 1, v + 1, "CLOSED", "CLOSED"),
+    ]
+
+
+def why_third_segment() -> str:
+    """In a sentence or two: why does the client send the third segment of the handshake at all?"""
+    return (
+        "An old connection request (SYN) that was delayed in the network can reach the server long after the "
+        "client gave up on it. Without the third segment the server would open a connection nobody asked for "
+        "and wait on it; with it, the server only opens the connection once the client confirms it."
+    )

@@ -1,0 +1,224 @@
+"""Grades exercises/tcp_handshake: the layer models, the three-way handshake, the four-way close, and why."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+
+import pytest
+
+from graders.tcp_handshake import probes
+
+TCP_IP_OF_OSI = {
+    "application": "application",
+    "presentation": "application",
+    "session": "application",
+    "transport": "transport",
+    "network": "network",
+    "data link": "data link",
+    "physical": "data link",
+}
+WHY_TCP_IP = {
+    "application": "TCP/IP keeps OSI's application layer as its application layer",
+    "presentation": "TCP/IP folds OSI's application, presentation and session layers into its one application layer",
+    "session": "TCP/IP folds OSI's application, presentation and session layers into its one application layer",
+    "transport": "the transport layer is the same in both models",
+    "network": "the network layer is the same in both models",
+    "data link": "TCP/IP's lowest layer, data link (网络通信硬件及接口), covers OSI's data link and physical layers",
+    "physical": "TCP/IP's lowest layer, data link (网络通信硬件及接口), covers OSI's data link and physical layers",
+}
+
+PROTOCOLS = {
+    **dict.fromkeys(["HTTP", "HTTPS", "FTP", "TELNET", "SSH", "SMTP", "POP3", "DNS"], "application"),
+    **dict.fromkeys(["TCP", "UDP"], "transport"),
+    **dict.fromkeys(["IP", "ARP", "RARP", "ICMP"], "network"),
+}
+
+
+@pytest.mark.task(1)
+def test_tcp_ip_layer_maps_every_osi_layer(student):
+    osi = list(TCP_IP_OF_OSI)
+    random.shuffle(osi)
+    answers = student.run(probes.tcp_ip_layers, osi)
+    for layer in osi:
+        expected, got = TCP_IP_OF_OSI[layer], answers[layer]
+        if "raised" in got:
+            pytest.fail(f"tcp_ip_layer({layer!r}) raised {got['raised']}; expected {expected!r}", pytrace=False)
+        assert got["value"] == repr(expected), (
+            f"tcp_ip_layer({layer!r}) returned {got['value']}; expected {expected!r}: {WHY_TCP_IP[layer]}"
+        )
+
+
+def _other_case(name: str) -> str:
+    return random.choice([name.lower(), name.capitalize()])
+
+
+@pytest.mark.task(2)
+def test_protocol_layer_knows_every_protocol_of_the_table_in_any_letter_case(student):
+    names = list(PROTOCOLS)
+    random.shuffle(names)
+    asked = names + [_other_case(name) for name in names]
+    answers = student.run(probes.protocol_layers, asked)
+    for name in asked:
+        expected, got = PROTOCOLS[name.upper()], answers[name]
+        if "raised" in got:
+            if name != name.upper() and answers[name.upper()].get("value") == repr(expected):
+                pytest.fail(
+                    f"protocol_layer({name!r}) raised {got['raised']}, while protocol_layer({name.upper()!r}) "
+                    "worked: compare protocol names in any letter case (e.g. protocol.upper())",
+                    pytrace=False,
+                )
+            pytest.fail(f"protocol_layer({name!r}) raised {got['raised']}; expected {expected!r}", pytrace=False)
+        assert got["value"] == repr(expected), (
+            f"protocol_layer({name!r}) returned {got['value']}; the outline's table puts {name.upper()} in the "
+            f"{expected} layer (协议 column of the table)"
+        )
+
+
+@dataclass
+class Expected:
+    """One segment as it must be, with the reason for each field, for the message when a field is wrong."""
+
+    name: str
+    sender: str
+    flags: list[tuple[set[str], int | None]]  # the flags allowed, each with the ack it then needs
+    seq: int
+    client: str
+    server: str
+    why: dict[str, str] = field(default_factory=dict)
+
+
+def _handshake(x: int, y: int) -> list[Expected]:
+    return [
+        Expected("the client's SYN", "client", [({"SYN"}, None)], x, "SYN_SENT", "SYN_RCVD", {
+            "sender": "the client opens the connection",
+            "seq": f"the SYN carries the client's initial sequence number client_isn = {x}",
+            "ack": "a SYN alone has no ACK flag, so its ack is None",
+            "client": "it has sent its SYN and waits for the answer",
+            "server": "it has received a SYN and answered it at once with its own SYN+ACK",
+        }),
+        Expected("the server's SYN+ACK", "server", [({"SYN", "ACK"}, x + 1)], y, "ESTABLISHED", "SYN_RCVD", {
+            "sender": "the server answers the SYN",
+            "seq": f"the server's SYN carries its own initial sequence number server_isn = {y}",
+            "ack": f"it acknowledges the client's SYN with client_isn + 1 = {x + 1}: a SYN uses up one sequence number",
+            "client": "its SYN is acknowledged and it now knows the server's ISN, so it answers with an ACK",
+            "server": "it still waits for the ACK of its own SYN",
+        }),
+        Expected("the client's ACK", "client", [({"ACK"}, y + 1)], x + 1, "ESTABLISHED", "ESTABLISHED", {
+            "sender": "the client acknowledges the server's SYN",
+            "seq": f"the client's SYN used up client_isn, so it sends client_isn + 1 = {x + 1}",
+            "ack": f"it acknowledges the server's SYN with server_isn + 1 = {y + 1}: a SYN uses up one sequence number",
+            "client": "nothing changes for the client when its ACK arrives",
+            "server": "its SYN is acknowledged now",
+        }),
+    ]
+
+
+def _close(u: int, v: int) -> list[Expected]:
+    return [
+        Expected("the client's FIN", "client", [({"FIN"}, None), ({"FIN", "ACK"}, v)], u, "FIN_WAIT_1", "CLOSE_WAIT", {
+            "sender": "the client closes first",
+            "seq": f"the FIN carries the client's next sequence number u = client_seq = {u}",
+            "ack": f"a FIN alone has no ack; a FIN+ACK acknowledges what the server sent so far, v = {v}",
+            "client": "it has sent its FIN and waits for the ACK",
+            "server": "it got the FIN: the client will send nothing more, but the server may still send",
+        }),
+        Expected("the server's ACK", "server", [({"ACK"}, u + 1)], v, "FIN_WAIT_2", "CLOSE_WAIT", {
+            "sender": "the server acknowledges the client's FIN",
+            "seq": f"the server's next sequence number is v = server_seq = {v}",
+            "ack": f"it acknowledges the FIN with u + 1 = {u + 1}: a FIN uses up one sequence number",
+            "client": "its FIN is acknowledged; it now waits for the server's FIN",
+            "server": "it has not closed its own side yet",
+        }),
+        Expected("the server's FIN", "server", [({"FIN", "ACK"}, u + 1), ({"FIN"}, None)], v, "TIME_WAIT", "LAST_ACK", {
+            "sender": "now the server closes its side",
+            "seq": f"the server has sent no data since its ACK, so its FIN carries v = {v} again",
+            "ack": f"a FIN+ACK still acknowledges the client's FIN with u + 1 = {u + 1}; a FIN alone has no ack",
+            "client": "it got the server's FIN; after acknowledging it, it waits 2 MSL in TIME_WAIT in case that "
+            "ACK is lost",
+            "server": "it has sent its FIN and waits for the last ACK",
+        }),
+        Expected("the client's last ACK", "client", [({"ACK"}, v + 1)], u + 1, "TIME_WAIT", "CLOSED", {
+            "sender": "the client acknowledges the server's FIN",
+            "seq": f"the client's FIN used up u, so it sends u + 1 = {u + 1}",
+            "ack": f"it acknowledges the server's FIN with v + 1 = {v + 1}: a FIN uses up one sequence number",
+            "client": "it stays in TIME_WAIT for 2 MSL after sending the last ACK, and only then is CLOSED",
+            "server": "its FIN is acknowledged: the connection is gone on its side",
+        }),
+    ]
+
+
+def _show_flags(flags: set[str]) -> str:
+    return "+".join(sorted(flags, key=["SYN", "FIN", "ACK"].index)) if flags <= {"SYN", "FIN", "ACK"} else str(flags)
+
+
+def _check(call: str, rows: list[dict], expected: list[Expected]) -> None:
+    assert len(rows) == len(expected), (
+        f"{call} returned {len(rows)} segments; expected {len(expected)}: "
+        + ", ".join(segment.name for segment in expected)
+    )
+    for number, (row, want) in enumerate(zip(rows, expected, strict=True), 1):
+        where = f"{call}, segment {number} ({want.name})"
+        assert row["sender"] == want.sender, (
+            f"{where}: expected sender={want.sender!r}, got {row['sender']!r}: {want.why['sender']}"
+        )
+        allowed = {frozenset(flags): ack for flags, ack in want.flags}
+        got_flags = frozenset(row["flags"]) if isinstance(row["flags"], list) else None
+        assert got_flags in allowed, (
+            f"{where}: expected flags {' or '.join(repr(_show_flags(f)) for f, _ in want.flags)}, got {row['flags']}"
+        )
+        assert row["seq"] == want.seq, f"{where}: expected seq={want.seq}, got seq={row['seq']}: {want.why['seq']}"
+        assert row["ack"] == allowed[got_flags], (
+            f"{where}: expected ack={allowed[got_flags]}, got ack={row['ack']}: {want.why['ack']}"
+        )
+        for side in ("client", "server"):
+            state = getattr(want, side)
+            assert row[side] == state, (
+                f"{where}: once it has arrived the {side} should be in {state}, your code says {row[side]}: "
+                f"{want.why[side]}"
+            )
+
+
+def _numbers() -> tuple[int, int]:
+    """Two different sequence numbers, well inside 32 bits so that + 1 never wraps around."""
+    first = random.randrange(1, 2**32 - 2)
+    second = random.randrange(1, 2**32 - 2)
+    return (first, second) if first != second else (first, second // 2)
+
+
+@pytest.mark.task(3)
+def test_handshake_segments_and_states_follow_the_random_initial_sequence_numbers(student):
+    for _ in range(2):
+        x, y = _numbers()
+        rows = student.run(probes.segments, "handshake", x, y)
+        _check(f"handshake(client_isn={x}, server_isn={y})", rows, _handshake(x, y))
+
+
+@pytest.mark.task(4)
+def test_four_way_close_segments_and_states_follow_the_random_sequence_numbers(student):
+    for _ in range(2):
+        u, v = _numbers()
+        rows = student.run(probes.segments, "four_way_close", u, v)
+        _check(f"four_way_close(client_seq={u}, server_seq={v})", rows, _close(u, v))
+
+
+# The answer passes when it names one of the two reasons, in English or Chinese (see the README).
+STALE = re.compile(r"\bold\b|stale|delay|late|duplicat|expired|linger|滞留|延迟|迟到|旧|失效|过期|重复")
+REQUEST = re.compile(r"syn|request|connect|连接|请求")
+OWN_SYN = re.compile(r"server'?s (syn|seq|initial|isn)|sequence number|\bisn\b|y ?\+ ?1|序号|服务[端器]的 ?syn")
+CONFIRMED = re.compile(r"confirm|acknowledg|\bknow|receiv|确认|知道|收到")
+
+
+@pytest.mark.task(5)
+def test_why_the_third_segment_exists_names_a_reason(student):
+    answer = student.run(probes.why_answer)
+    text = answer.lower()
+    stale_request = bool(STALE.search(text) and REQUEST.search(text))
+    own_syn_confirmed = bool(OWN_SYN.search(text) and CONFIRMED.search(text))
+    assert len(text.strip()) >= 15 and (stale_request or own_syn_confirmed), (
+        f"your answer {answer!r:.300} does not give a reason the grader recognises. Say that an old, delayed "
+        "connection request (SYN) could reach the server late and open a connection nobody wants (the outline's "
+        "reason: 已失效的连接请求报文段), or that the server must learn that its own SYN and sequence number "
+        "arrived. Words it looks for: old/delayed/duplicate with request/SYN/connection, or 滞留/失效 with 连接/请求"
+    )
