@@ -1,0 +1,240 @@
+"""Probes for the gevent topic: they run in the worker, next to the student's modules.
+
+Every test of this topic that runs the student's code in the worker is marked `gevent`, so the worker ran
+gevent's monkey.patch_all() before importing anything else. gevent is imported inside the probes, never at
+module level, so that importing this module in the grading process (pytest collects it) brings no gevent in.
+
+The program test (task 4) is different: there the student's echo_server.py must patch by itself, so the
+probe starts it as a program in a fresh interpreter, exactly as `python echo_server.py PORT` would.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from graders.harness.probing import (
+    StudentMistake,
+    display_path,
+    in_background,
+    is_student_file,
+    open_fd_count,
+    student_module,
+    thread_count,
+)
+
+
+class _Labels:
+    """Names greenlets by order of first appearance: 0 is the probe's own greenlet, then 1, 2, ..."""
+
+    def __init__(self) -> None:
+        from gevent import getcurrent
+
+        self._current = getcurrent
+        self.seen = [getcurrent()]  # kept alive, so that no two greenlets share an id
+
+    def here(self) -> int:
+        current = self._current()
+        if current not in self.seen:
+            self.seen.append(current)
+        return self.seen.index(current)
+
+
+def run_all_trace(waits: list[int], token: str) -> dict:
+    """Call jobs.run_all(job, len(waits)) with a job that logs its start, waits waits[i] times and logs its end.
+
+    Each wait is gevent.sleep(0): the job lets every other ready greenlet run once, in the order they became
+    ready. Unlike timed sleeps (libev may run timers that expire together in either order), this makes the
+    whole trace exact: all jobs start in spawn order, and the one with the fewest waits ends first.
+    """
+    import gevent
+
+    labels = _Labels()
+    trace: list[tuple] = []
+
+    def job(index: int) -> str:
+        trace.append(("start", index, labels.here()))
+        for _ in range(waits[index]):
+            gevent.sleep(0)
+        trace.append(("end", index, labels.here()))
+        return f"{token}-{index}"
+
+    run_all = student_module("jobs").run_all
+    try:
+        result = run_all(job, len(waits))
+    except TypeError as error:
+        ran_here = [index for kind, index, where in trace if kind == "start" and where == 0]
+        if not ran_here:
+            raise
+        raise StudentMistake(
+            f"job({ran_here[0]}) ran in the calling greenlet, before any greenlet was spawned, and then gevent "
+            f"refused: TypeError: {error}. gevent.spawn(job, i) hands over the function and its argument; "
+            "gevent.spawn(job(i)) calls job at once and spawns its result"
+        ) from None
+    at_return = list(trace)
+    if isinstance(result, (list, tuple)) and any(isinstance(value, gevent.Greenlet) for value in result):
+        raise StudentMistake(
+            "run_all returned the Greenlet objects themselves; return what each job returned: g.value of each "
+            "greenlet, in the order of i"
+        )
+    if len(at_return) < 2 * len(waits):
+        gevent.sleep(0.05)  # let jobs left running finish: "not joined" versus "never started"
+    return {
+        "trace": at_return,
+        "all": list(trace),
+        "result": list(result) if isinstance(result, (list, tuple)) else repr(result),
+    }
+
+
+def pipeline_trace(items: list[Any]) -> dict:
+    """Call producer_consumer.run(items, log); record each log call with its greenlet, and whether run returned."""
+    import gevent
+    from gevent.exceptions import LoopExit
+
+    labels = _Labels()
+    trace: list[tuple] = []
+
+    def log(event: str, item: Any) -> None:
+        trace.append((event, item, labels.here()))
+        if event == "got" and item == items[-1]:
+            # Logging is I/O, and I/O may switch greenlets: a run() that does not wait for the consumer to
+            # finish returns right here instead of by the luck of gevent's scheduling order.
+            gevent.sleep(0)
+
+    outcome = "returned"
+    try:
+        student_module("producer_consumer").run(list(items), log)
+    except LoopExit:
+        outcome = "blocked forever"
+    at_return = list(trace)
+    running = [number for number, greenlet in enumerate(labels.seen) if number and not greenlet.dead]
+    if len(at_return) < 2 * len(items):
+        gevent.sleep(0.05)  # greenlets left running get their turn now: "returned too early" versus "never ran"
+    return {"trace": at_return, "all": list(trace), "outcome": outcome, "running": running}
+
+
+# -- task 3: serve() in this worker -------------------------------------------------------------------------
+
+
+def start_echo_server(port: int) -> dict:
+    """Run the student's serve() on a listening socket; return the threads and open files before it started."""
+    before = {"threads": thread_count(), "fds": open_fd_count()}
+    server = socket.create_server(("127.0.0.1", port), backlog=200)
+    # threading is patched in this worker: in_background's thread is a greenlet in this one OS thread.
+    in_background(student_module("echo_server").serve, server)
+    before["fds"] += 1  # the listening socket stays open while the server runs
+    return before
+
+
+def counts() -> dict:
+    return {"threads": thread_count(), "fds": open_fd_count()}
+
+
+def settled_fds(limit: int, seconds: float) -> int:
+    """Open files once they are back at `limit` or `seconds` have passed; the server runs meanwhile."""
+    deadline = time.monotonic() + seconds
+    while (fds := open_fd_count()) > limit and time.monotonic() < deadline:
+        time.sleep(0.02)  # patched: the server's greenlets run while this one sleeps
+    return fds
+
+
+def responsive() -> bool:
+    """Answers at once unless some greenlet holds the one thread without ever yielding."""
+    return True
+
+
+# -- task 4: echo_server.py as a program ---------------------------------------------------------------------
+
+# Runs the student's file as __main__ in a fresh interpreter, with a stack dump on SIGUSR1 so that the grader
+# can say where a blocked program is stuck. Nothing here imports socket, select or threading.
+_BOOT = """\
+import faulthandler, os, signal, sys
+path, port, dump = sys.argv[1:4]
+faulthandler.register(signal.SIGUSR1, file=open(dump, "w"), all_threads=True)
+sys.argv = [path, port]
+sys.path[0] = os.path.dirname(path)
+with open(path, encoding="utf-8") as source:
+    code = compile(source.read(), path, "exec")
+exec(code, {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__})
+"""
+
+_program: dict[str, Any] = {}
+
+
+def _student_file(module: str) -> Path:
+    spec = importlib.util.find_spec(module)  # the first layer that has it; the module itself is not imported
+    if spec is None or not spec.origin or not is_student_file(spec.origin):
+        raise StudentMistake(f"{module}.py is missing")
+    return Path(spec.origin)
+
+
+def start_program(port: int, seconds: float) -> dict:
+    """Start `python echo_server.py PORT` and wait until it accepts connections, ends, or `seconds` pass."""
+    path = _student_file("echo_server")
+    workdir = Path.cwd()
+    output = (workdir / "program-output.txt").open("wb")
+    dump = workdir / "program-stacks.txt"
+    process = subprocess.Popen(
+        [sys.executable, "-c", _BOOT, str(path), str(port), str(dump)],
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        cwd=workdir,
+    )
+    _program.update(process=process, output=workdir / "program-output.txt", dump=dump, path=path)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return {"listening": False, "exit": process.returncode, "output": _tail(_program["output"])}
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return {"listening": True, "pid": process.pid, "file": display_path(path)}
+        except OSError:
+            time.sleep(0.03)
+    return {"listening": False, "exit": None, "output": _tail(_program["output"])}
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+    kept = [line for line in text.splitlines() if 'File "<string>"' not in line]  # the grader's launcher
+    return "\n".join(kept[-lines:])
+
+
+def program_facts() -> dict:
+    """The program's OS threads, whether it still runs, and its last output."""
+    process = _program["process"]
+    alive = process.poll() is None
+    threads = len(os.listdir(f"/proc/{process.pid}/task")) if alive else 0
+    return {"alive": alive, "exit": process.returncode, "threads": threads, "output": _tail(_program["output"])}
+
+
+def program_stuck_at() -> str:
+    """Where each thread of the program is in the student's file, from a faulthandler dump."""
+    process, dump = _program["process"], _program["dump"]
+    if process.poll() is not None:
+        return f"the program had ended (exit code {process.returncode})"
+    before = dump.stat().st_size if dump.exists() else 0
+    os.kill(process.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline and (not dump.exists() or dump.stat().st_size == before):
+        time.sleep(0.02)
+    time.sleep(0.05)
+    text = dump.read_text(errors="replace")[before:] if dump.exists() else ""
+    places = []
+    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", text):
+        for match in re.finditer(r'File "(.+?)", line (\d+) in (\S+)', block):
+            if is_student_file(match[1]):
+                source = Path(match[1]).read_text(encoding="utf-8").splitlines()[int(match[2]) - 1].strip()
+                places.append(f"{display_path(match[1])}:{match[2]} in {match[3]}: `{source}`")
+                break
+    if not places:
+        return "no line of your file was running"
+    return "stuck at " + "; ".join(places)
