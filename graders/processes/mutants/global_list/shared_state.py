@@ -1,0 +1,22 @@
+"""The outline's global that child processes cannot share, and the Manager list that they can."""
+
+import multiprocessing
+from collections.abc import Callable
+from typing import Any
+
+results = []
+
+
+def _produce_into(produce: Callable[[int], Any], index: int) -> None:
+    results.append(produce(index))
+
+
+def gather(produce: Callable[[int], Any], count: int) -> list[Any]:
+    """Call produce(i) for i in range(count), each in a child process of its own, at the same time, and
+    return every value they produced (in any order)."""
+    processes = [multiprocessing.Process(target=_produce_into, args=(produce, i)) for i in range(count)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    return list(results)

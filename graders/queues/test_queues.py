@@ -1,0 +1,178 @@
+"""Grades exercises/queues: a bounded producer/consumer pipeline, task_done and join, stopping N consumers with
+sentinels, and consumer processes on a Manager queue."""
+
+import random
+from collections import Counter
+
+import pytest
+
+from graders.queues import probes
+
+# In a pause (probes.IDLE_PAUSE) with nothing to consume, a consumer blocked in get() uses no CPU and asks
+# the queue nothing. One that spins gets the CPU the machine can spare (little, on a busy machine) and, with
+# it, asks the queue thousands of times; either sign is enough.
+BUSY_CPU = 0.03
+BUSY_ASKS = 100
+
+
+def _exactly_once(items: list, handled: list) -> str:
+    """'' if every item was handled exactly once, else what went wrong, in words."""
+    counts, known = Counter(handled), set(items)
+    missing = [item for item in items if item not in counts]
+    twice = sorted(item for item, n in counts.items() if n > 1 and item in known)
+    strangers = sorted({repr(item) for item in counts if item not in known})
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} of {len(items)} items were never handled (e.g. {missing[:3]})")
+    if twice:
+        problems.append(f"items handled more than once: {twice[:5]}")
+    if strangers:
+        problems.append(f"handle was called with things that are not items: {strangers[:3]}")
+    return "; ".join(problems)
+
+
+def _check_queue(queues: list, maxsize: int, function: str) -> None:
+    assert queues, f"{function} created no queue.Queue: the producer and the consumers must share one"
+    assert all(size == maxsize for size, _ in queues), (
+        f"{function} created its queue with maxsize={[size for size, _ in queues]}; expected "
+        f"queue.Queue({maxsize}). Without maxsize the queue is unbounded and a fast producer fills memory"
+    )
+    peak = max(peak for _, peak in queues)
+    assert peak <= maxsize, f"the queue held up to {peak} items at once; queue.Queue({maxsize}) never holds more"
+
+
+def _check_idle(seen: dict) -> None:
+    assert seen["idle_cpu"] < BUSY_CPU and seen["idle_asks"] < BUSY_ASKS, (
+        f"while the queue stayed empty for {probes.IDLE_PAUSE:g} s your code used {seen['idle_cpu']:.2f} s of CPU "
+        f"and asked the queue {seen['idle_asks']} times for an item or whether it was empty: a consumer is "
+        "busy-waiting (polling empty() or get_nowait() in a loop). q.get() blocks until an item arrives and "
+        "uses no CPU while it waits"
+    )
+
+
+def _fail_stuck(student, function: str, seen: dict, count: int) -> None:
+    """Fail with where the items stopped flowing, when the producer never got through them all."""
+    if seen["produced"] < count:
+        pytest.fail(
+            f"{function} got stuck after the producer had put {seen['produced']} of {count} items, "
+            f"{len(seen['handled'])} of which were handled: put() waits while the queue is full, so the "
+            f"consumers must keep taking items with get() ({student.where()})",
+            pytrace=False,
+        )
+
+
+@pytest.mark.task(1)
+def test_run_pipeline_moves_every_item_through_a_bounded_queue_in_order(student):
+    count, maxsize = 24, random.randint(2, 4)
+    seen = student.run(probes.pipeline_trace, count, maxsize, random.randint(1, 999), timeout=8)
+    if not seen["returned"]:
+        _fail_stuck(student, "run_pipeline", seen, count)
+        pytest.fail(
+            f"run_pipeline did not return within 1 s after the producer had put the last item: the consumer "
+            f"never stopped. It must return when it gets STOP, which the producer puts after the items "
+            f"({student.where()})",
+            pytrace=False,
+        )
+    assert not seen["left_running"], (
+        f"run_pipeline returned while the producer or the consumer was still running ({count - seen['done_at_return']} "
+        "items not yet handled): join both threads before returning"
+    )
+    problem = _exactly_once(seen["items"], seen["handled"])
+    assert not problem, f"every item must be handled exactly once: {problem}"
+    assert seen["handled"] == seen["items"], (
+        f"one consumer should handle the items in the order they were produced; it handled {seen['handled']}"
+    )
+    assert seen["caller"] not in seen["handle_threads"], (
+        "handle ran in the thread that called run_pipeline: run consumer() in a threading.Thread"
+    )
+    assert not set(seen["handle_threads"]) & set(seen["feed_threads"]), (
+        "the producer and the consumer ran in the same thread: give each one a thread of its own"
+    )
+    _check_queue(seen["queues"], maxsize, "run_pipeline")
+    _check_idle(seen)
+
+
+@pytest.mark.task(2)
+def test_feed_and_wait_returns_once_every_item_is_done(student):
+    count, workers = 9, 3
+    seen = student.run(probes.feed_and_wait_trace, count, workers, random.randint(1, 999), timeout=8)
+    if not seen["returned"]:
+        pytest.fail(
+            f"feed_and_wait never returned, although {seen['done_at_return']} of {count} items had been handled: "
+            f"q.join() waits until task_done() has been called once for every item put ({student.where()})",
+            pytrace=False,
+        )
+    assert seen["done_at_return"] == count, (
+        f"feed_and_wait returned while {count - seen['done_at_return']} of {count} items were still being "
+        "handled: call task_done() only after handle(item) has finished, and wait with q.join()"
+    )
+    problem = _exactly_once(seen["items"], seen["handled"])
+    assert not problem, f"every item must be handled exactly once: {problem}"
+    assert seen["threads"] == workers and seen["peak"] == workers, (
+        f"feed_and_wait(items, handle, {workers}) should handle items in {workers} worker threads at once; "
+        f"they ran in {seen['threads']} threads, at most {seen['peak']} at a time"
+    )
+    assert seen["daemon"], (
+        "the worker threads are not daemon threads: they wait in q.get() forever and would keep the program "
+        "from ending. Start them with daemon=True"
+    )
+
+
+@pytest.mark.task(3)
+def test_run_consumers_stops_every_consumer_with_its_own_sentinel(student):
+    count, consumers, maxsize = 24, 3, 4
+    seen = student.run(probes.consumers_trace, count, consumers, maxsize, random.randint(1, 999), timeout=8)
+    if not seen["returned"]:
+        _fail_stuck(student, "run_consumers", seen, count)
+        pytest.fail(
+            f"run_consumers did not return within 1 s after the last item; {seen['waiting']} consumer thread(s) "
+            f"never stopped: put one STOP for each consumer, since a consumer takes one STOP and ends "
+            f"({student.where()})",
+            pytrace=False,
+        )
+    assert not seen["waiting"], (
+        f"run_consumers returned while {seen['waiting']} consumer thread(s) were still running "
+        f"({count - seen['done_at_return']} items not yet handled): join every consumer thread"
+    )
+    problem = _exactly_once(seen["items"], seen["handled"])
+    assert not problem, f"every item must be handled exactly once: {problem}"
+    assert seen["threads"] == consumers and seen["peak"] == consumers, (
+        f"run_consumers(items, handle, {consumers}, {maxsize}) should run {consumers} consumer threads at once; "
+        f"handle ran in {seen['threads']} threads, at most {seen['peak']} at a time"
+    )
+    _check_queue(seen["queues"], maxsize, "run_consumers")
+    _check_idle(seen)
+
+
+@pytest.mark.task(4)
+def test_consumer_processes_share_a_manager_queue(student):
+    count, consumers, maxsize = 12, 2, 3
+    seen = student.run(probes.process_pipeline_trace, count, consumers, maxsize, random.randint(1, 999), timeout=8)
+    if not seen["returned"]:
+        why = (
+            "no Manager().Queue was created: a queue.Queue is copied into each child at start(), so the "
+            "children never see the items the parent puts"
+            if not seen["manager_queues"]
+            else f"all {count} items were handled, but the consumers did not all stop: does each get a STOP?"
+            if len(seen["handled"]) == count
+            else f"only {len(seen['handled'])} of {count} items were handled: do the consumers keep taking items "
+            "until they get STOP?"
+        )
+        pytest.fail(f"run_process_pipeline did not return within 3 s: {why} ({student.where()})", pytrace=False)
+    assert seen["manager_queues"], (
+        "run_process_pipeline created no Manager queue: make it with multiprocessing.Manager().Queue(maxsize)"
+    )
+    assert all(size == maxsize for size in seen["manager_queues"]), (
+        f"the Manager queue was made with maxsize={seen['manager_queues']}; expected {maxsize}"
+    )
+    problem = _exactly_once(seen["items"], seen["handled"])
+    assert not problem, f"every item must be handled exactly once: {problem}"
+    assert seen["me"] not in seen["pids"], "handle ran in the calling process: run consumer() in child processes"
+    assert len(seen["pids"]) == consumers and seen["peak"] == consumers, (
+        f"{consumers} consumer processes should handle items at the same time; handle ran in "
+        f"{len(seen['pids'])} process(es), at most {seen['peak']} at a time"
+    )
+    assert not seen["running_after"], (
+        f"consumer processes {seen['running_after']} were still running after run_process_pipeline returned: "
+        "join every consumer process"
+    )
