@@ -258,3 +258,16 @@ def test_a_megabyte_argument_reaches_the_worker_whatever_the_default_socket_time
         student.close()
     finally:
         socket.setdefaulttimeout(previous)
+
+
+def test_a_child_that_leaves_the_process_group_is_killed_too(tmp_path):
+    marker = f"{time.time():.6f}"[-9:]
+    escaping = BASICS_OK.replace(
+        "    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]",
+        f"    import subprocess\n    subprocess.Popen(['sleep', '4{marker}'], start_new_session=True)\n"
+        "    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]",
+    )
+    impl = variant(tmp_path, "threads", {"basics.py": escaping})
+    result, log, _ = grade("threads", impl, "-k", "start_and_join")
+    assert statuses(result)[1] == "passed", log
+    assert not processes_mentioning(f"4{marker}"), "a child in a session of its own survived"

@@ -173,10 +173,15 @@ class Student:
         self._kill()
 
     def _kill(self) -> None:
+        """SIGKILL the worker's process group, and any descendant that left it with setsid()."""
         if self._process is None:
             return
+        strays = _descendants(self._process.pid)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, signal.SIGKILL)
+        for pid in strays:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
         """End the worker and everything it started; report a thread that crashed since the last call."""
@@ -304,6 +309,24 @@ class Student:
         if self._pump is None or not self._pump.total:
             return ""
         return "\n  your code printed (last lines):\n    " + self._pump.last_lines().replace("\n", "\n    ")
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below `root`, from /proc (empty where there is no /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rpartition(")")[2].split()[1])  # after "(comm)": state, then ppid
+        parents.setdefault(parent, []).append(int(entry.name))
+    found, queue = [], [root]
+    while queue:
+        children = parents.get(queue.pop(), [])
+        found += children
+        queue += children
+    return found
 
 
 def _student_frames(dump: str, layers: tuple[Path, ...]) -> list[tuple[str, int, str]]:
