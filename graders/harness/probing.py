@@ -13,7 +13,9 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -75,6 +77,80 @@ def in_background(target: Any, *args: Any, name: str = "student-server") -> thre
     thread = threading.Thread(target=target, args=args, name=name, daemon=True)
     thread.start()
     return thread
+
+
+class Gate:
+    """Holds the first calls until `width` of them run at once, or until `patience` runs out.
+
+    Code that really runs `width` calls at once (a pool of `width` threads, `width` consumers) reaches the
+    width at once, every time; code that runs them one by one is seen to after one short wait (later calls
+    no longer wait). Forcing the peak this way makes "peak in flight" deterministic.
+    """
+
+    def __init__(self, width: int, patience: float) -> None:
+        self.width = width
+        self.patience = patience
+        self.active = 0
+        self.peak = 0
+        self.broken = False
+        self._condition = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._condition:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+            self._condition.notify_all()
+            deadline = time.monotonic() + self.patience
+            while self.peak < self.width and not self.broken:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.broken = True
+                    break
+                self._condition.wait(left)
+
+    def __exit__(self, *_exc: object) -> None:
+        with self._condition:
+            self.active -= 1
+
+
+class Call:
+    """The student's function running in a thread of its own, so that a probe can stop waiting for it.
+
+    Not a daemon thread: a thread inherits that flag from the thread that starts it, and the threads the
+    student's code starts here must be ordinary threads, as in their own program. A call that hangs does not
+    hold up anything: the worker is killed at the end of every test.
+    """
+
+    def __init__(self, function: Callable, *args: Any) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self._done = threading.Event()
+        thread = threading.Thread(target=self._run, args=(function, args), name="grader-call")
+        thread.start()
+        self.ident = thread.ident
+
+    def _run(self, function: Callable, args: tuple) -> None:
+        try:
+            self.value = function(*args)
+        except BaseException as error:  # handed back to the probe, which raises it for the harness to describe
+            self.error = error
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True if the call ended within `timeout`; an exception it raised is raised here."""
+        if not self._done.wait(timeout):
+            return False
+        if self.error is not None:
+            raise self.error
+        return True
+
+    def wait_after(self, event: threading.Event, limit: float, grace: float) -> bool:
+        """Wait until the call ends or `event` is set (at most `limit`), then at most `grace` more."""
+        deadline = time.monotonic() + limit
+        while not self._done.is_set() and not event.is_set() and time.monotonic() < deadline:
+            self._done.wait(0.05)  # seldom: the waiting thread's CPU counts in idle measurements
+        return self.wait(grace if event.is_set() else 0)
 
 
 def thread_count() -> int:

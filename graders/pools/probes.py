@@ -10,81 +10,15 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
 
-from graders.harness.probing import in_background, student_module, thread_count
-
-
-class _Gate:
-    """Holds the first calls until `width` of them run at once, or until `patience` runs out.
-
-    A pool of `width` threads reaches the width at once, every time; code that runs tasks one by one is seen
-    to, after one short wait (later calls no longer wait).
-    """
-
-    def __init__(self, width: int, patience: float) -> None:
-        self.width = width
-        self.patience = patience
-        self.active = 0
-        self.peak = 0
-        self.broken = False
-        self._condition = threading.Condition()
-
-    def __enter__(self) -> None:
-        with self._condition:
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-            self._condition.notify_all()
-            deadline = time.monotonic() + self.patience
-            while self.peak < self.width and not self.broken:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.broken = True
-                    break
-                self._condition.wait(left)
-
-    def __exit__(self, *_exc: object) -> None:
-        with self._condition:
-            self.active -= 1
-
-
-class _Call:
-    """The student's function running in a thread of its own, so that a probe can stop waiting for it.
-
-    Not a daemon thread: a thread inherits that flag from the thread that starts it, and the threads the
-    student's code starts here must be ordinary threads, as in their own program. A call that hangs does not
-    hold up anything: the worker is killed at the end of every test.
-    """
-
-    def __init__(self, function: Callable, *args: Any) -> None:
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self._done = threading.Event()
-        threading.Thread(target=self._run, args=(function, args), name="grader-call").start()
-
-    def _run(self, function: Callable, args: tuple) -> None:
-        try:
-            self.value = function(*args)
-        except BaseException as error:  # handed back to the probe, which raises it for the harness to describe
-            self.error = error
-        finally:
-            self._done.set()
-
-    def wait(self, timeout: float) -> bool:
-        """True if the call ended within `timeout`; an exception it raised is raised here."""
-        if not self._done.wait(timeout):
-            return False
-        if self.error is not None:
-            raise self.error
-        return True
+from graders.harness.probing import Call, Gate, in_background, student_module, thread_count
 
 
 class _Tasks:
     """Tasks for a pool: each records its arguments, its thread, and whether it has finished."""
 
     def __init__(self, width: int, nap: float) -> None:
-        self.gate = _Gate(width, patience=0.5)
+        self.gate = Gate(width, patience=0.5)
         self.nap = nap
         self.calls: list[list] = []
         self.threads: dict[int, bool] = {}  # ident -> daemon
@@ -147,7 +81,7 @@ def pool_join_trace(n: int, naps: list[float], tag: str) -> dict:
             pool.apply_async(tasks.task, number, tag=tag, nap=nap)
         total += len(batch)
         started = time.monotonic()
-        call = _Call(pool.join)
+        call = Call(pool.join)
         returned = call.wait(2.0)
         batches.append({"returned": returned, "done": tasks.done, "total": total,
                         "elapsed": time.monotonic() - started})
@@ -166,7 +100,7 @@ def run_all_trace(size: int, pairs: list[list[int]]) -> dict:
         return x * y
 
     before = thread_count()
-    call = _Call(student_module("pool_results").run_all, multiply, [tuple(pair) for pair in pairs], size)
+    call = Call(student_module("pool_results").run_all, multiply, [tuple(pair) for pair in pairs], size)
     returned = call.wait(3.0)
     left = thread_count() - before
     deadline = time.monotonic() + 0.5

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import threading
 import time
-from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from graders.harness.probing import StudentMistake, student_module
+from graders.harness.probing import Call, StudentMistake, student_module
 
 _reader: Connection | None = None
 _writer: Connection | None = None
@@ -71,37 +69,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return type(value)(_plain(item) for item in value)
     return repr(value)[:200]
-
-
-class _Call:
-    """The student's function running in a thread of its own, so that a probe can stop waiting for it.
-
-    Not a daemon thread: a thread inherits that flag from the thread that starts it, and the threads the
-    student's code starts here must be ordinary threads, as in their own program. A call that hangs does not
-    hold up anything: the worker is killed at the end of every test.
-    """
-
-    def __init__(self, function: Callable, *args: Any) -> None:
-        self.value: Any = None
-        self.error: BaseException | None = None
-        self._done = threading.Event()
-        threading.Thread(target=self._run, args=(function, args), name="grader-call").start()
-
-    def _run(self, function: Callable, args: tuple) -> None:
-        try:
-            self.value = function(*args)
-        except BaseException as error:  # handed back to the probe, which raises it for the harness to describe
-            self.error = error
-        finally:
-            self._done.set()
-
-    def wait(self, timeout: float) -> bool:
-        """True if the call ended within `timeout`; an exception it raised is raised here."""
-        if not self._done.wait(timeout):
-            return False
-        if self.error is not None:
-            raise self.error
-        return True
 
 
 # -- what children run ---------------------------------------------------------------------------------------
@@ -198,7 +165,7 @@ def abandoned_children(count: int) -> list[int]:
     global _lingering
     _open_reports()
     _lingering = None
-    call = _Call(student_module("workers").start_and_join, report_then_linger, count)
+    call = Call(student_module("workers").start_and_join, report_then_linger, count)
     pids = [pid for _, pid in _collect(count, timeout=2)]
     call.wait(0)  # a NotImplementedError (or any error) of the student's is raised here
     return pids
@@ -235,14 +202,14 @@ def deadline_trace(quick_nap: float, quick_deadline: float, slow_deadline: float
     _open_reports()
     _nap = quick_nap
     started = time.monotonic()
-    call = _Call(lifecycle.run_with_deadline, report_then_nap, quick_deadline)
+    call = Call(lifecycle.run_with_deadline, report_then_nap, quick_deadline)
     if not call.wait(quick_deadline + 2):
         return {"stuck": "quick"}
     quick = {"value": _plain(call.value), "elapsed": time.monotonic() - started}
     quick["pids"] = [pid for _, pid in _collect(1, timeout=0.5)]
 
     started = time.monotonic()
-    call = _Call(lifecycle.run_with_deadline, report_then_linger, slow_deadline)
+    call = Call(lifecycle.run_with_deadline, report_then_linger, slow_deadline)
     if not call.wait(slow_deadline + 2):
         return {"stuck": "slow", "quick": quick}
     slow = {"value": _plain(call.value), "elapsed": time.monotonic() - started}

@@ -15,11 +15,11 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from graders.harness.probing import student_module
+from graders.harness.probing import Call, Gate, student_module
 
 _RealQueue = queue.Queue
 IDLE_PAUSE = 0.2  # seconds the items stop coming halfway, while the CPU and the queue's callers are counted
@@ -71,79 +71,6 @@ def _watching_queues(*modules: str) -> Iterator[list[WatchedQueue]]:
             setattr(owner, attribute, _RealQueue)
 
 
-class _Gate:
-    """Holds the first calls until `width` of them run at once, or until `patience` runs out.
-
-    Code that really runs `width` handlers in parallel reaches the width at once, every time; code that runs
-    them one by one is seen to, after one short wait (later calls no longer wait).
-    """
-
-    def __init__(self, width: int, patience: float) -> None:
-        self.width = width
-        self.patience = patience
-        self.active = 0
-        self.peak = 0
-        self.broken = False
-        self._condition = threading.Condition()
-
-    def __enter__(self) -> None:
-        with self._condition:
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-            self._condition.notify_all()
-            deadline = time.monotonic() + self.patience
-            while self.peak < self.width and not self.broken:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.broken = True
-                    break
-                self._condition.wait(left)
-
-    def __exit__(self, *_exc: object) -> None:
-        with self._condition:
-            self.active -= 1
-
-
-class _Call:
-    """The student's function running in a thread of its own, so that a probe can stop waiting for it.
-
-    Not a daemon thread: a thread inherits that flag from the thread that starts it, and the threads the
-    student's code starts here must be ordinary threads, as in their own program. A call that hangs does not
-    hold up anything: the worker is killed at the end of every test.
-    """
-
-    def __init__(self, function: Callable, *args: Any) -> None:
-        self.error: BaseException | None = None
-        self.ident = 0
-        self._done = threading.Event()
-        thread = threading.Thread(target=self._run, args=(function, args), name="grader-call")
-        thread.start()
-        self.ident = thread.ident
-
-    def _run(self, function: Callable, args: tuple) -> None:
-        try:
-            function(*args)
-        except BaseException as error:  # handed back to the probe, which raises it for the harness to describe
-            self.error = error
-        finally:
-            self._done.set()
-
-    def wait(self, timeout: float) -> bool:
-        """True if the call ended within `timeout`; an exception it raised is raised here."""
-        if not self._done.wait(timeout):
-            return False
-        if self.error is not None:
-            raise self.error
-        return True
-
-    def wait_after(self, event: threading.Event, limit: float, grace: float) -> bool:
-        """Wait until the call ends or `event` is set (at most `limit`), then at most `grace` more."""
-        deadline = time.monotonic() + limit
-        while not self._done.is_set() and not event.is_set() and time.monotonic() < deadline:
-            self._done.wait(0.05)  # seldom: this thread's CPU counts in the idle measurement
-        return self.wait(grace if event.is_set() else 0)
-
-
 class _Feed:
     """The items, produced by a generator that records its thread and pauses once with nothing to consume."""
 
@@ -175,7 +102,7 @@ class _Recorder:
     """handle(item) for thread consumers: records the item, its thread, and who ran at once."""
 
     def __init__(self, width: int, nap: float, last_nap: float = 0.0, last: Any = None) -> None:
-        self.gate = _Gate(width, patience=0.5)
+        self.gate = Gate(width, patience=0.5)
         self.nap = nap
         self.last_nap = last_nap
         self.last = last
@@ -229,7 +156,7 @@ def pipeline_trace(count: int, maxsize: int, seed: int) -> dict:
     handle = _Recorder(width=1, nap=0.005)
     module = student_module("pipeline")
     with _watching_queues("pipeline") as made:
-        call = _Call(module.run_pipeline, feed, handle, maxsize)
+        call = Call(module.run_pipeline, feed, handle, maxsize)
         returned = call.wait_after(feed.finished, limit=3.0, grace=1.0)
     return {
         "items": items,
@@ -251,7 +178,7 @@ def feed_and_wait_trace(count: int, workers: int, seed: int) -> dict:
     """feed_and_wait with `workers` workers and a handle that naps; what was done when it returned."""
     items = _items(count, seed)
     handle = _Recorder(width=workers, nap=0.02, last=items[-1], last_nap=0.1)
-    call = _Call(student_module("pipeline").feed_and_wait, items, handle, workers)
+    call = Call(student_module("pipeline").feed_and_wait, items, handle, workers)
     returned = call.wait(1.5)
     done_at_return = handle.done
     return {
@@ -272,7 +199,7 @@ def consumers_trace(count: int, consumers: int, maxsize: int, seed: int) -> dict
     handle = _Recorder(width=consumers, nap=0.01, last=items[-1], last_nap=0.1)
     module = student_module("pipeline")
     with _watching_queues("pipeline") as made:
-        call = _Call(module.run_consumers, feed, handle, consumers, maxsize)
+        call = Call(module.run_consumers, feed, handle, consumers, maxsize)
         returned = call.wait_after(feed.finished, limit=3.0, grace=1.0)
         done_at_return = handle.done
     idents = set(handle.threads) - {call.ident}
@@ -335,7 +262,7 @@ def process_pipeline_trace(count: int, consumers: int, maxsize: int, seed: int) 
     multiprocessing.managers.SyncManager.Queue = manager_queue
     try:
         with _watching_queues("process_pipeline", "pipeline") as made:
-            call = _Call(module.run_process_pipeline, items, handle_in_child, consumers, maxsize)
+            call = Call(module.run_process_pipeline, items, handle_in_child, consumers, maxsize)
             returned = call.wait(3.0)
     finally:
         multiprocessing.managers.SyncManager.Queue = real_manager_queue
