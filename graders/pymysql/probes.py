@@ -1,0 +1,291 @@
+"""Probes for the pymysql topic: they run in the worker, call the student's functions on a real server, and
+report what happened, plain data only.
+
+`config` is the scratch database's `student_config`: what `pymysql.connect(**config)` needs. Probes give
+the student's functions a connection of their own (so task 1 does not decide the others), and look at
+what was committed through a second connection, as any other program would see it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pymysql
+import pymysql.connections
+import pymysql.cursors
+
+from graders.harness.probing import StudentMistake, student_module
+
+FOUR_BYTE_TEXT = "𠮷野家😀"
+
+_kept: list = []  # connections the student left open, kept alive until the grader has counted them
+
+
+def _connect(config: dict):
+    return pymysql.connect(**config)
+
+
+def _committed(config: dict, query: str) -> list[tuple]:
+    """What another connection sees: only what was committed."""
+    with _connect(config) as other, other.cursor() as cursor:
+        cursor.execute(query)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _error(error: BaseException) -> str:
+    if isinstance(error, pymysql.Error) and len(error.args) >= 2:
+        return f"{type(error).__name__} ({error.args[0]}) {error.args[1]}"
+    return f"{type(error).__name__}: {error}"
+
+
+class _Recorder:
+    """Every connection and cursor pymysql makes, and each statement the student's code hands to a cursor."""
+
+    def __init__(self) -> None:
+        self.connections: list = []
+        self.cursors: list = []
+        self.executes: list[tuple[str, object]] = []
+        self.executemanys: list[tuple[str, int]] = []
+        self._depth = threading.local()
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[_Recorder]:
+    """Patch pymysql's classes (not the module's names, which a student may have imported under others)."""
+    seen = _Recorder()
+    connection_class, cursor_class = pymysql.connections.Connection, pymysql.cursors.Cursor
+    original = {
+        "connect": connection_class.connect,
+        "init": cursor_class.__init__,
+        "execute": cursor_class.execute,
+        "executemany": cursor_class.executemany,
+    }
+
+    def connect(self, *args, **kwargs):
+        seen.connections.append(self)
+        return original["connect"](self, *args, **kwargs)
+
+    def init(self, *args, **kwargs):
+        seen.cursors.append(self)
+        return original["init"](self, *args, **kwargs)
+
+    def outermost(kind: str, call):
+        # pymysql's executemany calls execute itself; only what the student's code called counts.
+        def wrapper(self, query, args=None):
+            depth = getattr(seen._depth, "value", 0)
+            if depth == 0:
+                text = query.decode("utf-8", "replace") if isinstance(query, (bytes, bytearray)) else str(query)
+                if kind == "execute":
+                    seen.executes.append((text, args))
+                else:
+                    seen.executemanys.append((text, len(args) if args is not None else 0))
+            seen._depth.value = depth + 1
+            try:
+                return call(self, query, args)
+            finally:
+                seen._depth.value = depth
+
+        return wrapper
+
+    connection_class.connect = connect
+    cursor_class.__init__ = init
+    cursor_class.execute = outermost("execute", original["execute"])
+    cursor_class.executemany = outermost("executemany", original["executemany"])
+    try:
+        yield seen
+    finally:
+        connection_class.connect = original["connect"]
+        cursor_class.__init__ = original["init"]
+        cursor_class.execute = original["execute"]
+        cursor_class.executemany = original["executemany"]
+
+
+# -- task 1 ---------------------------------------------------------------------------------------------------
+
+
+def connect_check(config: dict) -> dict:
+    """Open a connection with the student's connect(config) and ask it who, where and in which charset it is."""
+    try:
+        conn = student_module("students").connect(dict(config))
+    except (StudentMistake, NotImplementedError):
+        raise
+    except Exception as error:
+        note = ""
+        if "encoding" in str(error):
+            note = "; pymysql did not know the charset: MySQL's name for full UTF-8 is utf8mb4 (not utf-8)"
+        raise StudentMistake(f"connect(config) raised {_error(error)}{note}") from None
+    if not isinstance(conn, pymysql.connections.Connection):
+        raise StudentMistake(f"connect(config) should return the connection, not {type(conn).__name__}")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("select database(), substring_index(current_user(), '@', 1), @@character_set_client")
+            database, user, charset = cursor.fetchone()
+            cursor.execute("create temporary table probe_text (s varchar(20)) character set utf8mb4")
+            try:
+                cursor.execute("insert into probe_text values (%s)", (FOUR_BYTE_TEXT,))
+                cursor.execute("select s from probe_text")
+                stored = cursor.fetchone()[0]
+            except pymysql.Error as error:
+                stored = f"refused: {_error(error)}"
+        return {
+            "database": database,
+            "user": user,
+            "charset": charset,
+            "stored": stored,
+            "autocommit": conn.get_autocommit(),
+        }
+    finally:
+        conn.close()
+
+
+# -- task 2 ---------------------------------------------------------------------------------------------------
+
+
+def execute_check(config: dict, statements: list[tuple[str, tuple | None]]) -> dict:
+    """Run each statement with the student's execute(); report what it returned and what got committed."""
+    execute = student_module("students").execute
+    conn = _connect(config)
+    try:
+        returned = [execute(conn, sql, args) for sql, args in statements]
+        rows = _committed(config, "select id, name, age from students order by id")
+    finally:
+        conn.close()
+    return {"returned": returned, "rows": rows}
+
+
+# -- task 3 ---------------------------------------------------------------------------------------------------
+
+
+def _rows(value: object) -> object:
+    if isinstance(value, (list, tuple)) and all(isinstance(row, (list, tuple)) for row in value):
+        return [tuple(row) for row in value]
+    return value
+
+
+def fetch_check(config: dict, n: int, more_than_all: int) -> dict:
+    students = student_module("students")
+    conn = _connect(config)
+    try:
+        seen = {
+            "first": students.first_student(conn),
+            "some": _rows(students.some_students(conn, n)),
+            "too_many": _rows(students.some_students(conn, more_than_all)),
+            "all": _rows(students.all_students(conn)),
+        }
+        with conn.cursor() as cursor:
+            cursor.execute("delete from students")
+        conn.commit()
+        seen["first_of_none"] = students.first_student(conn)
+    finally:
+        conn.close()
+    return seen
+
+
+# -- task 4 ---------------------------------------------------------------------------------------------------
+
+
+def insert_check(config: dict, people: list[tuple[str, int]], group: list[tuple[str, int]]) -> dict:
+    """add_student for each of `people`, then add_students(group); what each call did and what was stored."""
+    students = student_module("students")
+    conn = _connect(config)
+    calls = []
+    try:
+        for name, age in people:
+            with recording() as seen:
+                try:
+                    outcome = {"returned": students.add_student(conn, name, age)}
+                except NotImplementedError:
+                    raise
+                except Exception as error:
+                    outcome = {"raised": _error(error)}
+            formatted = [sql for sql, args in seen.executes if name in sql]
+            calls.append({"name": name, **outcome, "formatted": formatted[:1]})
+            if "raised" in outcome:
+                conn.rollback()
+        with recording() as seen:
+            try:
+                many = {"returned": students.add_students(conn, group)}
+            except NotImplementedError:
+                raise
+            except Exception as error:
+                many = {"raised": _error(error)}
+        many["executemany"] = seen.executemanys
+        many["executes"] = len(seen.executes)
+        stored = _committed(config, "select id, name, age from students order by id")
+        tables = _committed(
+            config, "select TABLE_NAME as table_name from information_schema.TABLES where TABLE_SCHEMA = database()"
+        )
+    finally:
+        conn.close()
+    return {"calls": calls, "many": many, "stored": stored, "tables": [name for (name,) in tables]}
+
+
+# -- task 5 ---------------------------------------------------------------------------------------------------
+
+
+def _balances(config: dict) -> dict[int, str]:
+    return {id_: str(balance) for id_, balance in _committed(config, "select id, balance from accounts")}
+
+
+def transfer_check(config: dict, good: tuple[int, int, str], bad: tuple[int, int, str]) -> dict:
+    """A transfer that works, then one whose second update fails (the credit overflows decimal(8,2))."""
+    transfer = student_module("accounts").transfer
+    conn = _connect(config)
+    report: dict = {}
+    try:
+        from_id, to_id, amount = good
+        transfer(conn, from_id, to_id, Decimal(amount))
+        report["after_good"] = _balances(config)
+
+        from_id, to_id, amount = bad
+        try:
+            transfer(conn, from_id, to_id, Decimal(amount))
+            report["bad_raised"] = None
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            report["bad_raised"] = _error(error)
+        report["after_bad"] = _balances(config)
+        # The program goes on using the connection, and commits its next piece of work.
+        conn.commit()
+        report["after_next_commit"] = _balances(config)
+    finally:
+        conn.close()
+    return report
+
+
+# -- task 6 ---------------------------------------------------------------------------------------------------
+
+
+def count_check(config: dict) -> dict:
+    """count_students(config), watching every connection and cursor it opens; they are kept alive for the grader
+    to count on the server, and closed by release()."""
+    with recording() as seen:
+        try:
+            outcome = {"returned": student_module("students").count_students(dict(config))}
+        except (StudentMistake, NotImplementedError):
+            raise
+        except Exception as error:
+            outcome = {"raised": _error(error)}
+    _kept.extend(seen.connections)
+    return {
+        **outcome,
+        "opened": len(seen.connections),
+        "open": sum(1 for conn in seen.connections if conn.open),
+        "cursors": len(seen.cursors),
+        "open_cursors": sum(1 for cursor in seen.cursors if cursor.connection is not None),
+    }
+
+
+def release() -> int:
+    """Close what the student's code left open."""
+    left = 0
+    while _kept:
+        conn = _kept.pop()
+        if conn.open:
+            left += 1
+            conn.close()
+    return left

@@ -1,0 +1,2 @@
+-- name: add_after
+alter table students add address varchar(50) after id;

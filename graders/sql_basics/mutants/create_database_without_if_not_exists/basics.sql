@@ -1,0 +1,2 @@
+-- name: create_database
+create database school_db;

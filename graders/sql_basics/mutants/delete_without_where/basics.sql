@@ -1,0 +1,2 @@
+-- name: delete_student
+delete from student;

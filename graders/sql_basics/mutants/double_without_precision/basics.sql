@@ -1,0 +1,10 @@
+-- name: create_table
+create table if not exists student (
+    id int,
+    name varchar(20),
+    phone char(11),
+    score double,
+    intro text,
+    enrolled datetime,
+    sex enum('male', 'female')
+);

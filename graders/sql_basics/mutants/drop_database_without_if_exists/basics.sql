@@ -1,0 +1,2 @@
+-- name: drop_database
+drop database school_db;

@@ -1,0 +1,2 @@
+-- name: grant_rights
+grant all on school_db.* to 'test28'@'%' identified by 'qwe123';

@@ -1,0 +1,2 @@
+-- name: grant_rights
+grant all on test.* to 'test28'@'%';

@@ -1,0 +1,2 @@
+-- name: rename_student
+update student set name = '赵六';

@@ -1,0 +1,2 @@
+-- name: create_user
+create user 'test28'@'%';

@@ -1,0 +1,484 @@
+"""Grades exercises/sql_basics/basics.sql by the state its statements leave on a real server.
+
+Tables, rows and columns are read back through information_schema (aliased, normalised), rows through
+plain selects, users by logging in as them. Statements of tasks 1 and 3-6 run as the scratch user, who may
+touch only this test's database; those of tasks 2 and 7 run inside a sandbox (see sandbox.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from decimal import Decimal
+
+import pytest
+
+from graders.harness import sql
+from graders.harness.student import StudentError
+from graders.sql_basics import sqlcheck
+from graders.sql_basics.sandbox import Sandbox, close_sandbox, open_sandbox
+
+BASICS = "basics.sql"
+
+STUDENT_COLUMNS = [
+    ("id", "int"),
+    ("name", "varchar(20)"),
+    ("phone", "char(11)"),
+    ("score", "double(4,2)"),
+    ("intro", "text"),
+    ("enrolled", "datetime"),
+    ("sex", "enum('male','female')"),
+]
+NAMES = ["张伟", "李娜", "王芳", "刘强", "陈静", "杨磊", "黄敏", "周杰", "吴秀英"]
+
+
+def create(connection, table: str, columns: list[tuple[str, str]], rows: list[tuple] = ()) -> None:
+    """The checks' own table: the state a statement starts from, independent of the student's other answers."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"drop table if exists {table}")
+        cursor.execute(f"create table {table} ({', '.join(f'{name} {kind}' for name, kind in columns)})")
+        if rows:
+            names = ", ".join(name for name, _ in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"insert into {table} ({names}) values ({marks})", rows)
+
+
+def show(row: tuple) -> str:
+    """A row as SQL would write it: (2, '赵六', 59.5, NULL, '2024-09-01 08:00:00')."""
+
+    def value(item: object) -> str:
+        if item is None:
+            return "NULL"
+        if isinstance(item, (int, float, Decimal)):
+            return str(item)
+        return repr(str(item))
+
+    return "(" + ", ".join(value(item) for item in row) + ")"
+
+
+@pytest.fixture
+def scratch(mysql_database):
+    """A connection as the scratch user, in the scratch database: where the student's DDL and DML run."""
+    connection = mysql_database.connect()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def statement(graded):
+    return lambda name: sqlcheck.statement(graded, BASICS, name)
+
+
+@pytest.fixture
+def run(mysql_database, scratch, statement):
+    """run(name) runs the student's statement `name` as the scratch user; again=True for its second run."""
+    return lambda name, again=False: sqlcheck.execute(scratch, mysql_database, statement(name), again=again)
+
+
+@pytest.fixture
+def sandbox(mysql_database):
+    opened = open_sandbox(mysql_database)
+    yield opened
+    close_sandbox(opened)
+
+
+def query(connection, found, database) -> list[tuple]:
+    try:
+        return sqlcheck.rows(connection, found.text)
+    except StudentError:
+        raise
+    except Exception as error:
+        if error.args and isinstance(error.args[0], int):
+            raise StudentError(sqlcheck.failure(found.name, error, database), found.file, found.line) from None
+        raise
+
+
+# -- task 1 ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(1)
+def test_looking_around_reports_this_session(mysql_database, scratch, statement):
+    rng = random.Random()
+    extra = f"note_{rng.randrange(10**6)}"
+    create(scratch, "student", [*STUDENT_COLUMNS, (extra, "int")])
+    others = sorted({f"{rng.choice(['tmp', 'old', 'log'])}_{rng.randrange(10**4)}" for _ in range(rng.randint(1, 3))})
+    for table in others:
+        create(scratch, table, [("id", "int")])
+
+    got = query(scratch, statement("who_am_i"), mysql_database)
+    values = [str(value) for row in got for value in row]
+    assert len(values) == 1 and values[0].startswith(mysql_database.user + "@"), (
+        f"`who_am_i` should return one value, the current user ({mysql_database.user}@<host> in this check); "
+        f"it returned {got}"
+    )
+    got = query(scratch, statement("which_database"), mysql_database)
+    assert got == [(mysql_database.name,)], (
+        f"`which_database` should return the database in use ({mysql_database.name} in this check); it returned {got}"
+    )
+    got = query(scratch, statement("list_databases"), mysql_database)
+    names = {row[0] for row in got}
+    assert {mysql_database.name, "information_schema"} <= names, (
+        f"`list_databases` should list every database this user can see, among them information_schema and "
+        f"{mysql_database.name}; it returned {sorted(names)}"
+    )
+    got = query(scratch, statement("list_tables"), mysql_database)
+    expected = sorted(["student", *others])
+    assert sorted(row[0] for row in got) == expected, (
+        f"`list_tables` should list the tables of the database in use, here {expected}; "
+        f"it returned {sorted(row[0] for row in got)}"
+    )
+    got = query(scratch, statement("describe_student"), mysql_database)
+    fields = [row[0] for row in got]
+    expected = [name for name, _ in STUDENT_COLUMNS] + [extra]
+    assert fields == expected, (
+        f"`describe_student` should describe the table student, one row per column; the checks gave it the "
+        f"columns {expected}, and it returned rows for {fields}"
+    )
+
+
+# -- task 2 ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(2)
+def test_create_database_if_not_exists_runs_twice(mysql_database, statement, sandbox: Sandbox):
+    found = statement("create_database")
+    text = sandbox.renamed(found, "school_db")
+    runner = sandbox.as_runner()
+    try:
+        sqlcheck.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
+        assert sandbox.database_exists(), "`create_database` ran without an error, but no database school_db exists"
+        sqlcheck.execute(runner, mysql_database, found, text=text, again=True, denied=sandbox.denied("create and drop"))
+    finally:
+        runner.close()
+    assert sandbox.database_exists(), "after running `create_database` again, school_db is gone"
+
+
+@pytest.mark.task(2)
+def test_drop_database_if_exists_runs_twice(mysql_database, statement, sandbox: Sandbox):
+    found = statement("drop_database")
+    text = sandbox.renamed(found, "school_db")
+    admin = sandbox.admin()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database `{sandbox.school_db}`")
+            cursor.execute(f"create table `{sandbox.school_db}`.student (id int)")
+    finally:
+        admin.close()
+    runner = sandbox.as_runner()
+    try:
+        sqlcheck.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
+        assert not sandbox.database_exists(), "`drop_database` ran without an error, but school_db is still there"
+        sqlcheck.execute(runner, mysql_database, found, text=text, again=True, denied=sandbox.denied("create and drop"))
+    finally:
+        runner.close()
+
+
+# -- task 3 ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(3)
+def test_create_table_has_the_seven_types_and_runs_twice(mysql_database, scratch, run):
+    run("create_table")
+    made = sqlcheck.columns(scratch, "student")
+    assert made, f"after `create_table` there is no table student; the database holds {sqlcheck.tables(scratch)}"
+    names = [column.name for column in made]
+    expected_names = [name for name, _ in STUDENT_COLUMNS]
+    assert names == expected_names, f"student should have the columns {expected_names}, in this order; it has {names}"
+    by_name = {column.name: column for column in made}
+    for name, kind in STUDENT_COLUMNS:
+        expected_type = kind.split("(")[0]
+        assert by_name[name].data_type == expected_type, f"column {name} should be {kind}; it is {by_name[name].type}"
+    for name, length in (("name", 20), ("phone", 11)):
+        assert by_name[name].length == length, (
+            f"column {name} should be {by_name[name].data_type}({length}), not {by_name[name].type}"
+        )
+    assert sqlcheck.enum_values(by_name["sex"].type) == ["male", "female"], (
+        f"column sex should be enum('male', 'female'); it is {by_name['sex'].type}"
+    )
+
+    def insert(score: float, sex: str) -> tuple[int, str] | None:
+        return sqlcheck.fails_with(
+            scratch,
+            "insert into student values (1, '张三', '13800000001', %s, '你好', '2024-09-01 08:00:00', %s)",
+            (score, sex),
+        )
+
+    refused = insert(99.99, "female")
+    assert refused is None, f"a valid row (score 99.99, sex 'female') was refused: {refused}"
+    assert insert(100, "male") is not None, (
+        "score accepted 100: double(4,2) means 4 digits, 2 of them after the point, so its largest value is 99.99"
+    )
+    assert insert(50, "other") is not None, (
+        "sex accepted 'other': an enum column takes only the values it lists ('male', 'female')"
+    )
+    run("create_table", again=True)
+    with scratch.cursor() as cursor:
+        cursor.execute("select count(*) as n from student")
+        (count,) = cursor.fetchone()
+    assert count == 1, f"running `create_table` again should keep the table and its row; student now has {count} rows"
+
+
+@pytest.mark.task(3)
+def test_drop_table_if_exists_runs_twice(scratch, run):
+    create(scratch, "student", STUDENT_COLUMNS, [(1, "张三", None, None, None, None, None)])
+    run("drop_table")
+    assert "student" not in sqlcheck.tables(scratch), "`drop_table` ran, but the table student is still there"
+    run("drop_table", again=True)
+
+
+# -- task 4 ---------------------------------------------------------------------------------------------------
+
+D = datetime.datetime
+INSERTS = [
+    ("insert_one", [(1, "张三", "13800000001", 88.5, "喜欢打篮球", D(2024, 9, 1, 8, 0), "male")]),
+    (
+        "insert_rows",
+        [
+            (3, "李四", "13800000003", 92, "爱看书", D(2024, 9, 1, 8, 30), "female"),
+            (4, "王五", "13800000004", 59.5, None, D(2024, 9, 2, 9, 0), "male"),
+        ],
+    ),
+    ("insert_columns", [(2, None, None, None, None, None, "male")]),
+]
+
+
+def table_rows(connection, table: str = "student") -> list[tuple]:
+    names = ", ".join(name for name, _ in STUDENT_COLUMNS)
+    return sqlcheck.rows(connection, f"select {names} from {table}")
+
+
+@pytest.mark.task(4)
+def test_inserts_add_exactly_the_rows_asked(scratch, run):
+    create(scratch, "student", STUDENT_COLUMNS)
+    expected: list[tuple] = []
+    for name, added in INSERTS:
+        before = table_rows(scratch)
+        run(name)
+        after = table_rows(scratch)
+        expected += [tuple(sql.normalise(value) for value in row) for row in added]
+        new = [row for row in after if row not in before] if len(after) >= len(before) else []
+        assert sorted(after, key=repr) == sorted(expected, key=repr), (
+            f"`{name}` should add {' and '.join(show(row) for row in added)} (columns "
+            f"{', '.join(c for c, _ in STUDENT_COLUMNS)}); it added {', '.join(show(r) for r in new) or 'nothing'}"
+            + (f" and student now has {len(after)} rows" if len(after) != len(expected) else "")
+        )
+
+
+# -- task 5 ---------------------------------------------------------------------------------------------------
+
+
+def seeded_rows(rng: random.Random) -> list[tuple]:
+    """Rows with ids 2 and 3 among others, scores below, at and above 60, and a NULL score."""
+    ids = rng.sample(range(1, 12), rng.randint(6, 9))
+    ids = list(dict.fromkeys([2, 3, *ids]))
+    scores = [rng.choice([35, 42.5, 51, 58.5]), rng.choice([45, 59.5]), 60, None]
+    scores += [rng.choice([61, 72.5, 80, 95.5]) for _ in range(len(ids) - len(scores))]
+    rng.shuffle(scores)
+    return [
+        (i, rng.choice(NAMES), f"1380000{i:04d}", score, None, D(2024, 9, 1, 8, 0), rng.choice(["male", "female"]))
+        for i, score in zip(ids, scores, strict=True)
+    ]
+
+
+def compare_rows(name: str, before: list[tuple], got: list[tuple], expected: list[tuple]) -> None:
+    """Say which rows `name` changed that it should have left alone, and which it missed."""
+    old = {row[0]: row for row in before}
+    now = {row[0]: row for row in got}
+    want = {row[0]: row for row in expected}
+    problems = []
+    for key in sorted(set(old) | set(now) | set(want), key=repr):
+        if now.get(key) == want.get(key):
+            continue
+        if key not in now:
+            problems.append(f"row id={key} was deleted but should still be there: {show(want[key])}")
+        elif key not in want:
+            problems.append(f"row id={key} should be gone but is still there: {show(now[key])}")
+        elif want[key] == old.get(key):
+            problems.append(
+                f"row id={key} should have been left alone, but changed from {show(old[key])} to {show(now[key])}"
+            )
+        else:
+            problems.append(f"row id={key} should have become {show(want[key])}, but is {show(now[key])}")
+    if problems:
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise StudentError(f"after `{name}`:\n  " + "\n  ".join(problems[:3]) + more)
+
+
+@pytest.mark.task(5)
+def test_update_and_delete_touch_only_the_rows_named(scratch, run):
+    rows = seeded_rows(random.Random())
+    create(scratch, "student", STUDENT_COLUMNS, rows)
+    state = [tuple(sql.normalise(value) for value in row) for row in rows]
+    steps = [
+        ("rename_student", lambda r: (r[0], "赵六", *r[2:]) if r[0] == 2 else r),
+        ("raise_low_scores", lambda r: (*r[:3], 60, *r[4:]) if r[3] is not None and r[3] < 60 else r),
+        ("delete_student", lambda r: None if r[0] == 3 else r),
+    ]
+    for name, change in steps:
+        expected = [changed for changed in map(change, state) if changed is not None]
+        run(name)
+        got = table_rows(scratch)
+        compare_rows(name, state, got, expected)
+        state = got
+
+
+# -- task 6 ---------------------------------------------------------------------------------------------------
+
+
+def _alter_steps() -> list[tuple[str, str, list, str, list, set[str]]]:
+    """(statement, table before, columns before, table after, columns after, new columns) for each alter."""
+    base = list(STUDENT_COLUMNS)
+    changed = [("mobile", "varchar(20)") if name == "phone" else (name, kind) for name, kind in base]
+    first = [("stu_no", "char(8)"), *changed]
+    at = [name for name, _ in first].index("name") + 1
+    after = [*first[:at], ("address", "varchar(50)"), *first[at:]]
+    dropped = [(name, kind) for name, kind in after if name != "intro"]
+    return [
+        ("rename_table", "student", base, "students", base, set()),
+        ("change_column", "students", base, "students", changed, {"mobile"}),
+        ("add_first", "students", changed, "students", first, {"stu_no"}),
+        ("add_after", "students", first, "students", after, {"address"}),
+        ("drop_column", "students", after, "students", dropped, set()),
+    ]
+
+
+@pytest.mark.task(6)
+def test_alter_renames_changes_adds_and_drops_columns(scratch, run):
+    rng = random.Random()
+    for name, table, before, table_after, after, new in _alter_steps():
+        with scratch.cursor() as cursor:
+            for old in sqlcheck.tables(scratch):
+                cursor.execute(f"drop table {old}")
+        values = {"id": 0, "name": "", "phone": "", "mobile": "", "stu_no": "", "address": "", "score": 0}
+        seeded = []
+        for number in range(2):
+            row = {**values, "id": number + 1, "name": rng.choice(NAMES), "phone": f"1390000{rng.randrange(10**4):04d}"}
+            row["mobile"], row["stu_no"], row["address"] = row["phone"], f"S{number:07d}", "北京"
+            seeded.append(row)
+        create(scratch, table, before, [tuple(row.get(column) for column, _ in before) for row in seeded])
+        run(name)
+        present = sqlcheck.tables(scratch)
+        assert table_after in present, f"after `{name}` there should be a table {table_after}; there are {present}"
+        if table != table_after:
+            assert table not in present, f"after `{name}` the table {table} should no longer exist"
+        got = sqlcheck.columns(scratch, table_after)
+        got_names = [column.name for column in got]
+        want_names = [column for column, _ in after]
+        assert got_names == want_names, (
+            f"after `{name}` the columns of {table_after} should be {', '.join(want_names)}; "
+            f"they are {', '.join(got_names)}"
+        )
+        for column in got:
+            if column.name in new:
+                kind = dict(after)[column.name]
+                data_type, length = kind.split("(")[0], int(kind.split("(")[1].rstrip(")"))
+                assert (column.data_type, column.length) == (data_type, length), (
+                    f"after `{name}` column {column.name} should be {kind}; it is {column.type}"
+                )
+        kept = sqlcheck.rows(scratch, f"select id, name from {table_after} order by id")
+        assert kept == [(row["id"], row["name"]) for row in seeded], (
+            f"`{name}` should keep the rows of {table}; before it the table held ids/names "
+            f"{[(row['id'], row['name']) for row in seeded]}, after it {kept}"
+        )
+        if name == "change_column":
+            moved = sqlcheck.rows(scratch, "select mobile from students order by id")
+            assert moved == [(row["phone"],) for row in seeded], (
+                f"`change_column` should keep the phone numbers in the renamed column mobile; it holds {moved}"
+            )
+
+
+# -- task 7 ---------------------------------------------------------------------------------------------------
+
+PASSWORD = "qwe123"
+
+
+def login(sandbox: Sandbox, database: str | None = None):
+    try:
+        return sandbox.connect(sandbox.test28, PASSWORD, database)
+    except Exception as error:
+        if error.args and isinstance(error.args[0], int):
+            raise StudentError(
+                f"could not log in as test28 with the password {PASSWORD}"
+                + (" into school_db" if database else "")
+                + f": ({error.args[0]}) {error.args[1]}"
+                + ("" if database else f"\n  was the user created with `identified by '{PASSWORD}'`?")
+            ) from None
+        raise
+
+
+def privileges(sandbox: Sandbox) -> set[str]:
+    admin = sandbox.admin()
+    try:
+        found = sqlcheck.rows(
+            admin,
+            "select PRIVILEGE_TYPE as privilege_type from information_schema.SCHEMA_PRIVILEGES "
+            "where GRANTEE = %s and TABLE_SCHEMA = %s",
+            (f"'{sandbox.test28}'@'%'", sandbox.school_db),
+        )
+    finally:
+        admin.close()
+    return {privilege for (privilege,) in found}
+
+
+@pytest.mark.task(7)
+def test_create_user_makes_test28_who_can_log_in(mysql_database, statement, sandbox: Sandbox):
+    found = statement("create_user")
+    text = sandbox.renamed(found, "test28")
+    sandbox.check_create_user(found, text)
+    admin = sandbox.admin()
+    try:
+        sqlcheck.execute(admin, mysql_database, found, text=text)
+    finally:
+        admin.close()
+    connection = login(sandbox)
+    try:
+        (user,) = sqlcheck.rows(connection, "select current_user() as account")[0]
+    finally:
+        connection.close()
+    assert user == f"{sandbox.test28}@%", f"logged in as {user}, expected test28@% (renamed {sandbox.test28}@%)"
+
+
+@pytest.mark.task(7)
+def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statement, sandbox: Sandbox):
+    found = statement("grant_rights")
+    if "*.*" in sqlcheck.code_of(found.text):
+        raise StudentError(
+            "`grant_rights` grants on *.*, every table of every database on the server; the task asks for the "
+            "rights on school_db only: school_db.*",
+            found.file,
+            found.line,
+        )
+    text = sandbox.renamed(found, "school_db", "test28")
+    admin = sandbox.admin()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database `{sandbox.school_db}`")
+            cursor.execute(f"create user '{sandbox.test28}'@'%' identified by '{PASSWORD}'")
+    finally:
+        admin.close()
+    runner = sandbox.as_runner()
+    try:
+        sqlcheck.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("grant rights on"))
+    finally:
+        runner.close()
+    granted = privileges(sandbox)
+    wanted = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX"}
+    assert wanted <= granted, (
+        f"test28 should have all rights on school_db (grant all); it has only {sorted(granted) or 'none'} there, "
+        f"missing {sorted(wanted - granted)}"
+    )
+    connection = login(sandbox, sandbox.school_db)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("create table note (id int)")
+            cursor.execute("insert into note values (28)")
+            cursor.execute("select id from note")
+            assert cursor.fetchall() == ((28,),), "test28 created a table in school_db but could not read back its row"
+    except Exception as error:
+        if error.args and isinstance(error.args[0], int):
+            raise StudentError(
+                f"logged in as test28, but could not create and use a table in school_db: {error}"
+            ) from None
+        raise
+    finally:
+        connection.close()

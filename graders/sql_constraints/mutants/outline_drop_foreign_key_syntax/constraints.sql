@@ -1,0 +1,2 @@
+-- name: drop_student_fk
+alter table student drop foreign key(d_id);

@@ -1,0 +1,462 @@
+"""Grades exercises/sql_constraints/constraints.sql: every constraint proved by behaviour and by information_schema.
+
+A constraint is there when a row that breaks it is refused with the server's error for it (1048 NULL,
+1062 duplicate, 1452 unknown parent, 1451 parent still referenced) while a valid row goes in, and when
+information_schema (aliased, normalised: see graders/sql_basics/sqlcheck.py) shows it on the right
+column. Statements run as a user who may only touch this test's database; a statement that alters a table
+starts from a table the checks made, so one wrong answer does not spill into the next.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from graders.harness.student import StudentError
+from graders.sql_basics import sqlcheck
+
+CONSTRAINTS = "constraints.sql"
+
+ERRORS = {
+    1048: "a NULL in a NOT NULL column",
+    1062: "a duplicate key",
+    1451: "a parent row still referenced",
+    1452: "a foreign key with no parent row",
+}
+
+SCHOOL = "create table school (id int primary key, name varchar(10) not null)"
+STUDENT = (
+    "create table student (s_id int primary key auto_increment, s_name char(10) not null, d_id int not null, "
+    "constraint ds_id foreign key(d_id) references school(id))"
+)
+STUDENT_DETAIL = (
+    "create table student_detail (de_id int primary key auto_increment, info varchar(10) not null, "
+    "foreign key(de_id) references student(s_id))"
+)
+
+
+@pytest.fixture
+def scratch(mysql_database):
+    connection = mysql_database.connect()
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def run(mysql_database, scratch, graded):
+    """run(name) runs the student's statement `name` as the scratch user."""
+    return lambda name: sqlcheck.execute(scratch, mysql_database, sqlcheck.statement(graded, CONSTRAINTS, name))
+
+
+def setup(connection, *statements: str) -> None:
+    """The checks' own tables and rows: the state a statement starts from."""
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def refused(connection, query: str, args: tuple, code: int, what: str, fix: str) -> None:
+    """`query` (which tries `what`) must fail with the server's error `code`; `fix` says what is missing."""
+    error = sqlcheck.fails_with(connection, query, args)
+    if error is None:
+        raise StudentError(f"{what} was accepted: {fix}")
+    if error[0] != code:
+        raise StudentError(
+            f"{what} was refused, but with error {error[0]} ({error[1]}), not with {code}, the error for {ERRORS[code]}"
+        )
+
+
+def accepted(connection, query: str, args: tuple, what: str) -> None:
+    error = sqlcheck.fails_with(connection, query, args)
+    if error is not None:
+        raise StudentError(f"{what} was refused: ({error[0]}) {error[1]}")
+
+
+def column(connection, table: str, name: str) -> sqlcheck.Column:
+    found = {c.name: c for c in sqlcheck.columns(connection, table)}
+    if not found:
+        raise StudentError(f"there is no table {table}; the database holds {sqlcheck.tables(connection)}")
+    if name not in found:
+        raise StudentError(f"table {table} has no column {name}; its columns are {list(found)}")
+    return found[name]
+
+
+def listed(keys) -> str:
+    return ", ".join("(" + ", ".join(columns) + ")" for columns in sorted(keys))
+
+
+def phone(rng: random.Random) -> str:
+    return f"13{rng.randrange(10**9):09d}"
+
+
+# -- task 1 ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(1)
+def test_not_null_created_added_and_removed(scratch, run):
+    run("create_member")
+    assert not column(scratch, "member", "id").nullable, "member.id should be not null; it accepts NULL"
+    assert column(scratch, "member", "name").nullable, "member.name should accept NULL in create_member"
+    refused(
+        scratch,
+        "insert into member (id, name) values (null, %s)",
+        ("张三",),
+        1048,
+        "a member with a NULL id",
+        "the column id needs `not null`",
+    )
+    accepted(scratch, "insert into member (id, name) values (1, null)", (), "a member with a NULL name")
+
+    setup(scratch, "drop table member", "create table member (id int not null, name varchar(20))")
+    setup(scratch, "insert into member values (1, '张三')")
+    run("name_not_null")
+    name = column(scratch, "member", "name")
+    assert not name.nullable, "after `name_not_null`, member.name still accepts NULL"
+    assert name.type == "varchar(20)", f"`name_not_null` should keep name a varchar(20); it is now {name.type}"
+    refused(
+        scratch,
+        "insert into member (id, name) values (2, null)",
+        (),
+        1048,
+        "after `name_not_null`, a member with a NULL name",
+        "modify the column name with `not null`",
+    )
+
+    setup(scratch, "drop table member", "create table member (id int not null, name varchar(20) not null)")
+    run("name_nullable")
+    name = column(scratch, "member", "name")
+    assert name.nullable, "after `name_nullable`, member.name still refuses NULL: modify it without `not null`"
+    assert name.type == "varchar(20)", f"`name_nullable` should keep name a varchar(20); it is now {name.type}"
+    accepted(scratch, "insert into member (id, name) values (3, null)", (), "after `name_nullable`, a NULL name")
+
+
+# -- task 2 ---------------------------------------------------------------------------------------------------
+
+
+def check_unique_phone(connection, table: str, statement: str) -> None:
+    keys = sqlcheck.unique_keys(connection, table)
+    assert ("phone",) in keys.values(), f"after `{statement}`, {table} should have a unique key on phone; " + (
+        f"its unique keys are on {listed(keys.values())}" if keys else "it has no unique key"
+    )
+    rng = random.Random()
+    number = phone(rng)
+    accepted(connection, f"insert into {table} (id, phone) values (1, %s)", (number,), f"a first row in {table}")
+    refused(
+        connection,
+        f"insert into {table} (id, phone) values (2, %s)",
+        (number,),
+        1062,
+        f"the phone {number} twice in {table}",
+        "phone needs a unique key",
+    )
+    accepted(
+        connection,
+        f"insert into {table} (id, phone) values (1, %s)",
+        (phone(rng),),
+        f"after `{statement}`, a second row with id 1 (only phone is unique) in {table}",
+    )
+
+
+@pytest.mark.task(2)
+def test_unique_key_three_ways_and_dropped(scratch, run):
+    run("unique_in_column")
+    check_unique_phone(scratch, "customer_a", "unique_in_column")
+    run("unique_as_table_key")
+    check_unique_phone(scratch, "customer_b", "unique_as_table_key")
+
+    rng = random.Random()
+    setup(scratch, "create table customer_c (id int, phone char(11))")
+    setup(scratch, f"insert into customer_c values (7, '{phone(rng)}'), (8, '{phone(rng)}')")
+    run("unique_added")
+    setup(scratch, "delete from customer_c")
+    check_unique_phone(scratch, "customer_c", "unique_added")
+
+    setup(scratch, "create table customer_d (id int, phone char(11), unique key(phone))")
+    run("unique_dropped")
+    keys = sqlcheck.unique_keys(scratch, "customer_d")
+    assert not keys, f"after `unique_dropped`, customer_d still has unique keys on {listed(keys.values())}"
+    number = phone(rng)
+    accepted(
+        scratch,
+        "insert into customer_d (id, phone) values (1, %s), (2, %s)",
+        (number, number),
+        "after `unique_dropped`, the same phone twice",
+    )
+
+
+# -- task 3 ---------------------------------------------------------------------------------------------------
+
+
+def check_primary_id(connection, table: str, statement: str) -> None:
+    key = sqlcheck.primary_key(connection, table)
+    assert key == ("id",), f"after `{statement}`, the primary key of {table} should be (id); " + (
+        f"it is ({', '.join(key)})" if key else "it has none"
+    )
+    accepted(connection, f"insert into {table} (id, title) values (1, '三国演义')", (), f"a first book in {table}")
+    refused(
+        connection,
+        f"insert into {table} (id, title) values (1, '红楼梦')",
+        (),
+        1062,
+        f"the id 1 twice in {table}",
+        "a primary key is unique",
+    )
+    refused(
+        connection,
+        f"insert into {table} (id, title) values (null, '水浒传')",
+        (),
+        1048,
+        f"a NULL id in {table}",
+        "a primary key is never NULL",
+    )
+
+
+@pytest.mark.task(3)
+def test_primary_key_created_added_and_dropped(scratch, run):
+    run("primary_in_column")
+    check_primary_id(scratch, "book", "primary_in_column")
+
+    setup(scratch, "create table book_b (id int, title varchar(20))", "insert into book_b values (5, '西游记')")
+    run("primary_added")
+    setup(scratch, "delete from book_b")
+    check_primary_id(scratch, "book_b", "primary_added")
+
+    setup(scratch, "create table book_c (id int primary key, title varchar(20))")
+    run("primary_dropped")
+    key = sqlcheck.primary_key(scratch, "book_c")
+    assert not key, f"after `primary_dropped`, book_c still has the primary key ({', '.join(key)})"
+    accepted(
+        scratch,
+        "insert into book_c (id, title) values (1, '三国演义'), (1, '红楼梦')",
+        (),
+        "after `primary_dropped`, the id 1 twice",
+    )
+
+
+# -- task 4 ---------------------------------------------------------------------------------------------------
+
+
+def new_ids(connection, table: str, count: int) -> list[int]:
+    ids = []
+    with connection.cursor() as cursor:
+        for number in range(count):
+            try:
+                cursor.execute(f"insert into {table} (title) values (%s)", (f"第{number + 1}张",))
+            except Exception as error:
+                if error.args and isinstance(error.args[0], int):
+                    raise StudentError(
+                        f"inserting into {table} without an id was refused: ({error.args[0]}) {error.args[1]}"
+                    ) from None
+                raise
+            ids.append(cursor.lastrowid)
+    return ids
+
+
+@pytest.mark.task(4)
+def test_auto_increment_starts_at_100_and_can_be_added(scratch, run):
+    run("create_ticket")
+    ticket_id = column(scratch, "ticket", "id")
+    assert "auto_increment" in ticket_id.extra, "ticket.id should be auto_increment"
+    ids = new_ids(scratch, "ticket", 2)
+    assert ids == [100, 101], (
+        f"two tickets inserted without an id got the ids {ids}, expected [100, 101]: "
+        "`auto_increment = 100` after the closing parenthesis sets where counting starts"
+    )
+
+    rng = random.Random()
+    last = rng.randint(5, 40)
+    setup(
+        scratch,
+        "create table ticket_b (id int primary key, title varchar(20))",
+        f"insert into ticket_b values (3, '旧票'), ({last}, '旧票')",
+    )
+    run("auto_increment_added")
+    assert "auto_increment" in column(scratch, "ticket_b", "id").extra, (
+        "after `auto_increment_added`, ticket_b.id should be auto_increment"
+    )
+    assert sqlcheck.primary_key(scratch, "ticket_b") == ("id",), (
+        "after `auto_increment_added`, ticket_b.id should still be the primary key"
+    )
+    ids = new_ids(scratch, "ticket_b", 1)
+    assert ids == [last + 1], f"ticket_b held ids 3 and {last}; the next ticket should get {last + 1}, it got {ids}"
+
+
+# -- task 5 ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(5)
+def test_defaults_fill_the_columns_left_out(scratch, run):
+    run("create_profile")
+    expected = {"city": "北京", "level": "10", "joined": "current_timestamp"}
+    for name, default in expected.items():
+        found = column(scratch, "profile", name).default
+        assert found == default, f"profile.{name} should default to {default}; " + (
+            f"its default is {found}" if found else "it has none"
+        )
+    accepted(scratch, "insert into profile (id) values (1)", (), "a profile with only an id")
+    row = sqlcheck.rows(
+        scratch, "select city, level, timestampdiff(second, joined, now()) as age from profile where id = 1"
+    )[0]
+    assert row[:2] == ("北京", 10), f"a profile inserted with only an id got city {row[0]!r} and level {row[1]}"
+    assert row[2] is not None and 0 <= row[2] < 300, (
+        "a profile inserted with only an id should get the current time as joined; "
+        + ("it got NULL" if row[2] is None else f"it got a time {row[2]} s away from now")
+    )
+    accepted(
+        scratch,
+        "insert into profile (id, city, level, joined) values (2, '上海', 3, '2024-01-01 00:00:00')",
+        (),
+        "a profile with every value given",
+    )
+    row = sqlcheck.rows(scratch, "select city, level from profile where id = 2")[0]
+    assert row == ("上海", 3), f"values given in the insert must win over the defaults; got {row}"
+
+
+# -- task 6 ---------------------------------------------------------------------------------------------------
+
+
+def keys_of(connection, table: str) -> list[sqlcheck.ForeignKey]:
+    return [key for key in sqlcheck.foreign_keys(connection) if key.table == table]
+
+
+@pytest.mark.task(6)
+def test_school_student_and_detail_are_linked_by_foreign_keys(scratch, run):
+    for name in ("create_school", "create_student", "create_student_detail"):
+        run(name)
+    d_id = column(scratch, "student", "d_id")
+    assert not d_id.nullable, "student.d_id should be not null: every student belongs to a school"
+    links = {(key.columns, key.ref_table, key.ref_columns): key for key in keys_of(scratch, "student")}
+    link = links.get((("d_id",), "school", ("id",)))
+    assert link, "student should have a foreign key d_id → school(id); " + (
+        f"its foreign keys: {[key.describe() for key in links.values()]}" if links else "it has none"
+    )
+    assert link.name == "ds_id", f"the foreign key student(d_id) → school(id) should be named ds_id, not {link.name}"
+    assert link.on_delete == "RESTRICT", (
+        f"the foreign key ds_id says on delete {link.on_delete.lower()}; write no `on delete` clause, so a school "
+        "that still has students cannot be deleted"
+    )
+    details = [key.describe() for key in keys_of(scratch, "student_detail")]
+    assert "student_detail(de_id) → student(s_id)" in details, (
+        f"student_detail should have a foreign key de_id → student(s_id); it has {details or 'none'}"
+    )
+
+    school = random.randint(1, 50)
+    setup(scratch, f"insert into school values ({school}, '一中')")
+    accepted(
+        scratch, "insert into student (s_name, d_id) values ('张三', %s)", (school,), f"a student of school {school}"
+    )
+    refused(
+        scratch,
+        "insert into student (s_name, d_id) values ('李四', %s)",
+        (school + 100,),
+        1452,
+        f"a student of school {school + 100}, which does not exist,",
+        "d_id needs a foreign key to school(id)",
+    )
+    refused(
+        scratch,
+        "insert into student (s_name, d_id) values ('王五', null)",
+        (),
+        1048,
+        "a student with a NULL d_id",
+        "student.d_id needs `not null`: every student belongs to a school",
+    )
+    refused(
+        scratch,
+        "delete from school where id = %s",
+        (school,),
+        1451,
+        "deleting a school that still has students",
+        "the foreign key should refuse it (write no `on delete` clause)",
+    )
+    (s_id,) = sqlcheck.rows(scratch, "select s_id from student")[0]
+    accepted(
+        scratch, "insert into student_detail (de_id, info) values (%s, '爱好篮球')", (s_id,), "a detail of a student"
+    )
+    refused(
+        scratch,
+        "insert into student_detail (de_id, info) values (%s, '无')",
+        (s_id + 100,),
+        1452,
+        f"a detail of student {s_id + 100}, who does not exist,",
+        "de_id needs a foreign key to student(s_id)",
+    )
+
+
+@pytest.mark.task(6)
+def test_drop_foreign_key_by_its_name(scratch, run):
+    setup(scratch, SCHOOL, STUDENT, STUDENT_DETAIL)
+    run("drop_student_fk")
+    left = [key.describe() for key in keys_of(scratch, "student")]
+    assert not left, f"after `drop_student_fk`, student still has the foreign keys {left}"
+    details = [key.describe() for key in keys_of(scratch, "student_detail")]
+    assert details, "`drop_student_fk` should drop only student's foreign key; student_detail lost its own"
+    accepted(
+        scratch,
+        "insert into student (s_name, d_id) values ('张三', 999)",
+        (),
+        "after `drop_student_fk`, a student of a school that does not exist",
+    )
+
+
+# -- task 7 ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(7)
+def test_choose_links_students_and_courses_many_to_many(scratch, run):
+    setup(scratch, SCHOOL, STUDENT)
+    run("create_cours")
+    run("create_choose")
+    assert sqlcheck.primary_key(scratch, "cours") == ("c_id",), "the primary key of cours should be c_id"
+    key = sqlcheck.primary_key(scratch, "choose")
+    assert sorted(key) == ["cours_id", "cs_id"], (
+        "choose should have one composite primary key on (cs_id, cours_id); "
+        + (f"its primary key is ({', '.join(key)})" if key else "it has none")
+    )
+    links = sorted(key.describe() for key in keys_of(scratch, "choose"))
+    for wanted, column_name in (
+        ("choose(cs_id) → student(s_id)", "cs_id"),
+        ("choose(cours_id) → cours(c_id)", "cours_id"),
+    ):
+        assert wanted in links, (
+            f"choose should have the foreign key {wanted}, so {column_name} names a row that exists; "
+            f"its foreign keys: {links or 'none'}"
+        )
+
+    rng = random.Random()
+    school, courses = rng.randint(1, 9), rng.sample(range(1, 90), 2)
+    setup(
+        scratch,
+        f"insert into school values ({school}, '一中')",
+        f"insert into student (s_name, d_id) values ('张三', {school}), ('李四', {school})",
+        f"insert into cours values ({courses[0]}, '数学'), ({courses[1]}, '语文')",
+    )
+    first, second = (row[0] for row in sqlcheck.rows(scratch, "select s_id from student order by s_id"))
+    pairs = [(first, courses[0]), (first, courses[1]), (second, courses[0])]
+    for pair in pairs:
+        accepted(scratch, "insert into choose (cs_id, cours_id) values (%s, %s)", pair, f"the choice {pair}")
+    refused(
+        scratch,
+        "insert into choose (cs_id, cours_id) values (%s, %s)",
+        pairs[0],
+        1062,
+        f"the choice {pairs[0]} twice",
+        "(cs_id, cours_id) should be the primary key",
+    )
+    refused(
+        scratch,
+        "insert into choose (cs_id, cours_id) values (%s, %s)",
+        (second + 100, courses[0]),
+        1452,
+        f"a choice of student {second + 100}, who does not exist,",
+        "cs_id needs a foreign key to student(s_id)",
+    )
+    refused(
+        scratch,
+        "insert into choose (cs_id, cours_id) values (%s, %s)",
+        (first, 999),
+        1452,
+        "a choice of course 999, which does not exist,",
+        "cours_id needs a foreign key to cours(c_id)",
+    )
