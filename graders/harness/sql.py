@@ -101,7 +101,8 @@ def run(database: MySQLDatabase, implementation: Implementation, file: str, name
             try:
                 cursor.execute(statement.text)
             except Exception as error:
-                raise StudentError(_server_error(name, error, database), statement.file, statement.line) from None
+                said = failure(name, error, database, statement.text)
+                raise StudentError(said, statement.file, statement.line) from None
             columns = [column[0] for column in cursor.description or ()]
             rows = [tuple(normalise(value) for value in row) for row in cursor.fetchall()]
     finally:
@@ -109,21 +110,61 @@ def run(database: MySQLDatabase, implementation: Implementation, file: str, name
     return Rows(columns, rows)
 
 
-def _server_error(name: str, error: Exception, database: MySQLDatabase) -> str:
-    code, text = (error.args[0], error.args[1]) if len(error.args) >= 2 else ("?", str(error))
-    server = "MariaDB" if database.is_mariadb else "MySQL"
-    message = f"`{name}` failed on {server}: ({code}) {text}"
-    if code == 1055:
-        message += (
-            "\n  every selected column must be in group by or inside an aggregate (ONLY_FULL_GROUP_BY, "
-            "MySQL 8.4's default, which these checks use on MariaDB too)"
-        )
-    if code == 1111:
-        message += (
-            "\n  an aggregate (count, avg, ...) cannot stand in where, which looks at one row at a time: "
-            "compare with a subquery such as `(select avg(age) from student)`, or filter groups with having"
-        )
-    return message
+# MySQL 8.4 syntax that MariaDB 10.11 rejects: said when MariaDB fails on it, so nobody thinks it is wrong.
+MYSQL_ONLY = [
+    (re.compile(r"\bcaching_sha2_password\b", re.IGNORECASE), "MariaDB has no caching_sha2_password plugin"),
+]
+
+DENIED = {1044, 1045, 1142, 1227, 1410}
+
+# What a syntax error (1064) most likely comes from, when the statement has one of these shapes.
+SYNTAX_HINTS = [
+    (
+        re.compile(r"\bdrop\s+foreign\s+key\s*\(", re.IGNORECASE),
+        "a foreign key is dropped by its constraint name, without parentheses: `drop foreign key ds_id`",
+    ),
+    (re.compile(r"\bauto_crement\b", re.IGNORECASE), "the keyword is spelled auto_increment"),
+]
+
+
+def server_name(database: MySQLDatabase) -> str:
+    return "MariaDB" if database.is_mariadb else "MySQL"
+
+
+HINTS = {
+    1055: "every selected column must be in group by or inside an aggregate (ONLY_FULL_GROUP_BY, MySQL 8.4's "
+    "default, which these checks use on MariaDB too)",
+    1111: "an aggregate (count, avg, ...) cannot stand in where, which looks at one row at a time: compare with a "
+    "subquery such as `(select avg(age) from student)`, or filter groups with having",
+    1007: "it already exists: a statement meant to run again must say `create database if not exists`",
+    1008: "it does not exist (any more): a statement meant to run again must say `drop database if exists`",
+    1050: "it already exists: a statement meant to run again must say `create table if not exists`",
+    1051: "it does not exist (any more): a statement meant to run again must say `drop table if exists`",
+    1068: "a table has one primary key: for two columns write `primary key(a, b)` once, after the columns",
+    1075: "auto_increment works only on a key column: make the column the primary key (or a unique key) too",
+    1091: "there is no such key or column: a key made by `unique key(phone)` is named after its column, `phone`",
+    1133: "the user does not exist: create it first with `create user`",
+    1410: "the user does not exist: create it first with `create user` (MySQL 8.4 never creates users in grant)",
+    1046: "no database is selected for this name: `on school_db.*` means every table of school_db, while "
+    "`on school_db` alone means a table named school_db",
+}
+
+
+def failure(name: str, error: Exception, database: MySQLDatabase, text: str = "", *, denied: str = "") -> str:
+    """What a student reads when the server refused their statement `name`."""
+    code, message = (error.args[0], error.args[1]) if len(error.args) >= 2 else ("?", str(error))
+    said = f"`{name}` failed on {server_name(database)}: ({code}) {message}"
+    if code in DENIED and denied:
+        said += f"\n  {denied}"
+    elif code in HINTS:
+        said += f"\n  {HINTS[code]}"
+    elif code == 1064:
+        said += "".join(f"\n  {hint}" for pattern, hint in SYNTAX_HINTS if pattern.search(text))
+    if database.is_mariadb:
+        for pattern, why in MYSQL_ONLY:
+            if pattern.search(text):
+                said += f"\n  this works on MySQL 8.4 but not on MariaDB, the server of this machine: {why}"
+    return said
 
 
 def _show(row: tuple) -> str:

@@ -18,8 +18,8 @@ import pymysql
 
 from graders.harness import sql
 from graders.harness.services import MYSQL_SQL_MODE, MySQLDatabase
+from graders.harness.sql_state import code_of
 from graders.harness.student import StudentError
-from graders.sql_basics.sqlcheck import code_of
 
 NAMES = {"school_db": "database", "test28": "user"}
 

@@ -13,9 +13,8 @@ from decimal import Decimal
 
 import pytest
 
-from graders.harness import sql
+from graders.harness import sql, sql_state
 from graders.harness.student import StudentError
-from graders.sql_basics import sqlcheck
 from graders.sql_basics.sandbox import Sandbox, close_sandbox, open_sandbox
 
 BASICS = "basics.sql"
@@ -66,13 +65,13 @@ def scratch(mysql_database):
 
 @pytest.fixture
 def statement(graded):
-    return lambda name: sqlcheck.statement(graded, BASICS, name)
+    return lambda name: sql_state.statement(graded, BASICS, name)
 
 
 @pytest.fixture
 def run(mysql_database, scratch, statement):
     """run(name) runs the student's statement `name` as the scratch user; again=True for its second run."""
-    return lambda name, again=False: sqlcheck.execute(scratch, mysql_database, statement(name), again=again)
+    return lambda name, again=False: sql_state.execute(scratch, mysql_database, statement(name), again=again)
 
 
 @pytest.fixture
@@ -84,12 +83,12 @@ def sandbox(mysql_database):
 
 def query(connection, found, database) -> list[tuple]:
     try:
-        return sqlcheck.rows(connection, found.text)
+        return sql_state.rows(connection, found.text)
     except StudentError:
         raise
     except Exception as error:
         if error.args and isinstance(error.args[0], int):
-            raise StudentError(sqlcheck.failure(found.name, error, database), found.file, found.line) from None
+            raise StudentError(sql.failure(found.name, error, database), found.file, found.line) from None
         raise
 
 
@@ -145,9 +144,10 @@ def test_create_database_if_not_exists_runs_twice(mysql_database, statement, san
     text = sandbox.renamed(found, "school_db")
     runner = sandbox.as_runner()
     try:
-        sqlcheck.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
+        sql_state.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
         assert sandbox.database_exists(), "`create_database` ran without an error, but no database school_db exists"
-        sqlcheck.execute(runner, mysql_database, found, text=text, again=True, denied=sandbox.denied("create and drop"))
+        denied = sandbox.denied("create and drop")
+        sql_state.execute(runner, mysql_database, found, text=text, again=True, denied=denied)
     finally:
         runner.close()
     assert sandbox.database_exists(), "after running `create_database` again, school_db is gone"
@@ -166,9 +166,10 @@ def test_drop_database_if_exists_runs_twice(mysql_database, statement, sandbox: 
         admin.close()
     runner = sandbox.as_runner()
     try:
-        sqlcheck.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
+        sql_state.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
         assert not sandbox.database_exists(), "`drop_database` ran without an error, but school_db is still there"
-        sqlcheck.execute(runner, mysql_database, found, text=text, again=True, denied=sandbox.denied("create and drop"))
+        denied = sandbox.denied("create and drop")
+        sql_state.execute(runner, mysql_database, found, text=text, again=True, denied=denied)
     finally:
         runner.close()
 
@@ -179,8 +180,8 @@ def test_drop_database_if_exists_runs_twice(mysql_database, statement, sandbox: 
 @pytest.mark.task(3)
 def test_create_table_has_the_seven_types_and_runs_twice(mysql_database, scratch, run):
     run("create_table")
-    made = sqlcheck.columns(scratch, "student")
-    assert made, f"after `create_table` there is no table student; the database holds {sqlcheck.tables(scratch)}"
+    made = sql_state.columns(scratch, "student")
+    assert made, f"after `create_table` there is no table student; the database holds {sql_state.tables(scratch)}"
     names = [column.name for column in made]
     expected_names = [name for name, _ in STUDENT_COLUMNS]
     assert names == expected_names, f"student should have the columns {expected_names}, in this order; it has {names}"
@@ -192,12 +193,12 @@ def test_create_table_has_the_seven_types_and_runs_twice(mysql_database, scratch
         assert by_name[name].length == length, (
             f"column {name} should be {by_name[name].data_type}({length}), not {by_name[name].type}"
         )
-    assert sqlcheck.enum_values(by_name["sex"].type) == ["male", "female"], (
+    assert sql_state.enum_values(by_name["sex"].type) == ["male", "female"], (
         f"column sex should be enum('male', 'female'); it is {by_name['sex'].type}"
     )
 
     def insert(score: float, sex: str) -> tuple[int, str] | None:
-        return sqlcheck.fails_with(
+        return sql_state.fails_with(
             scratch,
             "insert into student values (1, '张三', '13800000001', %s, '你好', '2024-09-01 08:00:00', %s)",
             (score, sex),
@@ -222,7 +223,7 @@ def test_create_table_has_the_seven_types_and_runs_twice(mysql_database, scratch
 def test_drop_table_if_exists_runs_twice(scratch, run):
     create(scratch, "student", STUDENT_COLUMNS, [(1, "张三", None, None, None, None, None)])
     run("drop_table")
-    assert "student" not in sqlcheck.tables(scratch), "`drop_table` ran, but the table student is still there"
+    assert "student" not in sql_state.tables(scratch), "`drop_table` ran, but the table student is still there"
     run("drop_table", again=True)
 
 
@@ -244,7 +245,7 @@ INSERTS = [
 
 def table_rows(connection, table: str = "student") -> list[tuple]:
     names = ", ".join(name for name, _ in STUDENT_COLUMNS)
-    return sqlcheck.rows(connection, f"select {names} from {table}")
+    return sql_state.rows(connection, f"select {names} from {table}")
 
 
 @pytest.mark.task(4)
@@ -347,7 +348,7 @@ def test_alter_renames_changes_adds_and_drops_columns(scratch, run):
     rng = random.Random()
     for name, table, before, table_after, after, new in _alter_steps():
         with scratch.cursor() as cursor:
-            for old in sqlcheck.tables(scratch):
+            for old in sql_state.tables(scratch):
                 cursor.execute(f"drop table {old}")
         values = {"id": 0, "name": "", "phone": "", "mobile": "", "stu_no": "", "address": "", "score": 0}
         seeded = []
@@ -357,11 +358,11 @@ def test_alter_renames_changes_adds_and_drops_columns(scratch, run):
             seeded.append(row)
         create(scratch, table, before, [tuple(row.get(column) for column, _ in before) for row in seeded])
         run(name)
-        present = sqlcheck.tables(scratch)
+        present = sql_state.tables(scratch)
         assert table_after in present, f"after `{name}` there should be a table {table_after}; there are {present}"
         if table != table_after:
             assert table not in present, f"after `{name}` the table {table} should no longer exist"
-        got = sqlcheck.columns(scratch, table_after)
+        got = sql_state.columns(scratch, table_after)
         got_names = [column.name for column in got]
         want_names = [column for column, _ in after]
         assert got_names == want_names, (
@@ -375,13 +376,13 @@ def test_alter_renames_changes_adds_and_drops_columns(scratch, run):
                 assert (column.data_type, column.length) == (data_type, length), (
                     f"after `{name}` column {column.name} should be {kind}; it is {column.type}"
                 )
-        kept = sqlcheck.rows(scratch, f"select id, name from {table_after} order by id")
+        kept = sql_state.rows(scratch, f"select id, name from {table_after} order by id")
         assert kept == [(row["id"], row["name"]) for row in seeded], (
             f"`{name}` should keep the rows of {table}; before it the table held ids/names "
             f"{[(row['id'], row['name']) for row in seeded]}, after it {kept}"
         )
         if name == "change_column":
-            moved = sqlcheck.rows(scratch, "select mobile from students order by id")
+            moved = sql_state.rows(scratch, "select mobile from students order by id")
             assert moved == [(row["phone"],) for row in seeded], (
                 f"`change_column` should keep the phone numbers in the renamed column mobile; it holds {moved}"
             )
@@ -409,7 +410,7 @@ def login(sandbox: Sandbox, database: str | None = None):
 def privileges(sandbox: Sandbox) -> set[str]:
     admin = sandbox.admin()
     try:
-        found = sqlcheck.rows(
+        found = sql_state.rows(
             admin,
             "select PRIVILEGE_TYPE as privilege_type from information_schema.SCHEMA_PRIVILEGES "
             "where GRANTEE = %s and TABLE_SCHEMA = %s",
@@ -427,12 +428,12 @@ def test_create_user_makes_test28_who_can_log_in(mysql_database, statement, sand
     sandbox.check_create_user(found, text)
     admin = sandbox.admin()
     try:
-        sqlcheck.execute(admin, mysql_database, found, text=text)
+        sql_state.execute(admin, mysql_database, found, text=text)
     finally:
         admin.close()
     connection = login(sandbox)
     try:
-        (user,) = sqlcheck.rows(connection, "select current_user() as account")[0]
+        (user,) = sql_state.rows(connection, "select current_user() as account")[0]
     finally:
         connection.close()
     assert user == f"{sandbox.test28}@%", f"logged in as {user}, expected test28@% (renamed {sandbox.test28}@%)"
@@ -441,7 +442,7 @@ def test_create_user_makes_test28_who_can_log_in(mysql_database, statement, sand
 @pytest.mark.task(7)
 def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statement, sandbox: Sandbox):
     found = statement("grant_rights")
-    if "*.*" in sqlcheck.code_of(found.text):
+    if "*.*" in sql_state.code_of(found.text):
         raise StudentError(
             "`grant_rights` grants on *.*, every table of every database on the server; the task asks for the "
             "rights on school_db only: school_db.*",
@@ -458,7 +459,7 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
         admin.close()
     runner = sandbox.as_runner()
     try:
-        sqlcheck.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("grant rights on"))
+        sql_state.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("grant rights on"))
     finally:
         runner.close()
     granted = privileges(sandbox)

@@ -2,7 +2,7 @@
 
 A constraint is there when a row that breaks it is refused with the server's error for it (1048 NULL,
 1062 duplicate, 1452 unknown parent, 1451 parent still referenced) while a valid row goes in, and when
-information_schema (aliased, normalised: see graders/sql_basics/sqlcheck.py) shows it on the right
+information_schema (aliased, normalised: see graders/sql_basics/sql_state.py) shows it on the right
 column. Statements run as a user who may only touch this test's database; a statement that alters a table
 starts from a table the checks made, so one wrong answer does not spill into the next.
 """
@@ -13,8 +13,8 @@ import random
 
 import pytest
 
+from graders.harness import sql_state
 from graders.harness.student import StudentError
-from graders.sql_basics import sqlcheck
 
 CONSTRAINTS = "constraints.sql"
 
@@ -46,7 +46,7 @@ def scratch(mysql_database):
 @pytest.fixture
 def run(mysql_database, scratch, graded):
     """run(name) runs the student's statement `name` as the scratch user."""
-    return lambda name: sqlcheck.execute(scratch, mysql_database, sqlcheck.statement(graded, CONSTRAINTS, name))
+    return lambda name: sql_state.execute(scratch, mysql_database, sql_state.statement(graded, CONSTRAINTS, name))
 
 
 def setup(connection, *statements: str) -> None:
@@ -58,7 +58,7 @@ def setup(connection, *statements: str) -> None:
 
 def refused(connection, query: str, args: tuple, code: int, what: str, fix: str) -> None:
     """`query` (which tries `what`) must fail with the server's error `code`; `fix` says what is missing."""
-    error = sqlcheck.fails_with(connection, query, args)
+    error = sql_state.fails_with(connection, query, args)
     if error is None:
         raise StudentError(f"{what} was accepted: {fix}")
     if error[0] != code:
@@ -68,15 +68,15 @@ def refused(connection, query: str, args: tuple, code: int, what: str, fix: str)
 
 
 def accepted(connection, query: str, args: tuple, what: str) -> None:
-    error = sqlcheck.fails_with(connection, query, args)
+    error = sql_state.fails_with(connection, query, args)
     if error is not None:
         raise StudentError(f"{what} was refused: ({error[0]}) {error[1]}")
 
 
-def column(connection, table: str, name: str) -> sqlcheck.Column:
-    found = {c.name: c for c in sqlcheck.columns(connection, table)}
+def column(connection, table: str, name: str) -> sql_state.Column:
+    found = {c.name: c for c in sql_state.columns(connection, table)}
     if not found:
-        raise StudentError(f"there is no table {table}; the database holds {sqlcheck.tables(connection)}")
+        raise StudentError(f"there is no table {table}; the database holds {sql_state.tables(connection)}")
     if name not in found:
         raise StudentError(f"table {table} has no column {name}; its columns are {list(found)}")
     return found[name]
@@ -135,7 +135,7 @@ def test_not_null_created_added_and_removed(scratch, run):
 
 
 def check_unique_phone(connection, table: str, statement: str) -> None:
-    keys = sqlcheck.unique_keys(connection, table)
+    keys = sql_state.unique_keys(connection, table)
     assert ("phone",) in keys.values(), f"after `{statement}`, {table} should have a unique key on phone; " + (
         f"its unique keys are on {listed(keys.values())}" if keys else "it has no unique key"
     )
@@ -174,7 +174,7 @@ def test_unique_key_three_ways_and_dropped(scratch, run):
 
     setup(scratch, "create table customer_d (id int, phone char(11), unique key(phone))")
     run("unique_dropped")
-    keys = sqlcheck.unique_keys(scratch, "customer_d")
+    keys = sql_state.unique_keys(scratch, "customer_d")
     assert not keys, f"after `unique_dropped`, customer_d still has unique keys on {listed(keys.values())}"
     number = phone(rng)
     accepted(
@@ -189,7 +189,7 @@ def test_unique_key_three_ways_and_dropped(scratch, run):
 
 
 def check_primary_id(connection, table: str, statement: str) -> None:
-    key = sqlcheck.primary_key(connection, table)
+    key = sql_state.primary_key(connection, table)
     assert key == ("id",), f"after `{statement}`, the primary key of {table} should be (id); " + (
         f"it is ({', '.join(key)})" if key else "it has none"
     )
@@ -224,7 +224,7 @@ def test_primary_key_created_added_and_dropped(scratch, run):
 
     setup(scratch, "create table book_c (id int primary key, title varchar(20))")
     run("primary_dropped")
-    key = sqlcheck.primary_key(scratch, "book_c")
+    key = sql_state.primary_key(scratch, "book_c")
     assert not key, f"after `primary_dropped`, book_c still has the primary key ({', '.join(key)})"
     accepted(
         scratch,
@@ -275,7 +275,7 @@ def test_auto_increment_starts_at_100_and_can_be_added(scratch, run):
     assert "auto_increment" in column(scratch, "ticket_b", "id").extra, (
         "after `auto_increment_added`, ticket_b.id should be auto_increment"
     )
-    assert sqlcheck.primary_key(scratch, "ticket_b") == ("id",), (
+    assert sql_state.primary_key(scratch, "ticket_b") == ("id",), (
         "after `auto_increment_added`, ticket_b.id should still be the primary key"
     )
     ids = new_ids(scratch, "ticket_b", 1)
@@ -295,7 +295,7 @@ def test_defaults_fill_the_columns_left_out(scratch, run):
             f"its default is {found}" if found else "it has none"
         )
     accepted(scratch, "insert into profile (id) values (1)", (), "a profile with only an id")
-    row = sqlcheck.rows(
+    row = sql_state.rows(
         scratch, "select city, level, timestampdiff(second, joined, now()) as age from profile where id = 1"
     )[0]
     assert row[:2] == ("北京", 10), f"a profile inserted with only an id got city {row[0]!r} and level {row[1]}"
@@ -309,15 +309,15 @@ def test_defaults_fill_the_columns_left_out(scratch, run):
         (),
         "a profile with every value given",
     )
-    row = sqlcheck.rows(scratch, "select city, level from profile where id = 2")[0]
+    row = sql_state.rows(scratch, "select city, level from profile where id = 2")[0]
     assert row == ("上海", 3), f"values given in the insert must win over the defaults; got {row}"
 
 
 # -- task 6 ---------------------------------------------------------------------------------------------------
 
 
-def keys_of(connection, table: str) -> list[sqlcheck.ForeignKey]:
-    return [key for key in sqlcheck.foreign_keys(connection) if key.table == table]
+def keys_of(connection, table: str) -> list[sql_state.ForeignKey]:
+    return [key for key in sql_state.foreign_keys(connection) if key.table == table]
 
 
 @pytest.mark.task(6)
@@ -370,7 +370,7 @@ def test_school_student_and_detail_are_linked_by_foreign_keys(scratch, run):
         "deleting a school that still has students",
         "the foreign key should refuse it (write no `on delete` clause)",
     )
-    (s_id,) = sqlcheck.rows(scratch, "select s_id from student")[0]
+    (s_id,) = sql_state.rows(scratch, "select s_id from student")[0]
     accepted(
         scratch, "insert into student_detail (de_id, info) values (%s, '爱好篮球')", (s_id,), "a detail of a student"
     )
@@ -408,8 +408,8 @@ def test_choose_links_students_and_courses_many_to_many(scratch, run):
     setup(scratch, SCHOOL, STUDENT)
     run("create_cours")
     run("create_choose")
-    assert sqlcheck.primary_key(scratch, "cours") == ("c_id",), "the primary key of cours should be c_id"
-    key = sqlcheck.primary_key(scratch, "choose")
+    assert sql_state.primary_key(scratch, "cours") == ("c_id",), "the primary key of cours should be c_id"
+    key = sql_state.primary_key(scratch, "choose")
     assert sorted(key) == ["cours_id", "cs_id"], (
         "choose should have one composite primary key on (cs_id, cours_id); "
         + (f"its primary key is ({', '.join(key)})" if key else "it has none")
@@ -432,7 +432,7 @@ def test_choose_links_students_and_courses_many_to_many(scratch, run):
         f"insert into student (s_name, d_id) values ('张三', {school}), ('李四', {school})",
         f"insert into cours values ({courses[0]}, '数学'), ({courses[1]}, '语文')",
     )
-    first, second = (row[0] for row in sqlcheck.rows(scratch, "select s_id from student order by s_id"))
+    first, second = (row[0] for row in sql_state.rows(scratch, "select s_id from student order by s_id"))
     pairs = [(first, courses[0]), (first, courses[1]), (second, courses[0])]
     for pair in pairs:
         accepted(scratch, "insert into choose (cs_id, cours_id) values (%s, %s)", pair, f"the choice {pair}")

@@ -7,7 +7,7 @@ labels information_schema columns in upper case) and every value normalised (Mar
 `'北京'` where MySQL writes `int` and `北京`; MySQL says NO ACTION where MariaDB says RESTRICT).
 Never through SHOW CREATE TABLE, whose text differs between the two servers.
 
-sql-constraints uses this module too.
+Used by sql-basics and sql-constraints.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from graders.harness import sql
 from graders.harness.services import MySQLDatabase
+from graders.harness.sql import failure
 from graders.harness.student import Implementation, StudentError, display
 
 # Statements that MariaDB 10.11 accepts and MySQL 8.4 (GitHub Actions, the students' compose service)
@@ -42,23 +43,6 @@ MARIADB_ONLY = [
         "create the user with `create user ... identified by '...'`, then grant in a statement of its own",
     ),
 ]
-
-# MySQL 8.4 syntax that MariaDB 10.11 rejects: said when MariaDB fails on it, so nobody thinks it is wrong.
-MYSQL_ONLY = [
-    (re.compile(r"\bcaching_sha2_password\b", re.IGNORECASE), "MariaDB has no caching_sha2_password plugin"),
-]
-
-DENIED = {1044, 1045, 1142, 1227, 1410}
-
-# What a syntax error (1064) most likely comes from, when the statement has one of these shapes.
-SYNTAX_HINTS = [
-    (
-        re.compile(r"\bdrop\s+foreign\s+key\s*\(", re.IGNORECASE),
-        "a foreign key is dropped by its constraint name, without parentheses: `drop foreign key ds_id`",
-    ),
-    (re.compile(r"\bauto_crement\b", re.IGNORECASE), "the keyword is spelled auto_increment"),
-]
-
 
 def statement(implementation: Implementation, file: str, name: str) -> sql.Statement:
     """The student's statement `name`, written, in a form both servers accept."""
@@ -126,42 +110,6 @@ def code_of(text: str) -> str:
             out.append(char)
         i += 1
     return "".join(out).strip()
-
-
-def server_name(database: MySQLDatabase) -> str:
-    return "MariaDB" if database.is_mariadb else "MySQL"
-
-
-HINTS = {
-    1007: "it already exists: a statement meant to run again must say `create database if not exists`",
-    1008: "it does not exist (any more): a statement meant to run again must say `drop database if exists`",
-    1050: "it already exists: a statement meant to run again must say `create table if not exists`",
-    1051: "it does not exist (any more): a statement meant to run again must say `drop table if exists`",
-    1068: "a table has one primary key: for two columns write `primary key(a, b)` once, after the columns",
-    1075: "auto_increment works only on a key column: make the column the primary key (or a unique key) too",
-    1091: "there is no such key or column: a key made by `unique key(phone)` is named after its column, `phone`",
-    1133: "the user does not exist: create it first with `create user`",
-    1410: "the user does not exist: create it first with `create user` (MySQL 8.4 never creates users in grant)",
-    1046: "no database is selected for this name: `on school_db.*` means every table of school_db, while "
-    "`on school_db` alone means a table named school_db",
-}
-
-
-def failure(name: str, error: Exception, database: MySQLDatabase, text: str = "", *, denied: str = "") -> str:
-    """What a student reads when the server refused their statement `name`."""
-    code, message = (error.args[0], error.args[1]) if len(error.args) >= 2 else ("?", str(error))
-    said = f"`{name}` failed on {server_name(database)}: ({code}) {message}"
-    if code in DENIED and denied:
-        said += f"\n  {denied}"
-    elif code in HINTS:
-        said += f"\n  {HINTS[code]}"
-    elif code == 1064:
-        said += "".join(f"\n  {hint}" for pattern, hint in SYNTAX_HINTS if pattern.search(text))
-    if database.is_mariadb:
-        for pattern, why in MYSQL_ONLY:
-            if pattern.search(text):
-                said += f"\n  this works on MySQL 8.4 but not on MariaDB, the server of this machine: {why}"
-    return said
 
 
 def execute(
