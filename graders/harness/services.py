@@ -91,8 +91,20 @@ COMPOSE_URL = {
 }
 
 
+def _port_open(url: str, default_port: int, timeout: float) -> bool:
+    """A plain TCP connect: refused at once where nothing listens (drivers would retry until their timeout)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _answers(url: str, service: str, timeout: float = 1.0) -> bool:
     """True when a server of the right kind answers at `url`."""
+    if not _port_open(url, SERVICES[service].container_port, timeout):
+        return False
     try:
         if service == "mysql":
             _mysql_connect(url, connect_timeout=timeout).close()

@@ -1,0 +1,284 @@
+"""Grades exercises/mongodb/students.py: each test gets a fresh database, seeded with students drawn for this run.
+
+The student's functions get a pymongo database built in the worker. The graders read back the stored documents
+with a client of their own, and for queries they also look at what the server sent (a command listener in the
+worker), so a projection or a filter must be done by the server, as the task asks, not afterwards in Python.
+Only behaviour that MongoDB 7 and the embedded nx-27017 share is relied on: plain CRUD, `$set`, `$lt` on
+integers, include/exclude projections; never which of several matches is "first" (natural order is the server's
+business), never index names, never mixed-type comparisons.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Iterator
+
+import pymongo
+import pytest
+from pymongo.database import Database
+
+from graders.harness.services import MongoDatabase, mongodb_scratch
+from graders.mongodb import probes
+
+NAMES = ["Sam", "Ann", "Jack", "Lily", "Tom", "Mia", "Leo", "Zoe", "Max", "Eva", "Ben", "Ivy", "Kai", "Amy"]
+
+
+@pytest.fixture(scope="session")
+def grader_client(mongodb_server_url: str) -> Iterator[pymongo.MongoClient]:
+    """The grader's own client, shared by the tests: it only seeds databases and reads them back."""
+    with pymongo.MongoClient(mongodb_server_url, serverSelectionTimeoutMS=2000, socketTimeoutMS=2000) as client:
+        yield client
+
+
+@pytest.fixture
+def db(grader_client: pymongo.MongoClient, mongodb_database: MongoDatabase) -> Database:
+    """The test's database as the grader sees it, to seed it and to read what the student's code stored."""
+    return grader_client[mongodb_database.name]
+
+
+def names(count: int) -> list[str]:
+    """`count` different names, with a suffix of this run so that none can be hard-coded."""
+    suffix = secrets.token_hex(2)
+    return [f"{name}-{suffix}" for name in random.sample(NAMES, count)]
+
+
+def students(given: list[str], classes: list[str]) -> list[dict]:
+    """Documents with integer `_id`s, one per name in `given` (names may repeat), in the given classes."""
+    ids = random.sample(range(100, 1000), len(given))
+    ages = random.sample(range(12, 30), len(given))
+    return [
+        {"_id": i, "name": name, "age": age, "sex": random.randint(0, 1), "class": room}
+        for i, name, age, room in zip(ids, given, ages, classes, strict=True)
+    ]
+
+
+def seed(db: Database, documents: list[dict]) -> None:
+    db.student.insert_many([dict(document) for document in documents])
+
+
+def stored(db: Database) -> dict:
+    """The collection `student` as {_id: document}."""
+    return {document["_id"]: document for document in db.student.find()}
+
+
+def server_sent(commands: list[dict]) -> list[dict]:
+    """Every document the server sent back to find/getMore commands."""
+    return [document for command in commands if command["name"] in {"find", "getMore"} for document in command["sent"]]
+
+
+def run(student, database: MongoDatabase, function: str, *args, watch: bool = False):
+    return student.run(probes.call, database.url, database.name, function, *args, watch=watch)
+
+
+# -- task 1: create and insert -----------------------------------------------------------------------------------
+
+
+@pytest.mark.task(1)
+def test_the_collection_is_created_and_students_keep_the_ids_given(student, mongodb_database, db):
+    run(student, mongodb_database, "create_student_collection")
+    collections = db.list_collection_names()
+    count = db.student.count_documents({}) if "student" in collections else None
+    assert collections == ["student"] and count == 0, (
+        f"create_student_collection should create the empty collection 'student'; the database has the "
+        f"collections {collections}" + ("" if count in (0, None) else f" and 'student' holds {count} documents")
+    )
+
+    sid, (name, *batch_names) = random.randint(100, 999), names(4)
+    age = random.randint(12, 30)
+    returned = run(student, mongodb_database, "enroll", sid, name, age)
+    documents = list(stored(db).values())
+    expected = {"_id": sid, "name": name, "age": age}
+    assert documents == [expected], (
+        f"enroll({sid}, {name!r}, {age}) should store {expected}: the student's id is the document's _id, "
+        f"not a field of another name; the collection holds {documents}"
+    )
+    assert returned == sid, f"enroll should return the inserted id, {sid}, not {returned!r}"
+
+    batch = [{"name": other, "age": random.randint(12, 30)} for other in batch_names]
+    seen = run(student, mongodb_database, "enroll_many", batch, watch=True)
+    by_name = {document["name"]: document for document in stored(db).values()}
+    found = [{key: value for key, value in by_name.get(b["name"], {}).items() if key != "_id"} for b in batch]
+    assert found == batch, f"enroll_many({batch}) should store those 3 documents; found {found}"
+    ids = [by_name[b["name"]]["_id"] for b in batch]
+    assert list(seen["result"] or ()) == ids, (
+        f"enroll_many should return the _ids MongoDB gave the documents, in order: {ids}; got {seen['result']!r}"
+    )
+    inserts = [command["name"] for command in seen["commands"] if command["name"] == "insert"]
+    assert len(inserts) == 1, (
+        f"enroll_many sent {len(inserts)} insert commands: insert_many stores the whole list in one round trip"
+    )
+
+
+# -- task 2: find --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(2)
+def test_find_returns_documents_a_projection_and_a_lt_filter_done_by_the_server(student, mongodb_database, db):
+    twin, *others = names(6)
+    documents = students([twin, twin, *others], ["1A"] * 7)
+    seed(db, documents)
+
+    everyone = run(student, mongodb_database, "all_students")
+    if not isinstance(everyone, list):
+        pytest.fail(f"all_students should return a list of documents, not {type(everyone).__name__}", False)
+    assert sorted(everyone, key=lambda d: d.get("_id", 0)) == sorted(documents, key=lambda d: d["_id"]), (
+        f"all_students should return all {len(documents)} documents (find()); got {everyone}"
+    )
+
+    one = run(student, mongodb_database, "find_student", twin)
+    none = run(student, mongodb_database, "find_student", "Nobody")
+    twins = [d for d in documents if d["name"] == twin]
+    assert one in twins and none is None, (
+        f"find_student({twin!r}) should return one document (find_one), one of {twins}, and find_student('Nobody') "
+        f"None; got {one!r} and {none!r}"
+    )
+
+    target = random.choice(documents[2:])
+    seen = run(student, mongodb_database, "name_of", target["_id"], watch=True)
+    wanted = {"name": target["name"]}
+    assert seen["result"] == wanted, (
+        f"name_of({target['_id']}) should return only {wanted}, not even _id: the projection must exclude it "
+        f"by name, {{'name': 1, '_id': 0}}; got {seen['result']!r}"
+    )
+    sent = server_sent(seen["commands"])
+    assert sent == [wanted], (
+        f"for name_of({target['_id']}) the server sent back {sent}; your code removed fields afterwards. Give "
+        "find_one a projection, {'name': 1, '_id': 0}, so that the server sends only the name"
+    )
+
+    limit = sorted(d["age"] for d in documents)[3]
+    young = sorted(d["name"] for d in documents if d["age"] < limit)
+    seen = run(student, mongodb_database, "younger_than", limit, watch=True)
+    got = seen["result"]
+    assert isinstance(got, list) and sorted(got) == young, (
+        f"younger_than({limit}) should list the {len(young)} students strictly younger than {limit} ($lt, so not "
+        f"the one aged {limit}): {young}; got {got!r}"
+    )
+    sent = server_sent(seen["commands"])
+    assert len(sent) <= len(young), (
+        f"younger_than({limit}) made the server send {len(sent)} documents to keep {len(young)}: filter on the "
+        f"server, find({{'age': {{'$lt': {limit}}}}}), instead of in Python"
+    )
+
+
+# -- task 3: update the first match or all --------------------------------------------------------------------------
+
+
+@pytest.mark.task(3)
+def test_fix_age_changes_one_match_and_move_class_changes_all(student, mongodb_database, db):
+    twin, *others = names(4)
+    documents = students([twin, twin, twin, *others], ["1A", "2B", "1A", "1A", "2B", "2B"])
+    seed(db, documents)
+    before = {d["_id"]: d for d in documents}
+
+    new_age = 40 + random.randint(0, 20)
+    changed_count = run(student, mongodb_database, "fix_age", twin, new_age)
+    after = stored(db)
+    changed = [i for i in before if after.get(i) != before[i]]
+    assert len(changed) <= 1, (
+        f"fix_age({twin!r}, {new_age}) should change only the first student called {twin!r} (update_one), "
+        f"like the outline's update without multi; {len(changed)} documents changed"
+    )
+    assert len(changed) == 1 and after[changed[0]] == {**before[changed[0]], "age": new_age}, (
+        f"fix_age({twin!r}, {new_age}) should set age {new_age} on one of the 3 students called {twin!r} and keep "
+        "their other fields ($set); "
+        + (f"that student is now {after.get(changed[0])}" if changed else "no document changed")
+    )
+    assert changed_count == 1, f"fix_age should return how many documents it changed, 1, not {changed_count!r}"
+    before = after
+
+    moved = run(student, mongodb_database, "move_class", "1A", "3C")
+    after = stored(db)
+    expected = {i: ({**d, "class": "3C"} if d["class"] == "1A" else d) for i, d in before.items()}
+    wrong = {i: after.get(i) for i in expected if after.get(i) != expected[i]}
+    assert not wrong, (
+        f"move_class('1A', '3C') should set class '3C' on all 3 students of 1A (update_many) and change "
+        f"nothing else; these documents are not as expected: {wrong}"
+    )
+    assert moved == 3, f"move_class should return how many students it moved, 3, not {moved!r}"
+
+
+# -- task 4: replace a whole document --------------------------------------------------------------------------------
+
+
+@pytest.mark.task(4)
+def test_replace_student_replaces_the_whole_document_and_keeps_the_id(student, mongodb_database, db):
+    jack, *others = names(4)
+    documents = students([jack, *others], ["1A", "1A", "2B", "2B"])
+    seed(db, documents)
+    replacement = {"x": "y", "note": f"moved away {secrets.token_hex(2)}"}
+
+    count = run(student, mongodb_database, "replace_student", jack, replacement)
+    after = stored(db)
+    old = documents[0]
+    now = after.get(old["_id"])
+    assert now is not None, (
+        f"after replace_student({jack!r}, ...) there is no document with _id {old['_id']} any more: a "
+        "replacement keeps the document's _id"
+    )
+    left_over = sorted(set(now) - set(replacement) - {"_id"})
+    assert not left_over, (
+        f"the replaced document still has the old fields {left_over}: {now}. replace_student should replace the "
+        f"whole document, like the outline's update({{name:'jack'}},{{x:'y'}}): replace_one, not $set"
+    )
+    assert now == {"_id": old["_id"], **replacement}, (
+        f"the document with _id {old['_id']} should now be { ({'_id': old['_id'], **replacement}) }, not {now}"
+    )
+    untouched = {d["_id"]: d for d in documents[1:]}
+    assert {i: after.get(i) for i in untouched} == untouched, "replace_student changed other students too"
+    assert count == 1, f"replace_student should return how many documents it replaced, 1, not {count!r}"
+
+
+# -- task 5: delete the first match or all ----------------------------------------------------------------------------
+
+
+@pytest.mark.task(5)
+def test_remove_first_deletes_one_match_and_remove_all_every_match(student, mongodb_database, db):
+    twin, *others = names(4)
+    documents = students([twin, twin, twin, *others], ["1A"] * 6)
+    seed(db, documents)
+    others_stored = {d["_id"]: d for d in documents[3:]}
+
+    count = run(student, mongodb_database, "remove_first", twin)
+    after = stored(db)
+    twins_left = [d for d in after.values() if d["name"] == twin]
+    assert len(twins_left) == 2, (
+        f"remove_first({twin!r}) should delete only the first of the 3 students called {twin!r} (delete_one, the "
+        f"outline's remove with justOne); {3 - len(twins_left)} were deleted"
+    )
+    assert count == 1, f"remove_first should return how many it deleted, 1, not {count!r}"
+
+    counts = [run(student, mongodb_database, "remove_all", who) for who in (twin, "Nobody")]
+    after = stored(db)
+    assert not [d for d in after.values() if d["name"] == twin] and counts == [2, 0], (
+        f"remove_all({twin!r}) should delete both students left with that name (delete_many) and return 2, and "
+        f"remove_all('Nobody') return 0; it returned {counts} and left {len(after) - len(others_stored)} of them"
+    )
+    assert after == others_stored, (
+        f"deleting the students called {twin!r} must leave the others alone: expected {others_stored}, found {after}"
+    )
+
+
+# -- task 6: drop the database ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(6)
+def test_drop_school_drops_the_whole_database_and_nothing_else(student, mongodb_database, db):
+    documents = students(names(2), ["1A", "2B"])
+    seed(db, documents)
+    db.teacher.insert_one({"name": "Ms Li", "subject": "databases"})
+    with mongodb_scratch(mongodb_database.url) as neighbour:
+        other = db.client[neighbour.name]
+        other.student.insert_one({"name": "not yours"})
+
+        run(student, mongodb_database, "drop_school")
+        # Databases first: nx-27017 (not MongoDB) lists a dropped database again once anything has read it.
+        listed = mongodb_database.name in db.client.list_database_names()
+        left = sorted(db.list_collection_names())
+        assert not left and not listed, (
+            f"drop_school should drop the whole database {mongodb_database.name!r} (the outline's "
+            f"db.dropDatabase()); it still has the collections {left}"
+        )
+        kept = other.student.count_documents({})
+        assert kept == 1, "drop_school must drop only its own database; another database lost its documents"
