@@ -120,8 +120,11 @@ def make_school(rng: random.Random | None = None) -> School:
         rng.shuffle(students)
         school = School(classes, students)
         sizes = school.class_sizes().values()
-        hundredths = school.average_age() * 100
-        rounding_is_clear = abs(hundredths - int(hundredths) - Decimal("0.5")) > Decimal("0.02")
+        # The average must need rounding (so a missing round() shows) and not sit near a rounding boundary
+        # (so MySQL's 4-decimal avg() and the exact average round alike).
+        fraction = (school.average_age() * 100) % 1
+        margin = Decimal("0.02")
+        rounding_is_clear = margin < fraction < 1 - margin and abs(fraction - Decimal("0.5")) > margin
         if any(size >= 3 for size in sizes) and any(size < 3 for size in sizes) and rounding_is_clear:
             return school
 
