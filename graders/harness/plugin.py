@@ -28,7 +28,7 @@ from graders.harness.results import (
     to_json,
     topics_complete,
 )
-from graders.harness.student import Implementation, Student, StudentError, display
+from graders.harness.student import Implementation, Spares, Student, StudentError, display
 from graders.harness.view import render_course, render_score, render_topic, use_colour
 
 GRADERS = curriculum.ROOT / "graders"
@@ -148,6 +148,7 @@ def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureReque
         timeout_scale=request.config.getoption("timeout_scale"),
         user=user,
         import_hangs=request.config.stash[_RUN].import_hangs.setdefault(graded.label, {}),
+        spares=request.config.stash[_RUN].spares,
     )
     try:
         yield handle
@@ -196,6 +197,7 @@ class _Run:
         self.outcomes: dict[str, _Outcome] = {}
         self.hidden: set[str] = set()
         self.import_hangs: dict[str, dict[str, str]] = {}
+        self.spares = Spares()
         self.results: list[TopicResult] = []
 
     def pytest_report_header(self) -> str:
@@ -240,6 +242,7 @@ class _Run:
         return None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.spares.close()
         if not self.items:
             return
         started = time.monotonic()

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -83,28 +84,102 @@ def display(path: str | Path) -> str:
 
 
 class _OutputPump(threading.Thread):
-    """Drains the worker's stdout and stderr, keeping the last lines and counting every byte."""
+    """Drains a worker's stdout and stderr, keeping the last lines and counting every byte; stops the worker
+    (its whole process group) when it has printed more than OUTPUT_LIMIT."""
 
-    def __init__(self, stream, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, stream, group: int) -> None:
         super().__init__(name="student-output", daemon=True)
         self.stream = stream
-        self.on_overflow = on_overflow
+        self.group = group
         self.total = 0
         self.tail = b""
+        self.flooded = False
 
     def run(self) -> None:
-        overflowed = False
         while chunk := self.stream.read1(65536):
             self.total += len(chunk)
             self.tail = (self.tail + chunk)[-4096:]
-            if self.total > OUTPUT_LIMIT and not overflowed:
-                overflowed = True
-                self.on_overflow()
+            if self.total > OUTPUT_LIMIT and not self.flooded:
+                self.flooded = True
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.group, signal.SIGKILL)
         self.stream.close()
 
     def last_lines(self, count: int = 5) -> str:
         lines = self.tail.decode("utf-8", errors="replace").splitlines()[-count:]
         return "\n".join(line[:200] for line in lines)
+
+
+def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]):
+    """Start a worker process: (process, connection, output pump)."""
+    layers, gevent, user = key
+    ours, theirs = socket.socketpair()  # what multiprocessing.Pipe() builds too
+    for end in (ours, theirs):  # a default socket timeout would make them non-blocking: big requests fail
+        end.setblocking(True)
+    python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
+    command = [python, "-m", "graders.harness.worker", "--fd", str(theirs.fileno()), "--dump", str(dump)]
+    command += [*(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           "GRADE_IMPORT_HANGS": json.dumps(import_hangs)}
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(theirs.fileno(),),
+        start_new_session=True,  # its own process group: one killpg ends every child it made
+        **({"user": user, "group": grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name, "extra_groups": []}
+           if user else {}),
+    )
+    theirs.close()
+    pump = _OutputPump(process.stdout, process.pid)
+    pump.start()
+    return process, Connection(ours.detach()), pump
+
+
+class Spares:
+    """A worker started ahead of time for the next test, so that its start-up overlaps the current test.
+
+    Each test still gets a fresh process: the spare has run no student code, only imported the harness and
+    the probe modules the previous test used (the drivers they import are the slow part of a start).
+    """
+
+    def __init__(self) -> None:
+        self._spare: tuple | None = None
+        self.preload: list[str] = []
+
+    def take(self, key: tuple):
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return None
+        spare_key, launched = spare
+        if spare_key == key and launched[0].poll() is None:
+            return launched
+        _discard(launched)
+        return None
+
+    def replenish(self, key: tuple) -> None:
+        scratch = Path(tempfile.gettempdir())
+        launched = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
+        if self.preload:
+            launched[1].send(("preload", list(self.preload)))
+        self._spare = (key, launched)
+
+    def close(self) -> None:
+        if self._spare:
+            _discard(self._spare[1])
+            self._spare = None
+
+
+def _discard(launched: tuple) -> None:
+    process, connection, pump = launched
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    pump.join(5)
+    connection.close()
 
 
 class Student:
@@ -124,6 +199,7 @@ class Student:
         timeout_scale: float = 1.0,
         user: str | None = None,
         import_hangs: dict[str, str] | None = None,
+        spares: Spares | None = None,
     ) -> None:
         self.implementation = implementation
         # Modules whose import never finished in an earlier test: later tests fail at once instead of
@@ -136,41 +212,31 @@ class Student:
         self._process: subprocess.Popen | None = None
         self._connection: Connection | None = None
         self._pump: _OutputPump | None = None
-        self._flooded = False
+        self.spares = spares
 
     # -- life cycle ------------------------------------------------------------------------------------
 
-    def _start(self) -> None:
-        ours, theirs = socket.socketpair()  # what multiprocessing.Pipe() builds too
-        for end in (ours, theirs):  # a default socket timeout would make them non-blocking: big requests fail
-            end.setblocking(True)
-        self._dump = self.workdir / "stacks.txt"
-        python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
-        command = [python, "-m", "graders.harness.worker", "--fd", str(theirs.fileno())]
-        command += ["--dump", str(self._dump), *(["--gevent"] if self.gevent else [])]
-        command += [str(layer.resolve()) for layer in self.implementation.layers]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
-               "GRADE_IMPORT_HANGS": json.dumps(self.import_hangs)}
-        self._process = subprocess.Popen(
-            command,
-            cwd=self.workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(theirs.fileno(),),
-            start_new_session=True,  # its own process group: one killpg ends every child it made
-            **({"user": self.user, "group": grp.getgrgid(pwd.getpwnam(self.user).pw_gid).gr_name,
-                "extra_groups": []} if self.user else {}),
-        )
-        theirs.close()
-        self._connection = Connection(ours.detach())
-        self._pump = _OutputPump(self._process.stdout, self._flood)
-        self._pump.start()
+    def _key(self) -> tuple:
+        return (self.implementation.layers, self.gevent, self.user)
 
-    def _flood(self) -> None:
-        self._flooded = True
-        self._kill()
+    def _start(self) -> None:
+        self._dump = self.workdir / "stacks.txt"
+        launched = self.spares.take(self._key()) if self.spares else None
+        if launched:
+            self._process, self._connection, self._pump = launched
+            self._connection.send(("setup", str(self.workdir), str(self._dump), json.dumps(self.import_hangs)))
+            while self._connection.recv()[0] != "ready":  # a preload's answer may come first
+                pass
+        else:
+            self._process, self._connection, self._pump = _launch(
+                self._key(), cwd=self.workdir, dump=self._dump, import_hangs=self.import_hangs
+            )
+        if self.spares:
+            self.spares.replenish(self._key())
+
+    @property
+    def _flooded(self) -> bool:
+        return self._pump is not None and self._pump.flooded
 
     def _kill(self) -> None:
         """SIGKILL the worker's process group, and any descendant that left it with setsid()."""
@@ -212,6 +278,8 @@ class Student:
             self._start()
         name = f"{probe.__name__}()"
         timeout *= self.timeout_scale
+        if self.spares and probe.__module__ not in self.spares.preload:
+            self.spares.preload.append(probe.__module__)
         try:
             self._connection.send(("run", probe.__module__, probe.__qualname__, args, kwargs))
             ready = self._connection.poll(timeout)

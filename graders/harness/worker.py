@@ -18,6 +18,7 @@ if __name__ == "__main__" and "--gevent" in sys.argv:
     monkey.patch_all()
 
 import argparse
+import contextlib
 import faulthandler
 import importlib
 import os
@@ -77,6 +78,20 @@ def main() -> None:
         if request[0] == "exit":
             connection.send(("bye", probing.take_thread_errors()))
             return
+        if request[0] == "preload":  # a spare worker, warming up while it waits for a test
+            for module in request[1]:
+                with contextlib.suppress(Exception):
+                    importlib.import_module(module)
+            connection.send(("preloaded",))
+            continue
+        if request[0] == "setup":  # a spare worker adopted by a test: its folder, its stack file
+            _, workdir, dump_path, import_hangs = request
+            os.chdir(workdir)
+            dump = open(dump_path, "w")  # noqa: SIM115 - kept open for faulthandler, like the first one
+            faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
+            os.environ["GRADE_IMPORT_HANGS"] = import_hangs
+            connection.send(("ready",))
+            continue
         _, module, qualname, args, kwargs = request
         connection.send(call(module, qualname, args, kwargs))
 
