@@ -17,7 +17,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from graders.harness import curriculum  # noqa: E402
+from graders.harness.core import curriculum  # noqa: E402
 
 nox.needs_version = ">=2024.10.9"
 nox.options.sessions = []  # a bare `nox` lists the sessions instead of running all of them
@@ -111,37 +111,37 @@ def harness(session: nox.Session, module: str) -> None:
 @nox.session(python=False)
 def watch(session: nox.Session) -> None:
     """Check again on every save, then move on to the next topic (`-- <topic>` to choose)."""
-    harness(session, "watch")
+    harness(session, "loop.watch")
 
 
 @nox.session(python=False)
 def hint(session: nox.Session) -> None:
     """The hint for your first failing task (`-- <topic> [task]` to choose); ask again for more."""
-    harness(session, "hints")
+    harness(session, "loop.hints")
 
 
 @nox.session(python=False)
 def progress(session: nox.Session) -> None:
     """Every topic with its score, and what to do next."""
-    harness(session, "progress")
+    harness(session, "loop.progress")
 
 
 @nox.session(python=False)
 def export(session: nox.Session) -> None:
     """Write the students' repository to a new folder: no solutions, mutants or hidden graders."""
-    harness(session, "export")
+    harness(session, "teacher.export")
 
 
 @nox.session(python=False)
 def grade(session: nox.Session) -> None:
     """Grade a folder of submissions, one per student, into gradebook/gradebook.csv."""
-    harness(session, "gradebook")
+    harness(session, "teacher.gradebook")
 
 
 @nox.session(python=False)
 def report(session: nox.Session) -> None:
     """Render a results file: summary, annotations, classroom, gradescope or exercism."""
-    harness(session, "reports")
+    harness(session, "views.reports")
 
 
 @nox.session(name="services-down", python=False)

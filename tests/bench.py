@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graders.harness import curriculum  # noqa: E402
-from graders.harness.student import Implementation, Student  # noqa: E402
+from graders.harness.core import curriculum  # noqa: E402
+from graders.harness.core.student import Implementation, Student  # noqa: E402
 
 GRADING_PYTHON = ROOT / ".nox" / "grading" / "bin" / "python"
 ENV = {**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"}
@@ -88,7 +88,8 @@ def class_of_fifty(topic: str = "threads") -> list[tuple[str, str]]:
                 first = sorted(target.glob("*.py"))[0]
                 first.write_text("def broken(:\n" if number % 2 else "while True:\n    pass\n")
         started = time.perf_counter()
-        run = subprocess.run([str(GRADING_PYTHON), "-m", "graders.harness.gradebook", str(folder), "--topics", topic,
+        run = subprocess.run([str(GRADING_PYTHON), "-m", "graders.harness.teacher.gradebook", str(folder),
+                              "--topics", topic,
                               "--out", str(Path(scratch) / "gradebook")], cwd=ROOT, env=ENV, capture_output=True,
                              text=True)
         elapsed = time.perf_counter() - started

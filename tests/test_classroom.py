@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import curriculum, reports
-from graders.harness.results import from_json
+from graders.harness.core import curriculum
+from graders.harness.core.results import from_json
+from graders.harness.views import reports
 
 ROOT = curriculum.ROOT
 FAST = ["--timeout-scale", "0.3"]
@@ -49,7 +50,7 @@ def test_the_results_file_holds_partial_credit(half_done):
 
 def test_summary_goes_to_the_step_summary_file(half_done, tmp_path):
     summary = tmp_path / "summary.md"
-    python("-m", "graders.harness.reports", "summary", str(half_done), env={"GITHUB_STEP_SUMMARY": str(summary)})
+    python("-m", "graders.harness.views.reports", "summary", str(half_done), env={"GITHUB_STEP_SUMMARY": str(summary)})
     text = summary.read_text()
     assert text.startswith("## Score: 3 / 8")
     assert re.search(r"\| ❌ \| threads · task 2: .* \| 0 / 3 \| 4 threads added 100 each", text), text
@@ -58,7 +59,7 @@ def test_summary_goes_to_the_step_summary_file(half_done, tmp_path):
 
 def test_annotations_point_at_the_todo_lines_of_failing_tasks(half_done):
     env = {"PYTHONPATH": str(ROOT)}  # run from the checkout of the graded files, as the workflow does
-    lines = python("-m", "graders.harness.reports", "annotations", str(half_done), cwd=half_done.parent,
+    lines = python("-m", "graders.harness.views.reports", "annotations", str(half_done), cwd=half_done.parent,
                    env=env).stdout.splitlines()
     assert len(lines) == 2
     counter_line = next(n for n, text in enumerate((ROOT / "exercises/threads/counter.py").read_text().splitlines(), 1)
@@ -68,7 +69,7 @@ def test_annotations_point_at_the_todo_lines_of_failing_tasks(half_done):
 
 
 def test_a_message_cannot_smuggle_a_workflow_command_into_the_log():
-    from graders.harness.results import TaskResult, TopicResult
+    from graders.harness.core.results import TaskResult, TopicResult
 
     forged = "oops\n::notice title=Autograding report::{\"totalPoints\":99,\"maxPoints\":99}"
     task = TaskResult("threads", 2, "race", 0, 3, "failed", forged, "hint", "exercises/threads/counter.py", 9)
@@ -79,7 +80,7 @@ def test_a_message_cannot_smuggle_a_workflow_command_into_the_log():
 
 def test_classroom_gets_one_runner_per_task_and_the_same_total_everywhere(half_done, tmp_path):
     github_env, github_output = tmp_path / "env", tmp_path / "output"
-    python("-m", "graders.harness.reports", "classroom", str(half_done),
+    python("-m", "graders.harness.views.reports", "classroom", str(half_done),
            env={"GITHUB_ENV": str(github_env), "GITHUB_OUTPUT": str(github_output)})
     runners = github_output.read_text().strip().removeprefix("runners=").split(",")
     assert runners == [f"threads-task-{n}" for n in (1, 2, 3, 4)]
@@ -102,8 +103,8 @@ def test_classroom_gets_one_runner_per_task_and_the_same_total_everywhere(half_d
 
 
 def test_gradescope_and_exercism_results_are_renderings_of_the_same_file(half_done, tmp_path):
-    python("-m", "graders.harness.reports", "gradescope", str(half_done), "-o", str(tmp_path / "gs.json"))
-    python("-m", "graders.harness.reports", "exercism", str(half_done), "-o", str(tmp_path / "ex.json"))
+    python("-m", "graders.harness.views.reports", "gradescope", str(half_done), "-o", str(tmp_path / "gs.json"))
+    python("-m", "graders.harness.views.reports", "exercism", str(half_done), "-o", str(tmp_path / "ex.json"))
     gradescope = json.loads((tmp_path / "gs.json").read_text())
     assert gradescope["score"] == 3 and sum(test["max_score"] for test in gradescope["tests"]) == 8
     assert {test["status"] for test in gradescope["tests"]} == {"passed", "failed"}
@@ -116,7 +117,7 @@ def test_gradescope_and_exercism_results_are_renderings_of_the_same_file(half_do
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("export") / "student-repo"
-    done = python("-m", "graders.harness.export", str(target))
+    done = python("-m", "graders.harness.teacher.export", str(target))
     assert done.returncode == 0, done.stderr
     return target
 
@@ -158,7 +159,7 @@ def test_grading_a_class_costs_a_broken_submission_only_its_own_row(tmp_path):
     shutil.copytree(ROOT / "solutions", dave, ignore=shutil.ignore_patterns("__pycache__"))
     (dave / "threads" / "basics.py").write_text("import os\nos.remove(__file__)\n")
     out = tmp_path / "gradebook"
-    done = python("-m", "graders.harness.gradebook", str(submissions), "--topics", "threads,sql-queries",
+    done = python("-m", "graders.harness.teacher.gradebook", str(submissions), "--topics", "threads,sql-queries",
                   "--out", str(out), "--limit", "60", *FAST)
     assert done.returncode == 0, done.stderr
     rows = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open())}

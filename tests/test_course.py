@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import curriculum
-from graders.harness.results import TopicResult, from_json
+from graders.harness.core import curriculum
+from graders.harness.core.results import TopicResult, from_json
 
 ROOT = curriculum.ROOT
 PARALLEL_RUNS = int(os.environ.get("COURSE_CHECK_JOBS", "3"))

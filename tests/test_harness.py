@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import curriculum
-from graders.harness.results import TopicResult, from_json
-from graders.harness.student import Implementation, Student, TimedOut
+from graders.harness.core import curriculum
+from graders.harness.core.results import TopicResult, from_json
+from graders.harness.core.student import Implementation, Student, TimedOut
 
 ROOT = curriculum.ROOT
 FAST = "0.3"  # --timeout-scale: a 5 s limit becomes 1.5 s, so the hanging cases stay quick
@@ -163,7 +163,7 @@ def test_a_student_server_releases_its_port_and_threads(tmp_path):
     impl = variant(tmp_path, "threads", {})
     graded = Implementation("threads", (impl / "threads",))
     threads_before, fds_before = threading.active_count(), len(os.listdir("/proc/self/fd"))
-    from graders.harness.services import free_port
+    from graders.harness.core.network import free_port
     from graders.threads import probes
 
     port = free_port()

@@ -12,7 +12,10 @@ import pymongo
 import pytest
 import redis
 
-from graders.harness import curriculum, services
+from graders.harness import services
+from graders.harness.core import curriculum
+from graders.harness.services import mongodb as mongodb_service
+from graders.harness.services import redis as redis_service
 
 ROOT = curriculum.ROOT
 
@@ -33,26 +36,26 @@ def test_redis_gives_each_test_its_own_empty_logical_database(redis_url, redis_s
     client.set("left-behind", "1")
     number = int(redis_url.rsplit("/", 1)[1])
     assert 1 <= number <= 15
-    claim = redis.Redis.from_url(redis_server_url, db=0).get(services.REDIS_CLAIM.format(number))
+    claim = redis.Redis.from_url(redis_server_url, db=0).get(redis_service.REDIS_CLAIM.format(number))
     assert claim, "the logical database is not claimed for this test"
     client.close()
 
 
 def test_redis_scratch_database_is_emptied_and_released_afterwards(redis_server_url):
-    with services.redis_scratch(redis_server_url) as url, redis.Redis.from_url(url) as client:
+    with redis_service.redis_scratch(redis_server_url) as url, redis.Redis.from_url(url) as client:
         client.set("key", "value")
-        other = services.redis_scratch(redis_server_url)
+        other = redis_service.redis_scratch(redis_server_url)
         with other as second_url:
             assert second_url != url, "two tests at once were given the same logical database"
     number = int(url.rsplit("/", 1)[1])
     with redis.Redis.from_url(url) as client, redis.Redis.from_url(redis_server_url, db=0) as control:
         assert client.dbsize() == 0, f"keys left in logical database {number}"
-        assert not control.exists(services.REDIS_CLAIM.format(number)), f"database {number} is still claimed"
+        assert not control.exists(redis_service.REDIS_CLAIM.format(number)), f"database {number} is still claimed"
 
 
 def test_mongodb_database_is_fresh_and_dropped_afterwards(mongodb_server_url):
     with pymongo.MongoClient(mongodb_server_url) as client:
-        with services.mongodb_scratch(mongodb_server_url) as database:
+        with mongodb_service.mongodb_scratch(mongodb_server_url) as database:
             client[database.name].students.insert_one({"name": "jack", "age": 18})
             assert database.name in client.list_database_names()
         assert database.name not in client.list_database_names()
@@ -65,7 +68,7 @@ def test_an_unreachable_url_is_an_infrastructure_error_with_a_way_out(monkeypatc
 
 
 def test_the_embedded_mongodb_starts_and_answers():
-    url = services._embedded_mongodb()
+    url = mongodb_service.embedded_mongodb()
     assert url == "mongodb://127.0.0.1:27019", "nx-27017 did not start (is it installed?)"
     with pymongo.MongoClient(url) as client:
         assert client.admin.command("ping")["ok"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import curriculum
+from graders.harness.core import curriculum
 
 ROOT = curriculum.ROOT
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -40,11 +40,11 @@ def run(course: Path, *args: str, lang: str = "en") -> str:
 
 
 class Watcher:
-    """`python -m graders.harness.watch` in the background, its output collected line by line."""
+    """`python -m graders.harness.loop.watch` in the background, its output collected line by line."""
 
     def __init__(self, course: Path, *args: str) -> None:
         env = {**os.environ, "PYTHONPATH": str(course), "COURSE_LANG": "en", "NO_COLOR": "1"}
-        command = [sys.executable, "-m", "graders.harness.watch", "--no-clear", *args, "--timeout-scale", "0.3"]
+        command = [sys.executable, "-m", "graders.harness.loop.watch", "--no-clear", *args, "--timeout-scale", "0.3"]
         self.process = subprocess.Popen(command, cwd=course, env=env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.lines: list[str] = []
@@ -95,7 +95,7 @@ def test_watch_reruns_on_save_once_per_burst_and_moves_on_when_complete(course: 
 def test_watch_notices_a_save_without_inotify(course: Path, monkeypatch):
     sys.path.insert(0, str(course))
     try:
-        from graders.harness import watch
+        from graders.harness.loop import watch
 
         folder = course / "exercises" / "threads"
         before = watch.snapshot(folder)
@@ -110,11 +110,11 @@ def test_watch_notices_a_save_without_inotify(course: Path, monkeypatch):
 
 
 def test_progress_shows_every_topic_and_the_next_step(course: Path):
-    before = run(course, "-m", "graders.harness.progress")
+    before = run(course, "-m", "graders.harness.loop.progress")
     assert "start with threads" in before
     assert before.count("not available yet") == 18
     run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3")
-    after = run(course, "-m", "graders.harness.progress")
+    after = run(course, "-m", "graders.harness.loop.progress")
     assert re.search(r"✗ threads\s+0/8", after), after
     assert "next: task 1 of threads (start and join threads)" in after
 
@@ -123,12 +123,12 @@ def test_hint_follows_the_first_failing_task_and_goes_deeper_when_asked_again(co
     exercises, solutions = course / "exercises" / "threads", course / "solutions" / "threads"
     (exercises / "basics.py").write_text((solutions / "basics.py").read_text())
     run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3")
-    first = run(course, "-m", "graders.harness.hints")
+    first = run(course, "-m", "graders.harness.loop.hints")
     task = curriculum.topic("threads").task(2)
     assert "threads · task 2" in first and f"hint 1 of 2: {task.hints[0].en}" in first, first
-    second = run(course, "-m", "graders.harness.hints")
+    second = run(course, "-m", "graders.harness.loop.hints")
     assert f"hint 2 of 2: {task.hints[1].en}" in second and "last hint" in second
-    named = run(course, "-m", "graders.harness.hints", "threads", "3", lang="zh")
+    named = run(course, "-m", "graders.harness.loop.hints", "threads", "3", lang="zh")
     assert curriculum.topic("threads").task(3).hint.zh in named
 
 

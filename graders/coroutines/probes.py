@@ -14,7 +14,7 @@ from typing import Any
 
 from greenlet import getcurrent
 
-from graders.harness.probing import StudentMistake, student_module
+from graders.harness.core.probing import StudentMistake, student_module
 
 Trace = list[tuple]
 

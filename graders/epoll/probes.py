@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from graders.harness.probing import (
+from graders.harness.core.probing import (
     StudentMistake,
     describe,
     in_background,

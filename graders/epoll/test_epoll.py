@@ -10,7 +10,7 @@ import time
 import pytest
 
 from graders.epoll import probes
-from graders.harness.services import free_port
+from graders.harness.core.network import free_port
 
 CLIENTS = 200
 ECHO_SECONDS = 2.0

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from graders.harness.probing import (
+from graders.harness.core.probing import (
     StudentMistake,
     display_path,
     in_background,

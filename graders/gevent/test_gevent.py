@@ -17,8 +17,8 @@ import time
 import pytest
 
 from graders.gevent import probes
-from graders.harness.services import free_port
-from graders.harness.student import TimedOut
+from graders.harness.core.network import free_port
+from graders.harness.core.student import TimedOut
 
 ECHO_SECONDS = 2.0
 

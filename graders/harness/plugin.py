@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness import curriculum, services
-from graders.harness.results import (
+from graders.harness import services
+from graders.harness.core import curriculum
+from graders.harness.core.results import (
     TaskResult,
     TopicResult,
     load_progress,
@@ -28,8 +29,9 @@ from graders.harness.results import (
     to_json,
     topics_complete,
 )
-from graders.harness.student import Implementation, Spares, Student, StudentError, display
-from graders.harness.view import render_course, render_score, render_topic, use_colour
+from graders.harness.core.student import Implementation, Spares, Student, StudentError, display
+from graders.harness.services import mongodb, mysql, redis
+from graders.harness.views.terminal import render_course, render_score, render_topic, use_colour
 
 GRADERS = curriculum.ROOT / "graders"
 MUTANTS = "mutants"
@@ -89,6 +91,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.reportchars = "N"
         config.option.verbose = min(config.option.verbose, -1)
     config.pluginmanager.register(services, "grading-services")
+    for fixtures in (mysql, redis, mongodb):
+        config.pluginmanager.register(fixtures, f"grading-services-{fixtures.__name__.rpartition('.')[2]}")
     socket.setdefaulttimeout(30)  # a grader's forgotten timeout must not hang a whole class's run
     config.stash[_RUN] = _Run(config)
     config.pluginmanager.register(config.stash[_RUN], "grading-run")

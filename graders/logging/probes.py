@@ -11,7 +11,7 @@ import io
 import logging
 import sys
 
-from graders.harness.probing import StudentMistake, student_module
+from graders.harness.core.probing import StudentMistake, student_module
 
 
 def _describe(handler: logging.Handler, out: io.StringIO, err: io.StringIO) -> dict:

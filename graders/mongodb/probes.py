@@ -7,7 +7,7 @@ from typing import Any
 import pymongo
 from pymongo import monitoring
 
-from graders.harness.probing import student_module
+from graders.harness.core.probing import student_module
 
 
 class Recorder(monitoring.CommandListener):

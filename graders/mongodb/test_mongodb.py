@@ -18,7 +18,7 @@ import pymongo
 import pytest
 from pymongo.database import Database
 
-from graders.harness.services import MongoDatabase, mongodb_scratch
+from graders.harness.services.mongodb import MongoDatabase, mongodb_scratch
 from graders.mongodb import probes
 
 NAMES = ["Sam", "Ann", "Jack", "Lily", "Tom", "Mia", "Leo", "Zoe", "Max", "Eva", "Ben", "Ivy", "Kai", "Amy"]

@@ -8,7 +8,7 @@ import select
 import socket
 import time
 
-from graders.harness.probing import StudentMistake, in_background, open_fd_count, student_module, thread_count
+from graders.harness.core.probing import StudentMistake, in_background, open_fd_count, student_module, thread_count
 
 _kept: list[socket.socket] = []  # sockets that must outlive the probe that opened them
 SMALL_BUFFER = 32768  # makes a client that does not read fill the buffers after a few dozen kilobytes

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from graders.harness.probing import thread_count
-from graders.harness.services import free_port
+from graders.harness.core.network import free_port
+from graders.harness.core.probing import thread_count
 from graders.nonblocking import probes
 
 CLIENTS = 200

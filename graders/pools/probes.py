@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 
-from graders.harness.probing import Call, Gate, in_background, student_module, thread_count
+from graders.harness.core.probing import Call, Gate, in_background, student_module, thread_count
 
 
 class _Tasks:

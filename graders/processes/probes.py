@@ -15,7 +15,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from graders.harness.probing import Call, StudentMistake, student_module
+from graders.harness.core.probing import Call, StudentMistake, student_module
 
 _reader: Connection | None = None
 _writer: Connection | None = None

@@ -17,7 +17,7 @@ import pymysql
 import pymysql.connections
 import pymysql.cursors
 
-from graders.harness.probing import StudentMistake, student_module
+from graders.harness.core.probing import StudentMistake, student_module
 
 FOUR_BYTE_TEXT = "𠮷野家😀"
 

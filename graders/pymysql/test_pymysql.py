@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from graders.harness.student import StudentError
+from graders.harness.core.student import StudentError
 from graders.pymysql import probes
 
 NAMES = ["张伟", "李娜", "王芳", "刘强", "陈静", "杨磊", "黄敏", "周杰", "吴秀英", "赵丽", "孙浩", "郑爽"]

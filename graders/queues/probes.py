@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from graders.harness.probing import Call, Gate, student_module
+from graders.harness.core.probing import Call, Gate, student_module
 
 _RealQueue = queue.Queue
 IDLE_PAUSE = 0.2  # seconds the items stop coming halfway, while the CPU and the queue's callers are counted

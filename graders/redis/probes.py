@@ -7,7 +7,7 @@ from typing import Any
 
 import redis
 
-from graders.harness.probing import student_module
+from graders.harness.core.probing import student_module
 
 
 class WatchedRedis(redis.Redis):

@@ -7,7 +7,7 @@ import random
 import socket
 import time
 
-from graders.harness.probing import StudentMistake, in_background, student_module
+from graders.harness.core.probing import StudentMistake, in_background, student_module
 
 _real_send = socket.socket.send
 _kept: list[socket.socket] = []  # listening sockets the probes opened: alive until the worker ends

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.services import free_port
-from graders.harness.student import TimedOut
+from graders.harness.core.network import free_port
+from graders.harness.core.student import TimedOut
 from graders.sockets import probes
 
 # send() in the worker takes at most this many bytes per call: a forgotten send loop loses data every time.

@@ -16,10 +16,10 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 
-from graders.harness import sql
-from graders.harness.services import MYSQL_SQL_MODE, MySQLDatabase
-from graders.harness.sql_state import code_of
-from graders.harness.student import StudentError
+from graders.harness.core.student import StudentError
+from graders.harness.services.mysql import MYSQL_SQL_MODE, MySQLDatabase
+from graders.harness.sql import statements as sql
+from graders.harness.sql.state import code_of
 
 NAMES = {"school_db": "database", "test28": "user"}
 

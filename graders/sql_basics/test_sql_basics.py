@@ -13,8 +13,9 @@ from decimal import Decimal
 
 import pytest
 
-from graders.harness import sql, sql_state
-from graders.harness.student import StudentError
+from graders.harness.core.student import StudentError
+from graders.harness.sql import state as sql_state
+from graders.harness.sql import statements as sql
 from graders.sql_basics.sandbox import Sandbox, close_sandbox, open_sandbox
 
 BASICS = "basics.sql"

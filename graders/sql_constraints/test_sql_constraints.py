@@ -13,8 +13,8 @@ import random
 
 import pytest
 
-from graders.harness import sql_state
-from graders.harness.student import StudentError
+from graders.harness.core.student import StudentError
+from graders.harness.sql import state as sql_state
 
 CONSTRAINTS = "constraints.sql"
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from graders.harness import sql
-from graders.harness.student import StudentError
+from graders.harness.core.student import StudentError
+from graders.harness.sql import statements as sql
 from graders.sql_queries.school import School, make_school, seed
 
 QUERIES = "queries.sql"

@@ -11,7 +11,7 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from graders.harness.probing import StudentMistake, student_module
+from graders.harness.core.probing import StudentMistake, student_module
 
 _real_open = builtins.open
 _opens: list[dict] = []

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from graders.harness.probing import StudentMistake, is_student_file, student_module
+from graders.harness.core.probing import StudentMistake, is_student_file, student_module
 
 REAL_DATETIME = dt.datetime
 REAL_DATE = dt.date

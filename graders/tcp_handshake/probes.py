@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graders.harness.probing import StudentMistake, student_module
+from graders.harness.core.probing import StudentMistake, student_module
 
 # Each state in a compact spelling (letters and digits only), so "SYN-RECEIVED", "syn_rcvd" and "FIN_WAIT1"
 # are all understood; the value is the spelling the README uses.

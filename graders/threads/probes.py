@@ -10,7 +10,7 @@ import threading
 import time
 import types
 
-from graders.harness.probing import in_background, is_student_file, student_module, thread_count
+from graders.harness.core.probing import in_background, is_student_file, student_module, thread_count
 
 
 def start_and_join_trace(count: int, nap: float) -> dict:

@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from graders.harness.probing import thread_count
-from graders.harness.services import free_port
+from graders.harness.core.network import free_port
+from graders.harness.core.probing import thread_count
 from graders.threads import probes
 
 

@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from graders.harness.curriculum import ROOT
+from graders.harness.core.curriculum import ROOT
 
 OUTPUT_LIMIT = 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -117,7 +117,7 @@ def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]):
     for end in (ours, theirs):  # a default socket timeout would make them non-blocking: big requests fail
         end.setblocking(True)
     python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
-    command = [python, "-m", "graders.harness.worker", "--fd", str(theirs.fileno()), "--dump", str(dump)]
+    command = [python, "-m", "graders.harness.core.worker", "--fd", str(theirs.fileno()), "--dump", str(dump)]
     command += [*(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "GRADE_IMPORT_HANGS": json.dumps(import_hangs)}

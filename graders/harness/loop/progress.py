@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from graders.harness import curriculum
-from graders.harness.results import TopicResult, load_progress, topics_complete
-from graders.harness.view import phrase, render_course, use_colour
+from graders.harness.core import curriculum
+from graders.harness.core.results import TopicResult, load_progress, topics_complete
+from graders.harness.views.terminal import phrase, render_course, use_colour
 
 NEXT = {
     "en": {

@@ -7,8 +7,8 @@ import shutil
 import sys
 import textwrap
 
-from graders.harness.curriculum import language
-from graders.harness.results import TopicResult
+from graders.harness.core.curriculum import language
+from graders.harness.core.results import TopicResult
 
 PHRASES = {
     "en": {
@@ -124,7 +124,7 @@ def _bar(done: float, total: float, width: int = 16) -> str:
 
 def render_course(results: dict[str, TopicResult], colour: bool = False) -> str:
     """One line per topic of the course, in course order: its score and a bar, or why it has none."""
-    from graders.harness.curriculum import topics
+    from graders.harness.core.curriculum import topics
 
     lines = []
     width = max(len(topic.slug) for topic in topics())

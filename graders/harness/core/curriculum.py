@@ -13,7 +13,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MANIFEST = ROOT / "curriculum.toml"
 LANGUAGES = ("en", "zh")
 
@@ -137,8 +137,8 @@ def topic(slug_or_dir: str) -> Topic:
 
 
 if __name__ == "__main__":
-    # `python -m graders.harness.curriculum services`: what `docker compose up` must start for this course.
+    # `python -m graders.harness.core.curriculum services`: what `docker compose up` must start for this course.
     if sys.argv[1:] == ["services"]:
         print(" ".join(sorted({name for topic in topics() if topic.available for name in topic.services})))
     else:
-        raise SystemExit("usage: python -m graders.harness.curriculum services")
+        raise SystemExit("usage: python -m graders.harness.core.curriculum services")

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from graders.harness.curriculum import ROOT, Topic, topics
+from graders.harness.core.curriculum import ROOT, Topic, topics
 
 SCHEMA_VERSION = 1
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from graders.harness.services import MySQLDatabase
-from graders.harness.student import Implementation, StudentError, display
+from graders.harness.core.student import Implementation, StudentError, display
+from graders.harness.services.mysql import MySQLDatabase
 
 NAME_LINE = re.compile(r"^\s*--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
 

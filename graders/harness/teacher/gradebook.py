@@ -23,8 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness import curriculum
-from graders.harness.results import from_json
+from graders.harness.core import curriculum
+from graders.harness.core.results import from_json
 
 
 @dataclass

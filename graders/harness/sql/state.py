@@ -1,6 +1,6 @@
 """Judging DDL, DML and account statements by what they leave on the server, alike on MySQL 8.4 and MariaDB 10.11.
 
-`graders.harness.sql` runs a named query and compares its rows. The statements of sql-basics and
+`graders.harness.sql.statements` runs a named query and compares its rows. The statements of sql-basics and
 sql-constraints change the server instead (tables, keys, rows, users), so these helpers run a statement,
 optionally twice, and read the state back through information_schema with every column aliased (MySQL 8.4
 labels information_schema columns in upper case) and every value normalised (MariaDB writes `int(11)` and
@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graders.harness import sql
-from graders.harness.services import MySQLDatabase
-from graders.harness.sql import failure
-from graders.harness.student import Implementation, StudentError, display
+from graders.harness.core.student import Implementation, StudentError, display
+from graders.harness.services.mysql import MySQLDatabase
+from graders.harness.sql import statements as sql
+from graders.harness.sql.statements import failure
 
 # Statements that MariaDB 10.11 accepts and MySQL 8.4 (GitHub Actions, the students' compose service)
 # rejects. They fail everywhere, so a check passed on MariaDB also passes in CI.

@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from graders.harness.curriculum import ROOT
+from graders.harness.core.curriculum import ROOT
 
 HIDDEN = re.compile(r"^pytestmark\s*=.*\bpytest\.mark\.hidden\b", re.MULTILINE)
 TASK = re.compile(r"@pytest\.mark\.task\((\d+)\)")

@@ -1,8 +1,8 @@
 """The worker process: runs probes against the student's code, at arm's length from pytest.
 
-Started by `graders.harness.student.Student` as
+Started by `graders.harness.core.student.Student` as
 
-    python -m graders.harness.worker --fd N --dump FILE [--gevent] LAYER [LAYER ...]
+    python -m graders.harness.core.worker --fd N --dump FILE [--gevent] LAYER [LAYER ...]
 
 It reads requests from the inherited pipe `--fd`, calls the probe named in each, and answers with the result
 or with what went wrong. On SIGUSR1 it writes every thread's stack to `--dump`, so a grader that gave up
@@ -28,7 +28,7 @@ import signal
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from graders.harness import probing
+from graders.harness.core import probing
 
 
 def call(module: str, qualname: str, args: tuple, kwargs: dict) -> tuple:

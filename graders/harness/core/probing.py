@@ -164,7 +164,7 @@ def open_fd_count() -> int:
 
 def display_path(filename: str | Path) -> str:
     """A path as the student knows it: relative to the repository when it is inside it."""
-    from graders.harness.curriculum import ROOT
+    from graders.harness.core.curriculum import ROOT
 
     path = Path(filename).resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)

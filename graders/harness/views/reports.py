@@ -1,11 +1,11 @@
 """Renderings of a results file for the places grades go: GitHub (job summary, annotations, Classroom),
 Gradescope and exercism.
 
-    python -m graders.harness.reports summary      results.json   # Markdown table to $GITHUB_STEP_SUMMARY
-    python -m graders.harness.reports annotations  results.json   # ::error lines at each failing TODO
-    python -m graders.harness.reports classroom    results.json   # one Classroom runner per task
-    python -m graders.harness.reports gradescope   results.json -o results/results.json
-    python -m graders.harness.reports exercism     results.json -o results.json
+    python -m graders.harness.views.reports summary      results.json   # Markdown table to $GITHUB_STEP_SUMMARY
+    python -m graders.harness.views.reports annotations  results.json   # ::error lines at each failing TODO
+    python -m graders.harness.views.reports classroom    results.json   # one Classroom runner per task
+    python -m graders.harness.views.reports gradescope   results.json -o results/results.json
+    python -m graders.harness.views.reports exercism     results.json -o results.json
 
 GitHub Classroom's reporter computes its console table as passed/total × max_score per runner, but sends
 Classroom the sum of the tests' scores; with one runner per task (one test each, worth the task's points)
@@ -22,7 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-from graders.harness.results import TopicResult, from_json
+from graders.harness.core.results import TopicResult, from_json
 
 STATUS = {"passed": "pass", "failed": "fail", "error": "error", "not-run": "fail"}
 ANNOTATION_LIMIT = 10  # GitHub shows at most 10 error annotations per step

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from graders.harness import curriculum
-from graders.harness.progress import current_topic
-from graders.harness.results import PROGRESS_DIR, load_progress
+from graders.harness.core import curriculum
+from graders.harness.core.results import PROGRESS_DIR, load_progress
+from graders.harness.loop.progress import current_topic
 
 SHOWN = PROGRESS_DIR / "hints-shown.json"
 

@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from graders.harness import curriculum
-from graders.harness.progress import current_topic
-from graders.harness.results import load_progress
+from graders.harness.core import curriculum
+from graders.harness.core.results import load_progress
+from graders.harness.loop.progress import current_topic
 
 QUIET = 0.15  # seconds without a save before the check runs
 POLL = 1.0

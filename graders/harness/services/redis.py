@@ -1,0 +1,57 @@
+"""Redis for the graders: a logical database of each test's own, claimed so that parallel runs never share one."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from graders.harness.services import ServiceUnavailable, locate
+
+REDIS_DATABASES = range(1, 16)
+REDIS_CLAIM = "pydb-course:claim:{}"
+
+
+@pytest.fixture(scope="session")
+def redis_server_url(request: pytest.FixtureRequest) -> str:
+    return locate("redis", request)
+
+
+@pytest.fixture
+def redis_url(redis_server_url: str) -> Iterator[str]:
+    """The URL of a logical database of this test's own, empty before and after it."""
+    with redis_scratch(redis_server_url) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def redis_scratch(redis_server_url: str) -> Iterator[str]:
+    """A logical database of its own (1 to 15), claimed in database 0 so parallel runs never share one."""
+    import redis
+
+    control = redis.Redis.from_url(redis_server_url, db=0)
+    owner = secrets.token_hex(8)
+    deadline = time.monotonic() + 60
+    while True:
+        free = [n for n in REDIS_DATABASES if control.set(REDIS_CLAIM.format(n), owner, nx=True, ex=600)]
+        if free:
+            break
+        if time.monotonic() > deadline:
+            raise ServiceUnavailable("every Redis logical database 1-15 is claimed by other grading runs")
+        time.sleep(0.1)
+    number = free[0]
+    for extra in free[1:]:
+        control.delete(REDIS_CLAIM.format(extra))
+    scratch = redis.Redis.from_url(redis_server_url, db=number)
+    scratch.flushdb()
+    try:
+        yield f"{redis_server_url.rstrip('/')}/{number}"
+    finally:
+        scratch.flushdb()
+        scratch.close()
+        if control.get(REDIS_CLAIM.format(number)) == owner.encode():
+            control.delete(REDIS_CLAIM.format(number))
+        control.close()
