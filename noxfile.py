@@ -144,6 +144,12 @@ def report(session: nox.Session) -> None:
     harness(session, "views.reports")
 
 
+@nox.session(python=False)
+def mutant(session: nox.Session) -> None:
+    """A known-wrong variant as a teacher reads it: `-- TOPIC` lists them, `-- TOPIC NAME` shows one's diff."""
+    harness(session, "core.mutants")
+
+
 @nox.session(name="services-down", python=False)
 def services_down(session: nox.Session) -> None:
     """Stop the services the checks started (docker compose, the embedded MongoDB)."""

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graders.harness.core import curriculum  # noqa: E402
+from graders.harness.core import curriculum, mutants  # noqa: E402
 from graders.harness.core.student import Implementation, Student  # noqa: E402
 
 GRADING_PYTHON = ROOT / ".nox" / "grading" / "bin" / "python"
@@ -60,9 +60,9 @@ def race(repeats: int) -> list[tuple[str, str]]:
 
     rows = []
     with tempfile.TemporaryDirectory() as workdir:
+        unlocked = mutants.build(mutants.mutants_of("threads")["unlocked_counter"], ROOT / "solutions/threads")
         for label, layers, expected in [
-            ("unlocked counter rejected", (ROOT / "graders/threads/mutants/unlocked_counter",
-                                           ROOT / "solutions/threads"), False),
+            ("unlocked counter rejected", (unlocked,), False),
             ("locked counter accepted", (ROOT / "solutions/threads",), True),
         ]:
             student = Student(Implementation(label, layers), Path(workdir))

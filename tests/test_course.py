@@ -16,17 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core import curriculum
+from graders.harness.core import curriculum, mutants
 from graders.harness.core.results import TopicResult, from_json
 
 ROOT = curriculum.ROOT
 PARALLEL_RUNS = int(os.environ.get("COURSE_CHECK_JOBS", "3"))
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 
 @dataclass(frozen=True)
 class Case:
@@ -39,15 +33,12 @@ class Case:
         return f"{self.topic.slug}:{self.mutant or self.kind}"
 
     @property
-    def expectation(self) -> dict:
-        if self.kind != "mutant":
-            return {}
+    def expectation(self) -> mutants.Mutant:
         return mutants_of(self.topic)[self.mutant]
 
 
-def mutants_of(topic: curriculum.Topic) -> dict[str, dict]:
-    manifest = ROOT / "graders" / topic.dir / "mutants.toml"
-    return tomllib.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else {}
+def mutants_of(topic: curriculum.Topic) -> dict[str, mutants.Mutant]:
+    return mutants.mutants_of(topic.dir)
 
 
 def cases() -> list[Case]:
@@ -114,15 +105,15 @@ def test_course(case: Case, gradings) -> None:
         assert not passed, f"the untouched stub of {case.topic.slug} already passes tasks {passed}"
         assert topic.points == 0
     else:
-        expected = set(case.expectation["fails"])
+        expected = set(case.expectation.fails)
         failed = {number for number, status in statuses.items() if status == "failed"}
         assert failed == expected, (
-            f"mutant {case.mutant} ({case.expectation['mistake']}) should fail tasks {sorted(expected)}, "
+            f"mutant {case.mutant} ({case.expectation.mistake}) should fail tasks {sorted(expected)}, "
             f"but failed {sorted(failed)}:\n{log[-3000:]}"
         )
         messages = [task.message for task in topic.tasks if task.status == "failed"]
-        assert any(case.expectation["says"] in message for message in messages), (
-            f"mutant {case.mutant}: no message says {case.expectation['says']!r}; they say {messages}"
+        assert any(case.expectation.says in message for message in messages), (
+            f"mutant {case.mutant}: no message says {case.expectation.says!r}; they say {messages}"
         )
         assert all(message.strip() for message in messages), "every failed task needs a message"
 
@@ -148,3 +139,16 @@ def test_task_numbers_agree_in_stub_readme_and_graders(topic: curriculum.Topic) 
 def test_every_topic_has_at_least_four_mutants() -> None:
     few = {t.slug: len(mutants_of(t)) for t in curriculum.topics() if t.available and len(mutants_of(t)) < 4}
     assert not few, f"topics with fewer than four mutants: {few}"
+
+
+@pytest.mark.parametrize("topic", [t for t in curriculum.topics() if t.available], ids=lambda t: t.slug)
+def test_every_mutant_is_a_diff_that_applies_to_the_solution(topic: curriculum.Topic) -> None:
+    """A mutant is the one change a student might make; when the solution moves on, its diff must follow."""
+    folder = ROOT / "graders" / topic.dir / "mutants"
+    listed = set(mutants_of(topic))
+    on_disk = {path.stem for path in folder.glob("*.diff")} if folder.is_dir() else set()
+    assert on_disk == listed, f"{topic.slug}: diffs without an entry {sorted(on_disk - listed)}, " \
+        f"entries without a diff {sorted(listed - on_disk)}"
+    for mutant in mutants_of(topic).values():
+        changed = mutants.apply(mutant.diff, ROOT / "solutions" / topic.dir, mutant.name)  # PatchError says where
+        assert changed, f"{mutant.name} changes nothing"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness import services
-from graders.harness.core import curriculum
+from graders.harness.core import curriculum, mutants
 from graders.harness.core.results import (
     TaskResult,
     TopicResult,
@@ -34,7 +34,6 @@ from graders.harness.services import mongodb, mysql, redis
 from graders.harness.views.terminal import render_course, render_score, render_topic, use_colour
 
 GRADERS = curriculum.ROOT / "graders"
-MUTANTS = "mutants"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("grading")
@@ -48,7 +47,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--mutant",
         metavar="NAME",
-        help="grade graders/<topic>/mutants/NAME laid over --impl (the course's self-check)",
+        help="grade --impl with the diff graders/<topic>/mutants/NAME.diff applied (the course's self-check)",
     )
     group.addoption(
         "--timeout-scale",
@@ -56,6 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=float(os.environ.get("GRADE_TIMEOUT_SCALE", "1")),
         metavar="FACTOR",
         help="multiply every time limit on student code, e.g. 2 on a slow machine",
+    )
+    group.addoption(
+        "--start-method",
+        choices=("fork", "forkserver", "spawn"),
+        default=os.environ.get("GRADE_START_METHOD") or None,
+        help="multiprocessing start method in the worker (default: the platform's); the self-check tries all three",
     )
     group.addoption("--lang", choices=curriculum.LANGUAGES, help="language of texts and hints (default: from LANG)")
     group.addoption(
@@ -84,6 +89,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if config.getoption("lang"):
         os.environ["COURSE_LANG"] = config.getoption("lang")
+    if config.getoption("start_method"):
+        os.environ["GRADE_START_METHOD"] = config.getoption("start_method")  # workers inherit it
     if config.getoption("view") is None:
         config.option.view = "student" if _only_graders(config) else "pytest"
     if config.getoption("view") == "student":
@@ -105,17 +112,22 @@ def _only_graders(config: pytest.Config) -> bool:
 
 
 def implementation(config: pytest.Config, topic: curriculum.Topic) -> Implementation:
-    """The folders graded for `topic`: --impl's topic folder, under the --mutant folder if one is named."""
+    """The folder graded for `topic`: --impl's topic folder, with the --mutant's diff applied if one is named."""
     base = Path(config.getoption("impl"))
     base = base if base.is_absolute() else curriculum.ROOT / base
     folder = base / topic.dir
-    mutant = config.getoption("mutant")
-    if mutant:
-        overlay = GRADERS / topic.dir / MUTANTS / mutant
-        if not overlay.is_dir():
-            raise pytest.UsageError(f"no mutant {mutant!r} in {display(overlay.parent)}")
-        return Implementation(label=f"{display(overlay)}/ over {display(folder)}/", layers=(overlay, folder))
-    return Implementation(label=f"{display(folder)}/", layers=(folder,))
+    name = config.getoption("mutant")
+    if not name:
+        return Implementation(label=f"{display(folder)}/", layers=(folder,))
+    mutant = mutants.mutants_of(topic.dir).get(name)
+    if mutant is None:
+        known = ", ".join(mutants.mutants_of(topic.dir)) or "none"
+        raise pytest.UsageError(f"{topic.slug} has no mutant {name!r} (it has: {known})")
+    try:
+        built = mutants.build(mutant, folder)
+    except mutants.PatchError as error:
+        raise pytest.UsageError(str(error)) from None
+    return Implementation(label=f"mutant {name} of {display(folder)}/", layers=(built,))
 
 
 def topic_of(item: pytest.Item) -> curriculum.Topic | None:

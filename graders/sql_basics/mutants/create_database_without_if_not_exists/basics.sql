@@ -1,2 +1,0 @@
--- name: create_database
-create database school_db;

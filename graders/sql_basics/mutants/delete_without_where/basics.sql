@@ -1,2 +1,0 @@
--- name: delete_student
-delete from student;

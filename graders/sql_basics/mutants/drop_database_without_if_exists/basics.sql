@@ -1,2 +1,0 @@
--- name: drop_database
-drop database school_db;

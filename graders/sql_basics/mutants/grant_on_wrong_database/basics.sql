@@ -1,2 +1,0 @@
--- name: grant_rights
-grant all on test.* to 'test28'@'%';

@@ -1,2 +1,0 @@
--- name: rename_student
-update student set name = '赵六';

@@ -1,2 +1,0 @@
--- name: create_user
-create user 'test28'@'%';

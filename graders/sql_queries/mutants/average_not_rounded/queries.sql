@@ -1,3 +1,0 @@
--- name: age_stats
-select max(age), min(age), sum(age), avg(age), count(*) from student;
--- The condition is on the groups (count(*)), so it goes in having; where runs before grouping.

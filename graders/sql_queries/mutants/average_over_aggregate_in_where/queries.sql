@@ -1,2 +1,0 @@
--- name: older_than_average
-select * from student where age > avg(age);

@@ -1,2 +1,0 @@
--- name: zhang_students
-select id, name from student where name like '张%';
