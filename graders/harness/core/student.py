@@ -235,6 +235,11 @@ class Student:
             self.spares.replenish(self._key())
 
     @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs, for facts the grader reads from outside (/proc, psutil)."""
+        return self._process.pid if self._process is not None and self._process.poll() is None else None
+
+    @property
     def _flooded(self) -> bool:
         return self._pump is not None and self._pump.flooded
 

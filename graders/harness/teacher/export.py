@@ -25,11 +25,15 @@ STUDENT_SECTIONS = ("Start", "For students", "Services")
 
 
 def is_hidden(path: Path) -> bool:
-    return path.suffix == ".py" and bool(HIDDEN.search(path.read_text(encoding="utf-8")))
+    """A hidden grader (`pytestmark = pytest.mark.hidden`), or teacher-side code such as a reference
+    counterpart a grader needs (any `*_hidden.py` file): neither is exported to students."""
+    if path.suffix != ".py" or not path.is_file():
+        return False
+    return path.name.endswith("_hidden.py") or bool(HIDDEN.search(path.read_text(encoding="utf-8")))
 
 
 def hidden_files(root: Path = ROOT) -> list[Path]:
-    return sorted(path for path in (root / "graders").rglob("test_*.py") if is_hidden(path))
+    return sorted(path for path in (root / "graders").rglob("*.py") if is_hidden(path))
 
 
 def hidden_manifest(files: list[Path]) -> str:
@@ -37,6 +41,8 @@ def hidden_manifest(files: list[Path]) -> str:
     lines = ["# Checks that run only in Classroom CI, counted per task (written by `nox -s export`).", ""]
     by_topic: dict[str, Counter] = {}
     for path in files:
+        if not path.name.startswith("test_"):
+            continue
         counts = by_topic.setdefault(path.parent.name.replace("_", "-"), Counter())
         counts.update(int(number) for number in TASK.findall(path.read_text(encoding="utf-8")))
     for topic, counts in sorted(by_topic.items()):
