@@ -125,7 +125,8 @@ def exported(tmp_path_factory) -> Path:
 def test_the_export_has_no_solutions_mutants_hidden_graders_or_course_ci(exported):
     files = {str(path.relative_to(exported)) for path in exported.rglob("*") if path.is_file()}
     assert not any(name.startswith(("solutions/", "tests/", ".ci/")) for name in files)
-    assert not any("/mutants" in name for name in files)
+    assert not any(name.endswith((".diff", "mutants.toml")) or "/mutants/" in name for name in files)
+    assert not any(name.endswith("_hidden.py") for name in files)
     assert "graders/threads/test_threads_hidden.py" not in files
     assert ".github/workflows/classroom.yml" in files and ".github/workflows/course.yml" not in files
     assert "graders/hidden.toml" in files and "noxfile.py" in files and "docker-compose.yml" in files

@@ -197,7 +197,7 @@ def test_a_wrong_type_is_a_student_error_not_a_grader_crash(tmp_path):
     lazy = BASICS_OK.replace("    return results", "    return (result for result in results)")
     impl = variant(tmp_path, "threads", {"basics.py": lazy})
     result, log, _ = grade("threads", impl, "-k", "fetch_all")
-    assert "cannot pickle 'generator' object" in message(result, 4), log
+    assert "builtins.generator is not plain data" in message(result, 4), log
     assert "return plain values" in message(result, 4)
 
 

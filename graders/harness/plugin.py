@@ -9,8 +9,8 @@ shown to the student as a table.
 from __future__ import annotations
 
 import os
-import pwd
 import shutil
+import signal
 import socket
 import tempfile
 import time
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness import services
-from graders.harness.core import curriculum, mutants
+from graders.harness.core import curriculum, mutants, platform
 from graders.harness.core.results import (
     TaskResult,
     TopicResult,
@@ -70,6 +70,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run student code as this unprivileged user (needs root): it cannot read hidden graders "
         "or touch the results",
     )
+    group.addoption(
+        "--limits",
+        default=os.environ.get("GRADE_LIMITS", ""),
+        metavar="NAME=N,...",
+        help="resource limits of student code, e.g. memory_mib=2048,processes=128 (default: $GRADE_LIMITS; "
+        "names: memory_mib, processes, cpu_seconds, file_mib, open_files)",
+    )
     group.addoption("--results-json", metavar="PATH", help="write the results of this run as JSON to PATH")
     group.addoption(
         "--view",
@@ -101,8 +108,31 @@ def pytest_configure(config: pytest.Config) -> None:
     for fixtures in (mysql, redis, mongodb):
         config.pluginmanager.register(fixtures, f"grading-services-{fixtures.__name__.rpartition('.')[2]}")
     socket.setdefaulttimeout(30)  # a grader's forgotten timeout must not hang a whole class's run
-    config.stash[_RUN] = _Run(config)
-    config.pluginmanager.register(config.stash[_RUN], "grading-run")
+    try:
+        limits = platform.Limits.parse(config.getoption("limits") or "")
+    except ValueError as error:
+        raise pytest.UsageError(f"--limits / GRADE_LIMITS: {error}") from None
+    os.environ["GRADE_LIMITS"] = limits.as_text()  # the workers apply them
+    run = config.stash[_RUN] = _Run(config)
+    config.pluginmanager.register(run, "grading-run")
+    _stop_on_signals(run)
+
+
+def _stop_on_signals(run: _Run) -> None:
+    """SIGTERM and SIGHUP (nox ending a session, a closed terminal) stop the run as Ctrl-C does: the test in
+    flight is not graded, its worker is ended, and the results written so far stay honest."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        run.stop_students()
+        raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
 
 
 def _only_graders(config: pytest.Config) -> bool:
@@ -155,20 +185,24 @@ def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureReque
     user = request.config.getoption("worker_user")
     workdir = Path(tempfile.mkdtemp(prefix="course-worker-")) if user else tmp_path
     if user:
-        record = pwd.getpwnam(user)
-        os.chown(workdir, record.pw_uid, record.pw_gid)
+        platform.chown_to(workdir, user)
+    run = request.config.stash[_RUN]
     handle = Student(
         graded,
         workdir,
         gevent=request.node.get_closest_marker("gevent") is not None,
         timeout_scale=request.config.getoption("timeout_scale"),
         user=user,
-        import_hangs=request.config.stash[_RUN].import_hangs.setdefault(graded.label, {}),
-        spares=request.config.stash[_RUN].spares,
+        import_hangs=run.import_hangs.setdefault(graded.label, {}),
+        spares=run.spares,
+        limits=run.limits,
     )
+    run.students.add(handle)
     try:
         yield handle
     finally:
+        run.students.discard(handle)
+        handle.interrupted = run.interrupted
         try:
             handle.close()
         finally:
@@ -179,13 +213,27 @@ def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureReque
 # -- collecting the outcome of every test into task results --------------------------------------------------
 
 
+INTERRUPTED = "not graded: the check was interrupted before this test ended"
+
+
 @dataclass
 class _Outcome:
-    status: str = "passed"
-    message: str = ""
+    """What one test earned. It starts as not run: only a test whose call and teardown both ended, with no
+    failure, counts as passed, so an interrupted or crashed run never shows a pass it did not see."""
+
+    status: str = "not-run"
+    message: str = INTERRUPTED
     file: str | None = None
     line: int | None = None
     duration: float = 0.0
+    called: bool = False
+    finished: bool = False
+    problem: bool = False
+
+    def settle(self) -> _Outcome:
+        if not self.problem and self.called and self.finished:
+            self.status, self.message = "passed", ""
+        return self
 
 
 def _explain(excinfo: pytest.ExceptionInfo) -> tuple[str, str, str | None, int | None]:
@@ -215,6 +263,9 @@ class _Run:
         self.import_hangs: dict[str, dict[str, str]] = {}
         self.spares = Spares()
         self.results: list[TopicResult] = []
+        self.limits = platform.Limits.parse(config.getoption("limits") or "")
+        self.students: set[Student] = set()
+        self.interrupted = False
 
     def pytest_report_header(self) -> str:
         return f"grading {self.config.getoption('impl')}/ (change with --impl)"
@@ -243,14 +294,36 @@ class _Run:
             return report
         outcome = self.outcomes.setdefault(item.nodeid, _Outcome())
         outcome.duration += call.duration
-        if outcome.status == "passed" and report.skipped:
-            outcome.status, outcome.message = (
-                "not-run",
-                str(call.excinfo.value) if call.excinfo else "skipped",
-            )
-        elif outcome.status == "passed" and report.failed and call.excinfo is not None:
-            outcome.status, outcome.message, outcome.file, outcome.line = _explain(call.excinfo)
+        if outcome.problem:
+            pass
+        elif report.skipped:
+            outcome.problem = True
+            outcome.message = str(call.excinfo.value) if call.excinfo else "skipped"
+        elif report.failed:
+            outcome.problem = True
+            if call.excinfo is not None:
+                outcome.status, outcome.message, outcome.file, outcome.line = _explain(call.excinfo)
+            else:
+                outcome.status, outcome.message = "error", "the grader failed without saying why"
+        elif report.when == "call":
+            outcome.called = True
+        elif report.when == "teardown":
+            outcome.finished = True
         return report
+
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        """Tasks left out with -k or -m are not graded: they keep the result saved before."""
+        for item in items:
+            self.items.pop(item.nodeid, None)
+
+    def pytest_keyboard_interrupt(self) -> None:
+        self.stop_students()
+
+    def stop_students(self) -> None:
+        """The run is being stopped: workers end at once, without the usual wait for late thread errors."""
+        self.interrupted = True
+        for student in list(self.students):
+            student.interrupted = True
 
     def pytest_report_teststatus(self, report: pytest.TestReport):
         if self.config.getoption("view") == "student" and report.when == "call":
@@ -298,7 +371,7 @@ class _Run:
             ids = [
                 nodeid for nodeid, (t, n) in self.items.items() if t.slug == topic.slug and n == task.number
             ]
-            outcomes = [self.outcomes[nodeid] for nodeid in ids if nodeid in self.outcomes]
+            outcomes = [self.outcomes[nodeid].settle() for nodeid in ids if nodeid in self.outcomes]
             first_problem = next((o for o in outcomes if o.status in ("failed", "error")), None)
             if not outcomes:
                 status = "not-run"

@@ -94,11 +94,25 @@ PROGRESS_DIR = ROOT / ".results"
 
 
 def save_progress(results: list[TopicResult], directory: Path = PROGRESS_DIR) -> None:
-    """Keep each topic's latest result, for the next run's 'topics complete' and for `nox -s progress`."""
+    """Keep each task's latest real result, for the next run's 'topics complete' and for `nox -s progress`.
+
+    Only a task that was graded to its end (passed or failed) replaces what was saved: an infrastructure
+    error, an interrupted run or a task left out with -k keeps the earlier result.
+    """
     directory.mkdir(exist_ok=True)
     (directory / ".gitignore").write_text("*\n")
+    saved = load_progress(directory)
     for result in results:
-        (directory / f"{result.topic}.json").write_text(to_json([result]), encoding="utf-8")
+        before = {task.task: task for task in saved[result.topic].tasks} if result.topic in saved else {}
+        tasks = [
+            task if task.status in ("passed", "failed") or task.task not in before else before[task.task]
+            for task in result.tasks
+        ]
+        merged = TopicResult(topic=result.topic, title=result.title, graded=result.graded, tasks=tasks)
+        path = directory / f"{result.topic}.json"
+        staging = path.with_suffix(".json.tmp")
+        staging.write_text(to_json([merged]), encoding="utf-8")
+        staging.replace(path)
 
 
 def load_progress(directory: Path = PROGRESS_DIR) -> dict[str, TopicResult]:

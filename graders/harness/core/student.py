@@ -7,13 +7,10 @@ or megabytes of output can only harm the worker, and every call into it has a ti
 from __future__ import annotations
 
 import contextlib
-import grp
 import json
 import linecache
 import os
-import pwd
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -22,14 +19,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from graders.harness.core import platform, protocol
 from graders.harness.core.curriculum import ROOT
 
 OUTPUT_LIMIT = 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
+RECEIVE_TIMEOUT = 10.0  # seconds for a frame to arrive whole once it has begun, or for a spare to answer
+WATCH_EVERY = 0.25  # seconds between two looks at the worker's memory and processes while a call runs
+TEXT_LIMIT = 2000  # characters of a message from the worker that reach the student
 
 
 class StudentError(Exception):
@@ -50,6 +50,10 @@ class WorkerDied(StudentError):
     pass
 
 
+class OverLimit(StudentError):
+    """The student's code used more of a resource than one check may (`platform.Limits`)."""
+
+
 @dataclass(frozen=True)
 class Implementation:
     """The folders that make up the graded code of one topic; a file in an earlier layer wins."""
@@ -59,7 +63,7 @@ class Implementation:
 
     def file(self, name: str) -> Path:
         for layer in self.layers:
-            if (layer / name).exists():
+            if os.path.lexists(layer / name):
                 return layer / name
         return self.layers[-1] / name
 
@@ -70,27 +74,73 @@ class Implementation:
             for path in sorted(layer.glob("*")):
                 if path.suffix not in {".py", ".sql"}:
                     continue
-                for number, text in enumerate(
-                    path.read_text(encoding="utf-8", errors="replace").splitlines(), 1
-                ):
-                    if marker.search(text):
+                try:
+                    text = read_student_text(path)
+                except StudentError:
+                    continue  # a directory, a broken link, a huge file: its own test says so
+                for number, line in enumerate(text.splitlines(), 1):
+                    if marker.search(line):
                         return display(path), number
         return None
 
+    def contains(self, file: str) -> bool:
+        """True when `file` (as a probe reported it) is a regular file inside the graded folders."""
+        path = Path(file) if os.path.isabs(file) else ROOT / file
+        try:
+            resolved = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return False
+        return resolved.is_file() and any(resolved.is_relative_to(layer.resolve()) for layer in self.layers)
+
+
+STUDENT_FILE_LIMIT = 1024 * 1024
+
+
+def read_student_text(path: Path) -> str:
+    """The text of one of the student's files, or a StudentError that says why it cannot be read."""
+    shown = display(path)
+    if path.is_symlink() and not path.exists():
+        raise StudentError(f"{shown} is a link to a file that does not exist (or a loop of links)", shown)
+    if path.is_dir():
+        raise StudentError(f"{shown} is a folder, not a file: the exercise expects a file there", shown)
+    if not path.exists():
+        raise StudentError(f"{shown} is missing", shown)
+    try:
+        size = path.stat().st_size
+        if size > STUDENT_FILE_LIMIT:
+            raise StudentError(
+                f"{shown} is {size // 1024 // 1024} MiB; an exercise file is a few KiB: was something pasted or "
+                "generated into it?", shown)
+        data = path.read_bytes()
+    except PermissionError:
+        raise StudentError(f"{shown} cannot be read (permission denied): check its file mode", shown) from None
+    except OSError as error:
+        raise StudentError(f"{shown} cannot be read: {error.strerror}", shown) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise StudentError(
+            f"{shown} is not UTF-8 text (line {line}): save it as UTF-8 in your editor", shown, line
+        ) from None
+
 
 def display(path: str | Path) -> str:
-    resolved = Path(path).resolve()
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError):  # a loop of links: show it as it was named
+        resolved = Path(os.path.abspath(path))
     return str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(resolved)
 
 
 class _OutputPump(threading.Thread):
-    """Drains a worker's stdout and stderr, keeping the last lines and counting every byte; stops the worker
-    (its whole process group) when it has printed more than OUTPUT_LIMIT."""
+    """Drains a worker's stdout and stderr, keeping the last lines and counting every byte; ends the worker's
+    tree when it has printed more than OUTPUT_LIMIT."""
 
-    def __init__(self, stream, group: int) -> None:
+    def __init__(self, stream, pid: int) -> None:
         super().__init__(name="student-output", daemon=True)
         self.stream = stream
-        self.group = group
+        self.pid = pid
         self.total = 0
         self.tail = b""
         self.flooded = False
@@ -101,8 +151,7 @@ class _OutputPump(threading.Thread):
             self.tail = (self.tail + chunk)[-4096:]
             if self.total > OUTPUT_LIMIT and not self.flooded:
                 self.flooded = True
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.group, signal.SIGKILL)
+                platform.kill_tree(self.pid)
         self.stream.close()
 
     def last_lines(self, count: int = 5) -> str:
@@ -110,14 +159,21 @@ class _OutputPump(threading.Thread):
         return "\n".join(line[:200] for line in lines)
 
 
-def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]):
-    """Start a worker process: (process, connection, output pump)."""
+@dataclass
+class _Worker:
+    process: subprocess.Popen
+    channel: protocol.Channel
+    pump: _OutputPump
+    lifeline: int  # the grader's end of the pipe the worker's watchdog reads: closing it ends the worker
+
+
+def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker:
     layers, gevent, user = key
-    ours, theirs = socket.socketpair()  # what multiprocessing.Pipe() builds too
-    for end in (ours, theirs):  # a default socket timeout would make them non-blocking: big requests fail
-        end.setblocking(True)
+    ours, theirs = socket.socketpair()
+    life_read, life_write = os.pipe()
     python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
-    command = [python, "-m", "graders.harness.core.worker", "--fd", str(theirs.fileno()), "--dump", str(dump)]
+    command = [python, "-m", "graders.harness.core.worker", "--fd", str(theirs.fileno()),
+               "--lifeline", str(life_read), "--dump", str(dump)]
     command += [*(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "GRADE_IMPORT_HANGS": json.dumps(import_hangs)}
@@ -128,15 +184,28 @@ def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]):
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        pass_fds=(theirs.fileno(),),
-        start_new_session=True,  # its own process group: one killpg ends every child it made
-        **({"user": user, "group": grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name, "extra_groups": []}
-           if user else {}),
+        pass_fds=(theirs.fileno(), life_read),
+        start_new_session=True,  # its own process group, and no terminal to read Ctrl-C from
+        **(platform.user_switch(user) if user else {}),
     )
     theirs.close()
+    os.close(life_read)
     pump = _OutputPump(process.stdout, process.pid)
     pump.start()
-    return process, Connection(ours.detach()), pump
+    return _Worker(process, protocol.Channel(ours), pump, life_write)
+
+
+def _discard(worker: _Worker) -> None:
+    platform.kill_tree(worker.process.pid)
+    worker.process.wait()
+    worker.pump.join(5)
+    worker.channel.close()
+    _close_quietly(worker.lifeline)
+
+
+def _close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 class Spares:
@@ -147,25 +216,25 @@ class Spares:
     """
 
     def __init__(self) -> None:
-        self._spare: tuple | None = None
+        self._spare: tuple[tuple, _Worker] | None = None
         self.preload: list[str] = []
 
-    def take(self, key: tuple):
+    def take(self, key: tuple) -> _Worker | None:
         spare, self._spare = self._spare, None
         if spare is None:
             return None
-        spare_key, launched = spare
-        if spare_key == key and launched[0].poll() is None:
-            return launched
-        _discard(launched)
+        spare_key, worker = spare
+        if spare_key == key and worker.process.poll() is None:
+            return worker
+        _discard(worker)
         return None
 
     def replenish(self, key: tuple) -> None:
         scratch = Path(tempfile.gettempdir())
-        launched = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
+        worker = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
         if self.preload:
-            launched[1].send(("preload", list(self.preload)))
-        self._spare = (key, launched)
+            worker.channel.send(["preload", list(self.preload)])
+        self._spare = (key, worker)
 
     def close(self) -> None:
         if self._spare:
@@ -173,21 +242,18 @@ class Spares:
             self._spare = None
 
 
-def _discard(launched: tuple) -> None:
-    process, connection, pump = launched
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    pump.join(5)
-    connection.close()
+def _text(value: object, limit: int = TEXT_LIMIT) -> str:
+    text = value if isinstance(value, str) else ""
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 class Student:
     """One worker process running the student's code for one grader test.
 
-    `run(probe, *args)` calls `probe(*args)` inside the worker and returns its result. A probe that raises,
-    a thread of the student's that crashes, a call that outlives its timeout, or a worker that dies all
-    raise a `StudentError` whose message says what happened and, where it can, in which line.
+    `run(probe, *args)` calls `probe(*args)` inside the worker and returns its result, decoded as plain data.
+    A probe that raises, a thread of the student's that crashes, a call that outlives its timeout or a limit,
+    a reply that is not plain data, or a worker that dies all raise a `StudentError` whose message says what
+    happened and, where it can, in which line.
     """
 
     def __init__(
@@ -200,6 +266,7 @@ class Student:
         user: str | None = None,
         import_hangs: dict[str, str] | None = None,
         spares: Spares | None = None,
+        limits: platform.Limits | None = None,
     ) -> None:
         self.implementation = implementation
         # Modules whose import never finished in an earlier test: later tests fail at once instead of
@@ -209,10 +276,10 @@ class Student:
         self.timeout_scale = timeout_scale
         self.workdir = workdir
         self.gevent = gevent
-        self._process: subprocess.Popen | None = None
-        self._connection: Connection | None = None
-        self._pump: _OutputPump | None = None
+        self.limits = limits or platform.Limits.from_environment()
+        self._worker: _Worker | None = None
         self.spares = spares
+        self.interrupted = False  # set by the plugin when the run is being stopped: close without waiting
 
     # -- life cycle ------------------------------------------------------------------------------------
 
@@ -221,57 +288,63 @@ class Student:
 
     def _start(self) -> None:
         self._dump = self.workdir / "stacks.txt"
-        launched = self.spares.take(self._key()) if self.spares else None
-        if launched:
-            self._process, self._connection, self._pump = launched
-            self._connection.send(("setup", str(self.workdir), str(self._dump), json.dumps(self.import_hangs)))
-            while self._connection.recv()[0] != "ready":  # a preload's answer may come first
-                pass
+        worker = self.spares.take(self._key()) if self.spares else None
+        if worker:
+            worker.channel.send(["setup", str(self.workdir), str(self._dump), json.dumps(self.import_hangs)])
+            self._worker = worker
+            while True:  # a preload's answer may come first
+                if not worker.channel.poll(RECEIVE_TIMEOUT):
+                    raise WorkerDied("the worker started for your code did not answer: is the machine very busy?")
+                if self._receive("setup")[0] == "ready":
+                    break
         else:
-            self._process, self._connection, self._pump = _launch(
-                self._key(), cwd=self.workdir, dump=self._dump, import_hangs=self.import_hangs
-            )
+            self._worker = _launch(self._key(), cwd=self.workdir, dump=self._dump, import_hangs=self.import_hangs)
         if self.spares:
             self.spares.replenish(self._key())
 
     @property
     def pid(self) -> int | None:
         """The worker's process id while it runs, for facts the grader reads from outside (/proc, psutil)."""
-        return self._process.pid if self._process is not None and self._process.poll() is None else None
+        worker = self._worker
+        return worker.process.pid if worker is not None and worker.process.poll() is None else None
+
+    @property
+    def _pump(self) -> _OutputPump | None:
+        return self._worker.pump if self._worker else None
 
     @property
     def _flooded(self) -> bool:
-        return self._pump is not None and self._pump.flooded
+        return self._worker is not None and self._worker.pump.flooded
 
     def _kill(self) -> None:
-        """SIGKILL the worker's process group, and any descendant that left it with setsid()."""
-        if self._process is None:
-            return
-        strays = _descendants(self._process.pid)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._process.pid, signal.SIGKILL)
-        for pid in strays:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+        """End the worker and every process below it, including those that left its process group."""
+        if self._worker is not None:
+            platform.kill_tree(self._worker.process.pid)
 
     def close(self) -> None:
         """End the worker and everything it started; report a thread that crashed since the last call."""
-        if self._process is None:
+        worker = self._worker
+        if worker is None:
             return
-        late_errors: list[dict] = []
+        late_errors: list = []
         try:
-            if self._process.poll() is None and not self._flooded:
-                self._connection.send(("exit",))
-                if self._connection.poll(2):
-                    _, late_errors = self._connection.recv()
-        except (OSError, EOFError):
+            if worker.process.poll() is None and not self._flooded and not self.interrupted:
+                worker.channel.send(["exit"])
+                deadline = time.monotonic() + 2
+                while worker.channel.poll(max(0.0, deadline - time.monotonic())):
+                    reply = self._receive("exit")
+                    if reply[0] == "bye":
+                        late_errors = _errors(reply[1]) if len(reply) == 2 else []
+                        break
+        except (OSError, EOFError, StudentError):
             pass
         finally:
             self._kill()
-            self._process.wait()
-            self._pump.join(5)
-            self._connection.close()
-            self._process = None
+            worker.process.wait()
+            worker.pump.join(5)
+            worker.channel.close()
+            _close_quietly(worker.lifeline)
+            self._worker = None
         if late_errors:
             raise self._thread_crash(late_errors)
 
@@ -279,29 +352,60 @@ class Student:
 
     def run(self, probe: Callable, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
         """Call `probe(*args, **kwargs)` in the worker and return what it returns."""
-        if self._process is None:
+        if self._worker is None:
             self._start()
+        worker = self._worker
         name = f"{probe.__name__}()"
         timeout *= self.timeout_scale
         if self.spares and probe.__module__ not in self.spares.preload:
             self.spares.preload.append(probe.__module__)
         try:
-            self._connection.send(("run", probe.__module__, probe.__qualname__, args, kwargs))
-            ready = self._connection.poll(timeout)
+            worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs])
         except (OSError, EOFError):
             raise self._died(name) from None
-        if not ready:
-            raise self._timed_out(name, timeout)
+        self._wait(name, timeout)
         try:
-            reply = self._connection.recv()
+            reply = self._receive(name)
         except (OSError, EOFError):
             raise self._died(name) from None
+        if len(reply) != 3 or reply[0] not in ("ok", "raised"):
+            raise self._tampered(name, "a reply of the wrong shape")
         kind, value, thread_errors = reply
         if kind == "raised":
-            raise self._raised(value)
-        if thread_errors:
-            raise self._thread_crash(thread_errors)
+            raise self._raised(_facts(value))
+        if _errors(thread_errors):
+            raise self._thread_crash(_errors(thread_errors))
         return value
+
+    def _wait(self, name: str, timeout: float) -> None:
+        """Wait for the reply to a call, watching the worker's tree against the limits from outside."""
+        worker = self._worker
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                if worker.channel.poll(max(0.0, min(left, WATCH_EVERY))):
+                    return
+            except (OSError, ValueError):
+                raise self._died(name) from None
+            if time.monotonic() >= deadline:
+                raise self._timed_out(name, timeout)
+            if worker.process.poll() is None:
+                resident, processes = platform.tree_usage(worker.process.pid)
+                if resident > self.limits.memory_mib * 1024 * 1024:
+                    raise self._over_limit(name, f"more than {self.limits.memory_mib} MiB of memory")
+                if processes > self.limits.processes:
+                    raise self._over_limit(name, f"more than {self.limits.processes} processes at once")
+
+    def _receive(self, during: str) -> list:
+        """The worker's next frame: a list whose first item names its kind, or a StudentError."""
+        try:
+            reply = self._worker.channel.recv(timeout=RECEIVE_TIMEOUT)
+        except protocol.ProtocolError as error:
+            raise self._tampered(during, str(error)) from None
+        if not isinstance(reply, list) or not reply or not isinstance(reply[0], str):
+            raise self._tampered(during, "a reply of the wrong shape")
+        return reply
 
     def where(self) -> str:
         """Where each thread of the student's code is right now, e.g. after a client gave up waiting."""
@@ -312,10 +416,10 @@ class Student:
 
     def _stacks(self) -> list[tuple[str, int, str]]:
         """The innermost student frame of every thread, from faulthandler's dump in the worker."""
-        if self._process is None or self._process.poll() is not None:
+        if self._worker is None or self._worker.process.poll() is not None or not platform.can_ask_for_stacks():
             return []
         before = self._dump.stat().st_size if self._dump.exists() else 0
-        os.kill(self._process.pid, signal.SIGUSR1)
+        platform.ask_for_stacks(self._worker.process.pid)
         deadline = time.monotonic() + 1.0
         size = before
         while time.monotonic() < deadline:
@@ -324,8 +428,13 @@ class Student:
             if now > before and now == size:
                 break
             size = now
-        text = self._dump.read_text(errors="replace")[before:] if self._dump.exists() else ""
-        return _student_frames(text, self.implementation.layers)
+        try:
+            with self._dump.open("rb") as dump:
+                dump.seek(before)
+                text = dump.read(256 * 1024).decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        return _student_frames(text, self.implementation)
 
     def _timed_out(self, name: str, timeout: float) -> TimedOut:
         stuck = self._stacks()
@@ -341,36 +450,64 @@ class Student:
                 self.import_hangs[Path(stuck_file).stem] = f"{stuck_file}:{stuck_line}"
         return TimedOut(message + self._output_note(), file, line)
 
+    def _over_limit(self, name: str, what: str) -> OverLimit:
+        stuck = self._stacks()
+        self._kill()
+        message = f"your code used {what} during {name}, the limit for one check, so it was stopped"
+        if stuck:
+            message += "; it was at " + _describe_stacks(stuck).removeprefix("stuck at ")
+        message += " (a teacher can raise limits with GRADE_LIMITS, see the README)"
+        file, line = (stuck[0][0], stuck[0][1]) if stuck else (None, None)
+        return OverLimit(message + self._output_note(), file, line)
+
+    def _tampered(self, during: str, detail: str) -> StudentError:
+        self._kill()
+        return StudentError(
+            f"the grader could not read the worker's answer during {during} ({_text(detail, 200)}): does your "
+            "code write to file descriptors it did not open, or replace the grader's functions?"
+        )
+
     def _died(self, name: str) -> StudentError:
-        self._process.wait(5)
-        self._pump.join(5)
+        worker = self._worker
+        worker.process.wait(5)
+        worker.pump.join(5)
         if self._flooded:
             return StudentError(
                 f"your code printed more than {OUTPUT_LIMIT // 1024 // 1024} MiB during {name}, so it was "
-                f"stopped; is a print inside a loop? It printed last:\n{self._pump.last_lines(3)}"
+                f"stopped; is a print inside a loop? It printed last:\n{worker.pump.last_lines(3)}"
             )
-        code = self._process.returncode
+        code = worker.process.returncode
         how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        if code == -24:  # SIGXCPU: RLIMIT_CPU
+            return OverLimit(f"your code used more than {self.limits.cpu_seconds} s of CPU time during {name}, "
+                             "the limit for one check: is there a loop that never ends?" + self._output_note())
         return WorkerDied(
             f"the process running your code ended during {name} ({how}): os._exit() or a crash?"
             + self._output_note()
         )
 
+    def _where(self, facts: dict) -> tuple[str | None, int | None]:
+        """The file and line a reply names, kept only when it is a file of the graded folders."""
+        file, line = facts.get("file"), facts.get("line")
+        if not file or not self.implementation.contains(file):
+            return None, None
+        return file, line
+
     def _raised(self, facts: dict) -> StudentError:
-        where = f"{facts['file']}:{facts['line']}" if facts.get("file") else None
+        file, line = self._where(facts)
         if facts.get("student_mistake"):
-            return StudentError(facts["message"], facts.get("file"), facts.get("line"))
+            return StudentError(facts["message"], file, line)
         if facts["type"] == "NotImplementedError":
-            message = f"not done yet: {facts['file'] or 'your code'}:{facts['line']} raises NotImplementedError"
-            return StudentError(message + self._output_note(), facts.get("file"), facts.get("line"))
+            message = f"not done yet: {file or 'your code'}:{line or '?'} raises NotImplementedError"
+            return StudentError(message + self._output_note(), file, line)
         elif facts["type"] == "SystemExit":
             message = facts["message"] + ": a function must return, not end the program"
         else:
             message = f"your code raised {facts['type']}: {facts['message']}"
-        if where:
+        if file:
             function = f" in {facts['function']}" if facts.get("function") else ""
-            message += f"\n  at {where}{function}: {_source(facts['file'], facts['line'])}"
-        return StudentError(message + self._output_note(), facts.get("file"), facts.get("line"))
+            message += f"\n  at {file}:{line}{function}: {_source(file, line)}"
+        return StudentError(message + self._output_note(), file, line)
 
     def _thread_crash(self, errors: list[dict]) -> StudentError:
         """The first crash of a thread, worded like an exception in the calling thread."""
@@ -379,38 +516,37 @@ class Student:
         return StudentError(f"a thread crashed{more}: {first.message}", first.file, first.line)
 
     def _output_note(self) -> str:
-        if self._pump is None or not self._pump.total:
+        pump = self._pump
+        if pump is None or not pump.total:
             return ""
-        return "\n  your code printed (last lines):\n    " + self._pump.last_lines().replace("\n", "\n    ")
+        return "\n  your code printed (last lines):\n    " + pump.last_lines().replace("\n", "\n    ")
 
 
-def _descendants(root: int) -> list[int]:
-    """Every process below `root`, from /proc (empty where there is no /proc)."""
-    parents: dict[int, list[int]] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rpartition(")")[2].split()[1])  # after "(comm)": state, then ppid
-        parents.setdefault(parent, []).append(int(entry.name))
-    found, queue = [], [root]
-    while queue:
-        children = parents.get(queue.pop(), [])
-        found += children
-        queue += children
-    return found
+def _facts(value: object) -> dict:
+    """What the worker says about an exception, reduced to the fields the messages use, each of its type."""
+    facts = value if isinstance(value, dict) else {}
+    line = facts.get("line")
+    return {
+        "type": _text(facts.get("type"), 100) or "Exception",
+        "message": _text(facts.get("message")),
+        "file": _text(facts.get("file"), 500) or None,
+        "line": line if type(line) is int and line > 0 else None,
+        "function": _text(facts.get("function"), 100) or None,
+        "student_mistake": facts.get("student_mistake") is True,
+    }
 
 
-def _student_frames(dump: str, layers: tuple[Path, ...]) -> list[tuple[str, int, str]]:
+def _errors(value: object) -> list[dict]:
+    return [_facts(item) for item in value[:20]] if isinstance(value, list) else []
+
+
+def _student_frames(dump: str, implementation: Implementation) -> list[tuple[str, int, str]]:
     """Parse a faulthandler dump into (file, line, function) of each thread's innermost student frame."""
-    roots = [layer.resolve() for layer in layers]
     found = []
-    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", dump):
+    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", dump)[:64]:
         for match in re.finditer(r'File "(.+?)", line (\d+) in (\S+)', block):
-            path = Path(match[1])
-            if any(path.resolve().is_relative_to(root) for root in roots):
-                found.append((display(path), int(match[2]), match[3]))
+            if implementation.contains(match[1]):
+                found.append((display(match[1]), int(match[2]), match[3][:100]))
                 break
     return found
 

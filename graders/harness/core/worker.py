@@ -2,11 +2,19 @@
 
 Started by `graders.harness.core.student.Student` as
 
-    python -m graders.harness.core.worker --fd N --dump FILE [--gevent] LAYER [LAYER ...]
+    python -m graders.harness.core.worker --fd N --lifeline M --dump FILE [--gevent] LAYER [LAYER ...]
 
-It reads requests from the inherited pipe `--fd`, calls the probe named in each, and answers with the result
-or with what went wrong. On SIGUSR1 it writes every thread's stack to `--dump`, so a grader that gave up
-waiting can tell the student where their code was stuck. It never decides a grade.
+It reads requests from the inherited socket `--fd`, calls the probe named in each, and answers with the
+result or with what went wrong, as plain-data frames (`protocol`). It never decides a grade: the grader
+validates every reply, and the student's code, which shares this process, may have rewritten anything here.
+
+Nothing of the student's may outlive the check, however the grader ends. The worker therefore
+- becomes a child subreaper (Linux), so processes that the student's code double-forks stay its descendants;
+- watches `--lifeline`, a pipe whose other end only the grader holds: when the grader dies (even by SIGKILL)
+  the pipe reads end-of-file and the watchdog kills every descendant, then the worker itself;
+- applies the limits of `GRADE_LIMITS` (`platform.Limits`) before the student's code loads.
+On SIGUSR1 it writes every thread's stack to `--dump`, so a grader that gave up waiting can tell the student
+where their code was stuck.
 """
 
 import sys
@@ -19,19 +27,15 @@ if __name__ == "__main__" and "--gevent" in sys.argv:
 
 import argparse
 import contextlib
-import faulthandler
 import importlib
 import os
-import pickle
-import select
-import signal
-from multiprocessing.connection import Connection
+import socket
 from pathlib import Path
 
-from graders.harness.core import probing
+from graders.harness.core import platform, probing, protocol
 
 
-def call(module: str, qualname: str, args: tuple, kwargs: dict) -> tuple:
+def call(module: str, qualname: str, args: list, kwargs: dict) -> list:
     """Call one probe; every outcome, even SystemExit, becomes a reply."""
     try:
         target = importlib.import_module(module)
@@ -39,30 +43,60 @@ def call(module: str, qualname: str, args: tuple, kwargs: dict) -> tuple:
             target = getattr(target, part)
         value = target(*args, **kwargs)
     except BaseException as error:  # the student's code may raise anything, SystemExit included
-        return ("raised", probing.describe(error), probing.take_thread_errors())
+        return ["raised", probing.describe(error), probing.take_thread_errors()]
     try:
-        pickle.dumps(value)
-    except Exception as error:
+        protocol.encode(value)
+    except (TypeError, RecursionError) as error:
         facts = {
             "type": "TypeError",
             "message": f"your code returned something the grader cannot read back ({error}): "
-            "return plain values such as lists, tuples, numbers and strings, not generators or open files",
+            "return plain values such as lists, tuples, dicts, numbers and strings, not generators, "
+            "open files or objects of your own classes",
             "student_mistake": True,
         }
-        return ("raised", facts, probing.take_thread_errors())
-    return ("ok", value, probing.take_thread_errors())
+        return ["raised", facts, probing.take_thread_errors()]
+    return ["ok", value, probing.take_thread_errors()]
+
+
+def _watch_lifeline(fd: int) -> None:
+    """Block until the grader's end of the lifeline closes, then end everything this worker started."""
+    with contextlib.suppress(OSError):
+        while os.read(fd, 1):
+            pass
+    platform.kill_tree(os.getpid(), include_root=False)
+    os._exit(70)
+
+
+def _os_thread(target, *args) -> None:
+    """Start `target` in an operating-system thread, also under gevent (whose patched threads are greenlets
+    that a blocking read would stall, together with every other greenlet)."""
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        start = monkey.get_original("_thread", "start_new_thread")
+    else:
+        import _thread
+
+        start = _thread.start_new_thread
+    start(target, args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--lifeline", type=int)
     parser.add_argument("--dump", type=Path, required=True)
     parser.add_argument("--gevent", action="store_true")
     parser.add_argument("layers", nargs="+", type=Path)
     options = parser.parse_args()
 
+    platform.become_subreaper()
+    if options.lifeline is not None:
+        _os_thread(_watch_lifeline, options.lifeline)
+    platform.Limits.from_environment().apply_to_this_process()
+
     dump = options.dump.open("w")
-    faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
+    platform.register_stack_dump(dump)
     probing.configure(tuple(options.layers))
     probing.install_thread_error_hook()
     start_method = os.environ.get("GRADE_START_METHOD")
@@ -71,34 +105,36 @@ def main() -> None:
 
         multiprocessing.set_start_method(start_method, force=True)
 
-    connection = Connection(options.fd)
+    channel = protocol.Channel(socket.socket(fileno=options.fd))
     while True:
-        # select() first: under gevent it yields to the student's greenlets while we wait.
-        select.select([options.fd], [], [])
+        # poll first: under gevent it yields to the student's greenlets while we wait.
+        channel.poll(None)
         try:
-            request = connection.recv()
-        except EOFError:
+            request = channel.recv()
+        except (EOFError, OSError, protocol.ProtocolError):
             # The grader is gone (killed, or timed out as a whole): take every thread and child with us.
-            os.killpg(os.getpgrp(), signal.SIGKILL)
-        if request[0] == "exit":
-            connection.send(("bye", probing.take_thread_errors()))
+            platform.kill_tree(os.getpid(), include_root=False)
+            os._exit(70)
+        kind = request[0]
+        if kind == "exit":
+            channel.send(["bye", probing.take_thread_errors()])
             return
-        if request[0] == "preload":  # a spare worker, warming up while it waits for a test
+        if kind == "preload":  # a spare worker, warming up while it waits for a test
             for module in request[1]:
                 with contextlib.suppress(Exception):
                     importlib.import_module(module)
-            connection.send(("preloaded",))
+            channel.send(["preloaded"])
             continue
-        if request[0] == "setup":  # a spare worker adopted by a test: its folder, its stack file
+        if kind == "setup":  # a spare worker adopted by a test: its folder, its stack file
             _, workdir, dump_path, import_hangs = request
             os.chdir(workdir)
-            dump = open(dump_path, "w")  # noqa: SIM115 - kept open for faulthandler, like the first one
-            faulthandler.register(signal.SIGUSR1, file=dump, all_threads=True)
+            dump = open(dump_path, "w")  # noqa: SIM115 - kept open for the stack dump, like the first one
+            platform.register_stack_dump(dump)
             os.environ["GRADE_IMPORT_HANGS"] = import_hangs
-            connection.send(("ready",))
+            channel.send(["ready"])
             continue
         _, module, qualname, args, kwargs = request
-        connection.send(call(module, qualname, args, kwargs))
+        channel.send(call(module, qualname, args, kwargs))
 
 
 if __name__ == "__main__":

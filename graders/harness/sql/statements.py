@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from graders.harness.core.student import Implementation, StudentError, display
+from graders.harness.core.student import Implementation, StudentError, display, read_student_text
 from graders.harness.services.mysql import MySQLDatabase
 
 NAME_LINE = re.compile(r"^\s*--\s*name:\s*([A-Za-z_][A-Za-z0-9_]*)\s*$")
@@ -37,8 +37,7 @@ class Statement:
 
 
 def named_statements(path: Path) -> dict[str, Statement]:
-    if not path.is_file():
-        raise StudentError(f"{display(path)} is missing")
+    text = read_student_text(path)
     statements: dict[str, Statement] = {}
     current: tuple[str, int] | None = None
     body: list[str] = []
@@ -47,7 +46,7 @@ def named_statements(path: Path) -> dict[str, Statement]:
         if current:
             statements[current[0]] = Statement(current[0], "\n".join(body).strip(), display(path), current[1])
 
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         match = NAME_LINE.match(line)
         if match:
             finish()
@@ -77,15 +76,8 @@ def normalise(value: object) -> object:
 
 
 def statements_of(implementation: Implementation, file: str) -> dict[str, Statement]:
-    """The named statements of `file`; in a layered implementation (a mutant) later layers fill the gaps,
-    so a mutant's .sql file holds only the statements that differ."""
-    present = [layer / file for layer in implementation.layers if (layer / file).is_file()]
-    if not present:
-        raise StudentError(f"{display(implementation.file(file))} is missing")
-    merged: dict[str, Statement] = {}
-    for path in reversed(present):
-        merged.update(named_statements(path))
-    return merged
+    """The named statements of `file` in the graded folder."""
+    return named_statements(implementation.file(file))
 
 
 def run(database: MySQLDatabase, implementation: Implementation, file: str, name: str) -> Rows:

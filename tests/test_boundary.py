@@ -1,0 +1,298 @@
+"""The boundary around student code (issue: a grade that student code cannot forge, lose or outlive).
+
+Each test plays a student who is hostile, or only buggy, against the real harness: a worker process that
+runs a throw-away module, or a whole `pytest graders/<topic>` run as `nox -s check-<topic>` starts it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graders.harness.core import platform, protocol
+from graders.harness.core.results import TaskResult, TopicResult, load_progress, save_progress
+from graders.harness.core.student import Implementation, OverLimit, Student, StudentError
+from tests import boundary_probes
+from tests.test_harness import BASICS_OK, COUNTER_OK, grade, message, processes_mentioning, statuses, variant
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def student_with(tmp_path: Path, source: str, **options) -> Student:
+    folder = tmp_path / "code"
+    folder.mkdir(exist_ok=True)
+    (folder / "victim.py").write_text(source, encoding="utf-8")
+    return Student(Implementation("boundary", (folder,)), tmp_path, **options)
+
+
+def gone_within(marker: str, seconds: float) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while (left := processes_mentioning(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+# -- 1. nothing that crosses from the worker is executed ----------------------------------------------------
+
+
+def test_plain_data_survives_the_trip_and_nothing_else_can_be_expressed():
+    utc8 = dt.timezone(dt.timedelta(hours=8))
+    value = {
+        "list": [1, 2.5, "三", None, True],
+        "tuple": (1, (2, 3)),
+        "set": {1, 2},
+        "frozen": frozenset({"a"}),
+        "bytes": b"\x00\xff",
+        (1, 2): "a tuple key",
+        "moment": dt.datetime(2018, 8, 15, 21, 18, 21, 5, tzinfo=utc8),
+        "naive": dt.datetime(2018, 8, 15),
+        "day": dt.date(2020, 2, 29),
+        "span": dt.timedelta(days=-1, seconds=5),
+        "zone": utc8,
+        "money": decimal.Decimal("20.50"),
+        "inf": float("inf"),
+    }
+    assert protocol.loads(protocol.dumps(value)) == value
+
+    class Sneaky:
+        def __reduce__(self):
+            return (os.system, ("touch /tmp/never",))
+
+    with pytest.raises(TypeError, match="is not plain data"):
+        protocol.dumps([Sneaky()])
+    for frame in (b'{"\\u0000t": "pickle", "v": "x"}', b'{"\\u0000t": "set", "v": [[1]]}', b"NaN", b"\xff",
+                  b"[" * 100_000):
+        with pytest.raises(protocol.ProtocolError):
+            protocol.loads(frame)
+
+
+def test_an_object_with_reduce_runs_nothing_in_the_grader(tmp_path):
+    marker = tmp_path / "ran-in-the-grader"
+    student = student_with(tmp_path, f"""
+import os
+class Score:
+    def __reduce__(self):
+        return (os.system, ("touch {marker}",))
+    def __eq__(self, other):
+        return True
+def answer():
+    return Score()
+""")
+    try:
+        with pytest.raises(StudentError, match="cannot read back"):
+            student.run(boundary_probes.call, "victim", "answer")
+    finally:
+        student.close()
+    assert not marker.exists()
+
+
+def test_a_forged_frame_on_the_grader_channel_is_refused_not_obeyed(tmp_path):
+    student = student_with(tmp_path, """
+import os, socket, struct
+def forge():
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        if sock.family == socket.AF_UNIX:
+            frame = b'{"\\\\u0000t": "pickle", "v": "cos\\\\nsystem"}'
+            sock.sendall(struct.pack("!I", len(frame)) + frame)
+        sock.detach()
+    return "honest"
+""")
+    try:
+        with pytest.raises(StudentError, match="could not read the worker's answer"):
+            student.run(boundary_probes.call, "victim", "forge")
+    finally:
+        student.close()
+
+
+def test_a_frame_that_stops_half_way_cannot_hang_the_grader(tmp_path, monkeypatch):
+    monkeypatch.setattr("graders.harness.core.student.RECEIVE_TIMEOUT", 0.5)
+    student = student_with(tmp_path, """
+import os, socket, struct, time
+def stall():
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        if sock.family == socket.AF_UNIX:
+            sock.sendall(struct.pack("!I", 1000) + b"[1,")
+        sock.detach()
+    time.sleep(30)
+""")
+    started = time.monotonic()
+    try:
+        with pytest.raises(StudentError, match="could not read the worker's answer"):
+            student.run(boundary_probes.call, "victim", "stall", timeout=5)
+    finally:
+        student.close()
+    assert time.monotonic() - started < 5
+
+
+def test_a_file_the_worker_names_is_shown_only_when_it_is_the_students(tmp_path):
+    secret = ROOT / "graders" / "threads" / "test_threads.py"
+    student = student_with(tmp_path, f"""
+def lie():
+    error = ValueError("look here")
+    raise error
+import graders.harness.core.probing as probing
+real = probing.describe
+def describe(error):
+    facts = real(error)
+    facts.update(file={str(secret)!r}, line=1)
+    return facts
+probing.describe = describe
+""")
+    try:
+        with pytest.raises(StudentError) as raised:
+            student.run(boundary_probes.call, "victim", "lie")
+    finally:
+        student.close()
+    first_line = secret.read_text().splitlines()[0].strip()
+    assert first_line not in raised.value.message and raised.value.file is None
+
+
+# -- 3. only a test that ran to its end earns points ---------------------------------------------------------
+
+
+def test_an_interrupted_check_shows_no_pass_for_the_task_in_flight(tmp_path):
+    endless = "        while True:\n            pass\n        with self._lock:\n"
+    busy = COUNTER_OK.replace("        with self._lock:\n", endless)
+    impl = variant(tmp_path, "threads", {"counter.py": busy})
+    results = impl.parent / "results.json"
+    command = [sys.executable, "-m", "pytest", "graders/threads", "--impl", str(impl), "--results-json", str(results),
+               "-k", "counter", "--timeout-scale", "4"]
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           env={**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"})
+    time.sleep(3)  # the counter's test is in flight, its worker busy
+    run.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGTERM)  # what nox does 0.3 s after Ctrl-C
+    run.communicate(timeout=30)
+    assert not gone_within(str(impl), 1.0), "a worker outlived the interrupted check"
+    if results.exists():  # the run may not get as far as writing them; it must never write a pass
+        from graders.harness.core.results import from_json
+
+        (topic,) = from_json(results.read_text())
+        assert statuses(topic)[2] != "passed", topic
+
+
+def test_progress_moves_only_on_real_results(tmp_path):
+    def topic(status: str) -> TopicResult:
+        task = TaskResult(topic="threads", task=1, title="t", points=2 if status == "passed" else 0, max_points=2,
+                          status=status, message="", hint="", file=None, line=None, duration=0.1)
+        return TopicResult(topic="threads", title="threads", graded="exercises/threads/", tasks=[task])
+
+    save_progress([topic("passed")], tmp_path)
+    for status in ("error", "not-run"):
+        save_progress([topic(status)], tmp_path)
+        assert load_progress(tmp_path)["threads"].tasks[0].status == "passed"
+    save_progress([topic("failed")], tmp_path)
+    assert load_progress(tmp_path)["threads"].tasks[0].status == "failed"
+
+
+# -- 4. nothing outlives a check, whatever kills it; limits ------------------------------------------------------
+
+
+def test_a_killed_grader_takes_every_worker_and_daemon_with_it(tmp_path):
+    marker = f"9{int(time.time() * 1000) % 10**8}"
+    daemonising = BASICS_OK.replace(
+        "    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]",
+        "    import os, subprocess\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        f"        subprocess.Popen(['sleep', '{marker}'])\n"
+        "        os._exit(0)\n"
+        "    while True:\n        pass\n"
+        "    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]",
+    )
+    impl = variant(tmp_path, "threads", {"basics.py": daemonising})
+    command = [sys.executable, "-m", "pytest", "graders/threads", "--impl", str(impl), "-k", "start_and_join",
+               "--timeout-scale", "10"]
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while not processes_mentioning(f"sleep {marker}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_mentioning(f"sleep {marker}"), "the daemon never started"
+    run.kill()
+    run.wait()
+    assert not gone_within(f"sleep {marker}", 1.0), "a double-forked daemon outlived the killed grader"
+    assert not gone_within(str(impl), 1.0), "a worker outlived the killed grader"
+
+
+def test_memory_and_process_limits_fail_the_call_with_which_limit(tmp_path):
+    student = student_with(tmp_path, """
+import os, time
+def hog():
+    block = bytearray(400 * 1024 * 1024)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    time.sleep(30)
+def forks():
+    for _ in range(20):
+        if os.fork() == 0:
+            time.sleep(30)
+            os._exit(0)
+    time.sleep(30)
+""", limits=platform.Limits(memory_mib=200, processes=10))
+    try:
+        with pytest.raises(OverLimit, match="more than 200 MiB of memory"):
+            student.run(boundary_probes.call, "victim", "hog", timeout=20)
+        student.close()
+        with pytest.raises(OverLimit, match="more than 10 processes") as over:
+            student.run(boundary_probes.call, "victim", "forks", timeout=20)
+        assert "victim.py" in over.value.message
+    finally:
+        student.close()
+    assert not processes_mentioning(str(tmp_path / "code"))
+
+
+def test_limits_are_checked_when_given():
+    assert platform.Limits.parse("memory_mib=2048, processes=8").processes == 8
+    with pytest.raises(ValueError, match="limits are"):
+        platform.Limits.parse("memory=lots")
+
+
+# -- 6. any shape of bad file gives a per-task message and a results file --------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["directory", "dangling link", "link loop", "not utf-8", "50 MB"])
+def test_a_bad_file_costs_its_tasks_with_a_message(tmp_path, shape):
+    impl = variant(tmp_path, "threads", {})
+    target = impl / "threads" / "counter.py"
+    target.unlink()
+    if shape == "directory":
+        target.mkdir()
+    elif shape == "dangling link":
+        target.symlink_to(tmp_path / "nowhere.py")
+    elif shape == "link loop":
+        target.symlink_to(target)
+    elif shape == "not utf-8":
+        target.write_bytes('NAME = "计数器"\n'.encode("gbk") + COUNTER_OK.encode())
+    else:
+        target.write_bytes(b"# " + b"x" * (50 * 1024 * 1024) + b"\n")
+    result, log, _ = grade("threads", impl)
+    assert statuses(result)[2] == "failed", log
+    assert message(result, 2).strip(), log
+    assert statuses(result)[1] == "passed", f"only the tasks of counter.py may fail:\n{log[-2000:]}"
+
+
+def test_a_bad_sql_file_costs_its_tasks_with_a_message(tmp_path):
+    impl = variant(tmp_path, "sql_queries", {})
+    sql = impl / "sql_queries" / "queries.sql"
+    sql.unlink()
+    sql.mkdir()
+    result, log, _ = grade("sql_queries", impl)
+    assert all(task.status in ("failed", "error") for task in result.tasks), log
+    assert "folder" in message(result, 1), log
