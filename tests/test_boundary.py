@@ -296,3 +296,60 @@ def test_a_bad_sql_file_costs_its_tasks_with_a_message(tmp_path):
     result, log, _ = grade("sql_queries", impl)
     assert all(task.status in ("failed", "error") for task in result.tasks), log
     assert "folder" in message(result, 1), log
+
+
+# -- 5. a killed run is cleaned by the next one ------------------------------------------------------------------
+
+
+def dead_owner() -> str:
+    """The owner tag of a process that has ended."""
+    from graders.harness.core import owners
+
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    return f"{owners.host()}_{owners._base36(finished.pid)}_{owners._base36(12345)}"
+
+
+def test_leftovers_of_a_dead_run_are_removed_and_a_live_runs_are_kept(mysql_url, redis_server_url,
+                                                                      mongodb_server_url):
+    import pymongo
+    import redis
+
+    from graders.harness.core import owners
+    from graders.harness.services import mongodb, mysql
+    from graders.harness.services.redis import REDIS_CLAIM, redis_scratch
+
+    dead, live = dead_owner(), owners.this_run()
+    admin = mysql.mysql_connect(mysql_url)
+    with admin.cursor() as cursor:
+        for owner in (dead, live):
+            cursor.execute(f"CREATE DATABASE `course_{owner}_x1`")
+            cursor.execute(f"CREATE USER 's_{owner}_x1'@'%' IDENTIFIED BY 'p'")
+    mysql.remove_leftovers(mysql_url)
+    with admin.cursor() as cursor:
+        cursor.execute(r"SHOW DATABASES LIKE 'course\_%\_x1'")
+        databases = {name for (name,) in cursor.fetchall()}
+        cursor.execute(r"SELECT user FROM mysql.user WHERE user LIKE 's\_%\_x1'")
+        users = {name for (name,) in cursor.fetchall()}
+        cursor.execute(f"DROP DATABASE `course_{live}_x1`")
+        cursor.execute(f"DROP USER 's_{live}_x1'@'%'")
+    admin.close()
+    assert databases == {f"course_{live}_x1"} and users == {f"s_{live}_x1"}
+
+    with pymongo.MongoClient(mongodb_server_url) as client:
+        for owner in (dead, live):
+            client[f"course_{owner}_x1"].marker.insert_one({"x": 1})
+        mongodb.remove_leftovers(mongodb_server_url)
+        left = {name for name in client.list_database_names() if name.endswith("_x1")}
+        client.drop_database(f"course_{live}_x1")
+    assert left == {f"course_{live}_x1"}
+
+    control = redis.Redis.from_url(redis_server_url, db=0)
+    stale = next(n for n in range(15, 0, -1) if not control.exists(REDIS_CLAIM.format(n)))
+    control.set(REDIS_CLAIM.format(stale), f"{dead}:abcd", ex=600)
+    redis.Redis.from_url(redis_server_url, db=stale).set("left-behind", 1)
+    with redis_scratch(redis_server_url):
+        pass
+    assert control.get(REDIS_CLAIM.format(stale)) is None
+    assert not redis.Redis.from_url(redis_server_url, db=stale).exists("left-behind")
+    control.close()

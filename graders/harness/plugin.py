@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness import services
-from graders.harness.core import curriculum, mutants, platform
+from graders.harness.core import curriculum, mutants, owners, platform
 from graders.harness.core.results import (
     TaskResult,
     TopicResult,
@@ -113,9 +113,18 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as error:
         raise pytest.UsageError(f"--limits / GRADE_LIMITS: {error}") from None
     os.environ["GRADE_LIMITS"] = limits.as_text()  # the workers apply them
+    _remove_dead_runs_folders()
     run = config.stash[_RUN] = _Run(config)
     config.pluginmanager.register(run, "grading-run")
     _stop_on_signals(run)
+
+
+def _remove_dead_runs_folders() -> None:
+    """Worker folders (made for --worker-user) of runs on this machine that died before removing them."""
+    for folder in Path(tempfile.gettempdir()).glob("course-worker-*"):
+        owner = owners.find(folder.name)
+        if owner and owners.is_dead(owner):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _stop_on_signals(run: _Run) -> None:
@@ -183,7 +192,7 @@ def graded(request: pytest.FixtureRequest) -> Implementation:
 def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureRequest):
     """A worker process running the graded code; `student.run(probe, ...)` calls a probe inside it."""
     user = request.config.getoption("worker_user")
-    workdir = Path(tempfile.mkdtemp(prefix="course-worker-")) if user else tmp_path
+    workdir = Path(tempfile.mkdtemp(prefix=f"course-worker-{owners.this_run()}-")) if user else tmp_path
     if user:
         platform.chown_to(workdir, user)
     run = request.config.stash[_RUN]

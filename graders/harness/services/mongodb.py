@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from graders.harness.core import owners
 from graders.harness.services import STATE_DIR, answers, locate
 
 
@@ -58,7 +59,23 @@ def embedded_mongodb() -> str | None:
 
 @pytest.fixture(scope="session")
 def mongodb_server_url(request: pytest.FixtureRequest) -> str:
-    return locate("mongodb", request)
+    url = locate("mongodb", request)
+    remove_leftovers(url)
+    return url
+
+
+def remove_leftovers(url: str) -> list[str]:
+    """Drop the scratch databases of runs on this machine that died before cleaning up."""
+    import pymongo
+
+    removed = []
+    with contextlib.suppress(Exception), pymongo.MongoClient(url, serverSelectionTimeoutMS=5000) as client:
+        for name in client.list_database_names():
+            owner = owners.find(name) if name.startswith("course_") else None
+            if owner and owners.is_dead(owner):
+                client.drop_database(name)
+                removed.append(name)
+    return removed
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ def mongodb_database(mongodb_server_url: str) -> Iterator[MongoDatabase]:
 def mongodb_scratch(mongodb_server_url: str) -> Iterator[MongoDatabase]:
     import pymongo
 
-    name = f"course_{secrets.token_hex(4)}"
+    name = f"course_{owners.this_run()}_{secrets.token_hex(3)}"
     try:
         yield MongoDatabase(url=mongodb_server_url, name=name)
     finally:

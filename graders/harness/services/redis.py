@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from graders.harness.core import owners
 from graders.harness.services import ServiceUnavailable, locate
 
 REDIS_DATABASES = range(1, 16)
@@ -27,13 +28,27 @@ def redis_url(redis_server_url: str) -> Iterator[str]:
         yield url
 
 
+def _release_dead_claims(control, redis_server_url: str) -> None:
+    """Empty and free the logical databases claimed by runs on this machine that died holding them."""
+    import redis
+
+    for number in REDIS_DATABASES:
+        claim = control.get(REDIS_CLAIM.format(number))
+        owner = owners.find(claim.decode(errors="replace")) if claim else None
+        if owner and owners.is_dead(owner):
+            with redis.Redis.from_url(redis_server_url, db=number) as scratch:
+                scratch.flushdb()
+            control.delete(REDIS_CLAIM.format(number))
+
+
 @contextlib.contextmanager
 def redis_scratch(redis_server_url: str) -> Iterator[str]:
     """A logical database of its own (1 to 15), claimed in database 0 so parallel runs never share one."""
     import redis
 
     control = redis.Redis.from_url(redis_server_url, db=0)
-    owner = secrets.token_hex(8)
+    owner = f"{owners.this_run()}:{secrets.token_hex(4)}"
+    _release_dead_claims(control, redis_server_url)
     deadline = time.monotonic() + 60
     while True:
         free = [n for n in REDIS_DATABASES if control.set(REDIS_CLAIM.format(n), owner, nx=True, ex=600)]
