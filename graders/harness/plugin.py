@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -94,6 +95,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "hidden: a grader kept out of students' repositories (set `pytestmark` in its file)"
     )
+    for stream in (sys.stdout, sys.stderr):  # a GBK console cannot show ✓ or █: a "?" beats a crash
+        if hasattr(stream, "reconfigure") and (stream.encoding or "").lower().replace("-", "") != "utf8":
+            stream.reconfigure(errors="replace")
     if config.getoption("lang"):
         os.environ["COURSE_LANG"] = config.getoption("lang")
     if config.getoption("start_method"):

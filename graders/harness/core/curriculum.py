@@ -19,7 +19,8 @@ LANGUAGES = ("en", "zh")
 
 
 def language() -> str:
-    """The language of everything a student reads: COURSE_LANG, else LC_ALL/LANG starting with zh."""
+    """The language of everything a student reads: COURSE_LANG, else LC_ALL/LC_MESSAGES/LANG, else the
+    operating system's own setting (Windows sets no LANG: its user interface language decides)."""
     forced = os.environ.get("COURSE_LANG", "").lower()
     if forced in LANGUAGES:
         return forced
@@ -27,7 +28,25 @@ def language() -> str:
         value = os.environ.get(variable, "")
         if value:
             return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
+    return "zh" if system_locale().lower().startswith("zh") else "en"
+
+
+def system_locale() -> str:
+    """The locale the operating system runs in, e.g. 'zh_CN', or '' when it cannot be told."""
+    if sys.platform == "win32":
+        try:
+            import ctypes
+            import locale
+
+            return locale.windows_locale.get(ctypes.windll.kernel32.GetUserDefaultUILanguage(), "")
+        except (AttributeError, OSError):
+            return ""
+    import locale
+
+    try:
+        return locale.getlocale()[0] or ""
+    except ValueError:
+        return ""
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import hmac
 import json
 import math
 import re
@@ -262,3 +263,39 @@ class Channel:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def accept_worker(listener: socket.socket, secret: str) -> tuple[Channel, socket.socket]:
+    """The grader's side of the TCP transport: the worker connects twice, first for the channel and then for
+    the lifeline, each proving itself with `secret` (a local process that guesses the port learns nothing)."""
+    ends: dict[str, socket.socket] = {}
+    while len(ends) < 2:
+        sock, _ = listener.accept()
+        sock.settimeout(None)
+        channel = Channel(sock)
+        if not channel.poll(10):
+            sock.close()
+            continue
+        try:
+            hello = channel.recv(timeout=10)
+        except (EOFError, OSError, ProtocolError):
+            sock.close()
+            continue
+        if (isinstance(hello, list) and len(hello) == 2 and hello[0] in ("channel", "lifeline")
+                and isinstance(hello[1], str) and hmac.compare_digest(hello[1], secret)):
+            ends[hello[0]] = sock
+        else:
+            sock.close()
+    return Channel(ends["channel"]), ends["lifeline"]
+
+
+def connect_to_grader(address: str, secret: str) -> tuple[Channel, socket.socket]:
+    """The worker's side of the TCP transport: (channel, lifeline)."""
+    host, _, port = address.rpartition(":")
+    ends = []
+    for role in ("channel", "lifeline"):
+        sock = socket.create_connection((host, int(port)), timeout=30)
+        sock.settimeout(None)
+        Channel(sock).send([role, secret])
+        ends.append(sock)
+    return Channel(ends[0]), ends[1]

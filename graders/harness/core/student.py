@@ -11,6 +11,7 @@ import json
 import linecache
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -164,35 +165,56 @@ class _Worker:
     process: subprocess.Popen
     channel: protocol.Channel
     pump: _OutputPump
-    lifeline: int  # the grader's end of the pipe the worker's watchdog reads: closing it ends the worker
+    lifeline: int | socket.socket  # the grader's end of what the worker's watchdog reads: closing it ends the worker
+
+
+def _transport() -> str:
+    """How a worker gets its channel: an inherited socket and pipe (POSIX), or loopback TCP connections
+    proven by a secret key (Windows, where a child inherits no socket; GRADE_WORKER_TRANSPORT=tcp tries it)."""
+    return os.environ.get("GRADE_WORKER_TRANSPORT") or ("inherit" if platform.POSIX else "tcp")
 
 
 def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker:
     layers, gevent, user = key
-    ours, theirs = socket.socketpair()
-    life_read, life_write = os.pipe()
     python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
-    command = [python, "-m", "graders.harness.core.worker", "--fd", str(theirs.fileno()),
-               "--lifeline", str(life_read), "--dump", str(dump)]
-    command += [*(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "GRADE_IMPORT_HANGS": json.dumps(import_hangs)}
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        pass_fds=(theirs.fileno(), life_read),
-        start_new_session=True,  # its own process group, and no terminal to read Ctrl-C from
-        **(platform.user_switch(user) if user else {}),
-    )
-    theirs.close()
-    os.close(life_read)
+    options: dict = {"cwd": cwd, "env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE,
+                     "stderr": subprocess.STDOUT, **(platform.user_switch(user) if user else {})}
+    if platform.POSIX:
+        options["start_new_session"] = True  # its own process group, and no terminal to read Ctrl-C from
+    else:
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+    tail = ["--dump", str(dump), *(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
+    module = [python, "-m", "graders.harness.core.worker"]
+    if _transport() == "inherit":
+        ours, theirs = socket.socketpair()
+        life_read, life_write = os.pipe()
+        process = subprocess.Popen(
+            [*module, "--fd", str(theirs.fileno()), "--lifeline", str(life_read), *tail],
+            pass_fds=(theirs.fileno(), life_read),
+            **options,
+        )
+        theirs.close()
+        os.close(life_read)
+        channel, lifeline = protocol.Channel(ours), life_write
+    else:
+        secret = secrets.token_hex(16)
+        env["GRADE_CHANNEL_KEY"] = secret  # not on the command line, which other users can list
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            listener.settimeout(RECEIVE_TIMEOUT * 3)
+            address = f"127.0.0.1:{listener.getsockname()[1]}"
+            process = subprocess.Popen([*module, "--connect", address, *tail], **options)
+            try:
+                channel, lifeline = protocol.accept_worker(listener, secret)
+            except (OSError, protocol.ProtocolError):
+                platform.kill_tree(process.pid)
+                raise WorkerDied("the worker started for your code never connected: is the machine very busy?"
+                                 ) from None
     pump = _OutputPump(process.stdout, process.pid)
     pump.start()
-    return _Worker(process, protocol.Channel(ours), pump, life_write)
+    return _Worker(process, channel, pump, lifeline)
 
 
 def _discard(worker: _Worker) -> None:
@@ -203,9 +225,12 @@ def _discard(worker: _Worker) -> None:
     _close_quietly(worker.lifeline)
 
 
-def _close_quietly(fd: int) -> None:
+def _close_quietly(lifeline: int | socket.socket) -> None:
     with contextlib.suppress(OSError):
-        os.close(fd)
+        if isinstance(lifeline, socket.socket):
+            lifeline.close()
+        else:
+            os.close(lifeline)
 
 
 class Spares:
@@ -360,7 +385,8 @@ class Student:
         if self.spares and probe.__module__ not in self.spares.preload:
             self.spares.preload.append(probe.__module__)
         try:
-            worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs])
+            self._dump_mark = self._dump.stat().st_size if self._dump.exists() else 0
+            worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs, timeout])
         except (OSError, EOFError):
             raise self._died(name) from None
         self._wait(name, timeout)
@@ -409,6 +435,8 @@ class Student:
 
     def where(self) -> str:
         """Where each thread of the student's code is right now, e.g. after a client gave up waiting."""
+        if not platform.can_ask_for_stacks():
+            return "where your code was cannot be seen on this platform"
         stuck = self._stacks()
         return _describe_stacks(stuck) if stuck else "no thread was running your code"
 
@@ -416,10 +444,13 @@ class Student:
 
     def _stacks(self) -> list[tuple[str, int, str]]:
         """The innermost student frame of every thread, from faulthandler's dump in the worker."""
-        if self._worker is None or self._worker.process.poll() is not None or not platform.can_ask_for_stacks():
+        if self._worker is None or self._worker.process.poll() is not None:
             return []
-        before = self._dump.stat().st_size if self._dump.exists() else 0
-        platform.ask_for_stacks(self._worker.process.pid)
+        if platform.can_ask_for_stacks():
+            before = self._dump.stat().st_size if self._dump.exists() else 0
+            platform.ask_for_stacks(self._worker.process.pid)
+        else:  # the worker's own timer wrote them (or will in a moment) since the call began
+            before = getattr(self, "_dump_mark", 0)
         deadline = time.monotonic() + 1.0
         size = before
         while time.monotonic() < deadline:

@@ -27,6 +27,7 @@ if __name__ == "__main__" and "--gevent" in sys.argv:
 
 import argparse
 import contextlib
+import faulthandler
 import importlib
 import os
 import socket
@@ -58,10 +59,11 @@ def call(module: str, qualname: str, args: list, kwargs: dict) -> list:
     return ["ok", value, probing.take_thread_errors()]
 
 
-def _watch_lifeline(fd: int) -> None:
+def _watch_lifeline(lifeline: int | socket.socket) -> None:
     """Block until the grader's end of the lifeline closes, then end everything this worker started."""
+    read = lifeline.recv if isinstance(lifeline, socket.socket) else lambda size: os.read(lifeline, size)
     with contextlib.suppress(OSError):
-        while os.read(fd, 1):
+        while read(1):
             pass
     platform.kill_tree(os.getpid(), include_root=False)
     os._exit(70)
@@ -83,16 +85,22 @@ def _os_thread(target, *args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--fd", type=int, required=True)
-    parser.add_argument("--lifeline", type=int)
+    parser.add_argument("--fd", type=int, help="the inherited channel socket (POSIX)")
+    parser.add_argument("--lifeline", type=int, help="the inherited end of the grader's lifeline pipe (POSIX)")
+    parser.add_argument("--connect", metavar="HOST:PORT", help="the grader's listener (Windows); key in "
+                        "GRADE_CHANNEL_KEY")
     parser.add_argument("--dump", type=Path, required=True)
     parser.add_argument("--gevent", action="store_true")
     parser.add_argument("layers", nargs="+", type=Path)
     options = parser.parse_args()
 
     platform.become_subreaper()
-    if options.lifeline is not None:
-        _os_thread(_watch_lifeline, options.lifeline)
+    if options.connect:
+        channel, lifeline = protocol.connect_to_grader(options.connect, os.environ.pop("GRADE_CHANNEL_KEY", ""))
+    else:
+        channel, lifeline = protocol.Channel(socket.socket(fileno=options.fd)), options.lifeline
+    if lifeline is not None:
+        _os_thread(_watch_lifeline, lifeline)
     platform.Limits.from_environment().apply_to_this_process()
 
     dump = options.dump.open("w")
@@ -105,7 +113,6 @@ def main() -> None:
 
         multiprocessing.set_start_method(start_method, force=True)
 
-    channel = protocol.Channel(socket.socket(fileno=options.fd))
     while True:
         # poll first: under gevent it yields to the student's greenlets while we wait.
         channel.poll(None)
@@ -133,8 +140,14 @@ def main() -> None:
             os.environ["GRADE_IMPORT_HANGS"] = import_hangs
             channel.send(["ready"])
             continue
-        _, module, qualname, args, kwargs = request
-        channel.send(call(module, qualname, args, kwargs))
+        _, module, qualname, args, kwargs, timeout = request
+        timer = not platform.can_ask_for_stacks()
+        if timer:  # no SIGUSR1 here: leave the stacks behind just before the grader gives up
+            faulthandler.dump_traceback_later(max(0.05, timeout - 0.3), file=dump)
+        reply = call(module, qualname, args, kwargs)
+        if timer:
+            faulthandler.cancel_dump_traceback_later()
+        channel.send(reply)
 
 
 if __name__ == "__main__":
