@@ -353,3 +353,16 @@ def test_leftovers_of_a_dead_run_are_removed_and_a_live_runs_are_kept(mysql_url,
     assert control.get(REDIS_CLAIM.format(stale)) is None
     assert not redis.Redis.from_url(redis_server_url, db=stale).exists("left-behind")
     control.close()
+
+
+def test_student_code_holds_no_admin_url_token_or_github_step_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("MYSQL_URL", "mysql://root:admin-secret@127.0.0.1:3306")
+    monkeypatch.setenv("GITHUB_ENV", str(tmp_path / "github-env"))
+    monkeypatch.setenv("GRADERS_TOKEN", "ghp_secret")
+    student = student_with(tmp_path, "import os\ndef seen():\n    return dict(os.environ)\n")
+    try:
+        seen = student.run(boundary_probes.call, "victim", "seen")
+    finally:
+        student.close()
+    assert not {"MYSQL_URL", "GITHUB_ENV", "GRADERS_TOKEN"} & set(seen)
+    assert "admin-secret" not in str(seen) and "PATH" in seen

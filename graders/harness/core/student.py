@@ -174,11 +174,21 @@ def _transport() -> str:
     return os.environ.get("GRADE_WORKER_TRANSPORT") or ("inherit" if platform.POSIX else "tcp")
 
 
+SECRET_NAMES = re.compile(r"URL|PASS|TOKEN|SECRET|KEY|CREDENTIAL|AUTH|^GITHUB_|^ACTIONS_|^RUNNER_", re.IGNORECASE)
+
+
+def worker_environment() -> dict[str, str]:
+    """The grader's environment without what student code must not hold: service URLs (with the admin's
+    password), tokens and keys, and GitHub's step files (writing GITHUB_ENV or GITHUB_STEP_SUMMARY would
+    change the workflow's later steps or its report). Probes get their scratch URLs as arguments."""
+    return {name: value for name, value in os.environ.items() if not SECRET_NAMES.search(name)}
+
+
 def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker:
     layers, gevent, user = key
     python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    env = {**worker_environment(), "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "GRADE_IMPORT_HANGS": json.dumps(import_hangs)}
     options: dict = {"cwd": cwd, "env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE,
                      "stderr": subprocess.STDOUT, **(platform.user_switch(user) if user else {})}
@@ -187,7 +197,9 @@ def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) 
     else:
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
     tail = ["--dump", str(dump), *(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
-    module = [python, "-m", "graders.harness.core.worker"]
+    # A class's sandbox (teacher/sandbox.py) wraps the worker: e.g. bubblewrap and a uid of the submission's own.
+    wrapper = json.loads(os.environ.get("GRADE_WORKER_WRAPPER") or "[]")
+    module = [*wrapper, python, "-m", "graders.harness.core.worker"]
     if _transport() == "inherit":
         ours, theirs = socket.socketpair()
         life_read, life_write = os.pipe()
