@@ -95,10 +95,22 @@ def check(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def test(session: nox.Session) -> None:
-    """The course's self-check: solutions earn full marks, stubs zero, mutants fail; the harness works."""
+    """The course's self-check: solutions earn full marks, stubs zero, mutants fail; the harness works.
+
+    `-- tests/test_course.py -k threads` runs a part of it.
+    """
     python = environment(session, "dev")
     session.run(python, "-m", "ruff", "check", "graders", "solutions", "tests", "noxfile.py", external=True)
-    pytest(session, "dev", "tests", "-p", "no:randomly")
+    session.run(python, "-m", "pytest", *(session.posargs or ["tests"]), "-p", "no:randomly",
+                env={"PYTHONDONTWRITEBYTECODE": None}, external=True)
+
+
+@nox.session(python=False)
+def soak(session: nox.Session) -> None:
+    """The self-check N times over (`-- N [pytest args]`, default 3): every verdict that changed between rounds."""
+    python = environment(session, "dev")
+    session.run(python, "-m", "tests.soak", *session.posargs, env={"PYTHONDONTWRITEBYTECODE": None},
+                external=True)
 
 
 def harness(session: nox.Session, module: str) -> None:
