@@ -155,11 +155,21 @@ class Call:
 
 def thread_count() -> int:
     """Threads of this process as the kernel counts them (also those not started through `threading`)."""
-    return len(os.listdir("/proc/self/task"))
+    if os.path.isdir("/proc/self/task"):
+        return len(os.listdir("/proc/self/task"))
+    import psutil
+
+    return psutil.Process().num_threads()
 
 
 def open_fd_count() -> int:
-    return len(os.listdir("/proc/self/fd"))
+    """Open files and sockets of this process (handles on Windows)."""
+    if os.path.isdir("/proc/self/fd"):
+        return len(os.listdir("/proc/self/fd"))
+    import psutil
+
+    process = psutil.Process()
+    return process.num_handles() if os.name == "nt" else process.num_fds()
 
 
 def display_path(filename: str | Path) -> str:
