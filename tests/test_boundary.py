@@ -366,3 +366,14 @@ def test_student_code_holds_no_admin_url_token_or_github_step_file(tmp_path, mon
         student.close()
     assert not {"MYSQL_URL", "GITHUB_ENV", "GRADERS_TOKEN"} & set(seen)
     assert "admin-secret" not in str(seen) and "PATH" in seen
+
+
+def test_the_reference_solution_is_not_one_import_away(tmp_path):
+    student = student_with(tmp_path, "def cheat():\n    from solutions.threads import counter\n    return 1\n"
+                                     "def honest():\n    return 2\n")
+    try:
+        assert student.run(boundary_probes.call, "victim", "honest") == 2
+        with pytest.raises(StudentError, match="reference code is not part of your exercise"):
+            student.run(boundary_probes.call, "victim", "cheat")
+    finally:
+        student.close()

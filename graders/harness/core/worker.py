@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import faulthandler
 import importlib
+import importlib.abc
 import os
 import socket
 from pathlib import Path
@@ -57,6 +58,16 @@ def call(module: str, qualname: str, args: list, kwargs: dict) -> list:
         }
         return ["raised", facts, probing.take_thread_errors()]
     return ["ok", value, probing.take_thread_errors()]
+
+
+class _NotTheStudents(importlib.abc.MetaPathFinder):
+    """Refuses `import solutions...` from student code: the repository root is on sys.path for the probes,
+    and the reference solution must not be one import away. (A class's sandbox hides the folder altogether.)"""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] == "solutions":
+            raise ImportError(f"`import {name}`: the course's reference code is not part of your exercise")
+        return None
 
 
 def _watch_lifeline(lifeline: int | socket.socket) -> None:
@@ -103,6 +114,7 @@ def main() -> None:
         _os_thread(_watch_lifeline, lifeline)
     platform.Limits.from_environment().apply_to_this_process()
 
+    sys.meta_path.insert(0, _NotTheStudents())
     dump = options.dump.open("w")
     platform.register_stack_dump(dump)
     probing.configure(tuple(options.layers))
