@@ -153,13 +153,13 @@ def _parent_of_a_daemon(reports: Reports) -> None:
 
 
 def start_and_join_trace(count: int, naps: list[float]) -> dict:
-    """start_and_join with children held until all of them have started (or none starts for a second), then
+    """start_and_join with children held until all of them have started (or none starts for 3 s), then
     released to nap for different times: what had happened when it returned."""
     reports = Reports.fresh()
     call = Call(student_module("workers").start_and_join, HeldChild(reports, tuple(naps)), count)
     started: list[list] = []
     last_change = time.monotonic()
-    while len(started) < count and time.monotonic() - last_change < 1.5:
+    while len(started) < count and time.monotonic() - last_change < 3.0:
         call.wait(0.01)  # raises the student's error, if the call ended with one
         now = reports.of("started")
         if len(now) != len(started):
@@ -272,12 +272,12 @@ def my_process_trace(times: int, nap: float) -> dict:
 
 
 def gather_trace(count: int) -> dict:
-    """gather(produce, count), with every produce held until all of them run (or none starts for a second)."""
+    """gather(produce, count), with every produce held until all of them run (or none starts for 3 s)."""
     reports = Reports.fresh()
     call = Call(student_module("shared_state").gather, Produce(reports), count)
     waiting: list[list] = []
     last_change = time.monotonic()
-    while len(waiting) < count and time.monotonic() - last_change < 1.5:
+    while len(waiting) < count and time.monotonic() - last_change < 3.0:
         call.wait(0.01)
         now = reports.of("waiting")
         if len(now) != len(waiting):

@@ -99,8 +99,9 @@ def test_whoami_and_start_named_report_the_name_and_pid_of_each_process(student)
 
 @pytest.mark.task(3)
 def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_child(student):
-    quick_nap, quick_deadline, slow_deadline = 0.05, 1.0, 0.2
-    seen = student.run(probes.deadline_trace, quick_nap, quick_deadline, slow_deadline, timeout=10)
+    # Deadlines that leave room for a spawned child to start on a busy machine (it imports Python afresh).
+    quick_nap, quick_deadline, slow_deadline = 0.05, 3.0, 1.0
+    seen = student.run(probes.deadline_trace, quick_nap, quick_deadline, slow_deadline, timeout=15)
     if "stuck" in seen:
         which = (
             f"a child that ends after {quick_nap} s" if seen["stuck"] == "quick" else "a child that never ends"
@@ -114,9 +115,10 @@ def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_chi
     quick, slow = seen["quick"], seen["slow"]
     reports = _reports(student, seen["folder"])
     quick_pids = [pid for (pid,) in reports.of("napping")]
-    slow_pids = [pid for (pid,) in reports.of("lingering")]
+    # A child terminated at the deadline may not have started target yet (no report): that is right too.
+    slow_pids = [pid for (pid,) in reports.wait_for("lingering", 1, timeout=0.3)]
     running_after = still_running(slow_pids, grace=0.5)  # read from /proc here, in the grader
-    assert quick_pids and slow_pids and seen["me"] not in quick_pids + slow_pids, (
+    assert quick_pids and seen["me"] not in quick_pids + slow_pids, (
         "target should run in a child process; it ran in the calling process (or not at all)"
     )
     assert quick["value"] is True, (
@@ -142,11 +144,11 @@ def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_chi
 
 @pytest.mark.task(4)
 def test_a_daemon_child_ends_when_its_parent_ends(student):
-    seen = student.run(probes.daemon_trace, 1.0, timeout=10)
+    seen = student.run(probes.daemon_trace, 3.0, timeout=12)
     reports = _reports(student, seen["folder"])
     returned = (reports.of("returned") or reports.of("raised") or [None])[0]
     assert returned is not None, (
-        "start_daemon(target) did not return within 1 s: start the process and return it at once, "
+        "start_daemon(target) did not return within 3 s: start the process and return it at once, "
         "without joining it"
     )
     if len(returned) == 1:

@@ -244,7 +244,7 @@ class ChildHandle:
         with self.in_flight.get_lock():
             self.in_flight.value += 1
             self.peak.value = max(self.peak.value, self.in_flight.value)
-        deadline = time.monotonic() + 2.0  # the other consumer may still be starting (spawn imports a lot)
+        deadline = time.monotonic() + 4.0  # the other consumer may still be starting (spawn imports a lot)
         while self.peak.value < self.width and not self.gave_up.value:
             if time.monotonic() > deadline:
                 self.gave_up.value = 1
@@ -273,7 +273,7 @@ def process_pipeline_trace(count: int, consumers: int, maxsize: int, seed: int) 
     try:
         call = Call(module.run_process_pipeline, items, handle, consumers, maxsize)
         try:
-            returned = call.wait(4.0)
+            returned = call.wait(8.0)
         except TypeError as error:
             if manager_queues or "pickle" not in str(error):
                 raise

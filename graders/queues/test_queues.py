@@ -166,7 +166,7 @@ def test_run_consumers_stops_every_consumer_with_its_own_sentinel(student):
 @pytest.mark.task(4)
 def test_consumer_processes_share_a_manager_queue(student):
     count, consumers, maxsize = 12, 2, 3
-    seen = student.run(probes.process_pipeline_trace, count, consumers, maxsize, random.randint(1, 999), timeout=10)
+    seen = student.run(probes.process_pipeline_trace, count, consumers, maxsize, random.randint(1, 999), timeout=15)
     reports = Reports(seen["folder"]).within(student.workdir)
     handled_by = reports.of("handled")
     handled = [item for item, _ in handled_by]
@@ -190,7 +190,7 @@ def test_consumer_processes_share_a_manager_queue(student):
             else f"only {real} of the {count} items were handled: do the consumers keep taking items until they "
             "get STOP?"
         )
-        pytest.fail(f"run_process_pipeline did not return within 4 s: {why} ({student.where()})", pytrace=False)
+        pytest.fail(f"run_process_pipeline did not return within 8 s: {why} ({student.where()})", pytrace=False)
     assert seen["manager_queues"], (
         "run_process_pipeline created no Manager queue: make it with multiprocessing.Manager().Queue(maxsize)"
     )
