@@ -21,16 +21,23 @@ from graders.harness.core.results import TopicResult, from_json
 
 ROOT = curriculum.ROOT
 PARALLEL_RUNS = int(os.environ.get("COURSE_CHECK_JOBS", "3"))
+# Topics whose students start processes: graded under every start method, as on Linux up to Python 3.13
+# (fork), Linux from 3.14 (forkserver) and macOS and Windows (spawn).
+# COURSE_START_METHODS=fork narrows them for a quick local run.
+START_METHODS = tuple(os.environ.get("COURSE_START_METHODS", "fork,forkserver,spawn").split(","))
+MULTIPROCESSING_TOPICS = {"processes", "queues", "pools"}
 
 @dataclass(frozen=True)
 class Case:
     topic: curriculum.Topic
     kind: str  # "solution", "stub" or "mutant"
     mutant: str = ""
+    start_method: str = ""  # the worker's multiprocessing start method; "" leaves the platform's
 
     @property
     def id(self) -> str:
-        return f"{self.topic.slug}:{self.mutant or self.kind}"
+        method = f"{self.start_method}:" if self.start_method else ""
+        return f"{self.topic.slug}:{method}{self.mutant or self.kind}"
 
     @property
     def expectation(self) -> mutants.Mutant:
@@ -46,8 +53,10 @@ def cases() -> list[Case]:
     for topic in curriculum.topics():
         if not topic.available:
             continue
-        found += [Case(topic, "solution"), Case(topic, "stub")]
-        found += [Case(topic, "mutant", name) for name in mutants_of(topic)]
+        methods = START_METHODS if topic.slug in MULTIPROCESSING_TOPICS else ("",)
+        for method in methods:
+            found += [Case(topic, "solution", start_method=method), Case(topic, "stub", start_method=method)]
+            found += [Case(topic, "mutant", name, start_method=method) for name in mutants_of(topic)]
     return found
 
 
@@ -60,6 +69,8 @@ def grade(case: Case, out: Path) -> tuple[list[TopicResult], str]:
     command += ["--impl", "exercises" if case.kind == "stub" else "solutions"]
     if case.mutant:
         command += ["--mutant", case.mutant]
+    if case.start_method:
+        command += ["--start-method", case.start_method]
     env = {**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"}
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     log = run.stdout + run.stderr

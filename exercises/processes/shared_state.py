@@ -14,7 +14,8 @@ def _produce_into(produce: Callable[[int], Any], index: int) -> None:
 def gather(produce: Callable[[int], Any], count: int) -> list[Any]:
     """Call produce(i) for i in range(count), each in a child process of its own, at the same time, and
     return every value they produced (in any order)."""
-    # TODO(task 6): this returns [] because each child appends to its own copy; share a Manager().list() instead.
+    # TODO(task 6): this returns [] because each child appends to its own copy; share a Manager().list() instead,
+    # passed to each child as an argument (a global holding it reaches the children under fork only).
     processes = [multiprocessing.Process(target=_produce_into, args=(produce, i)) for i in range(count)]
     for process in processes:
         process.start()

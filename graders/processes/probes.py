@@ -1,65 +1,28 @@
 """Probes for the processes topic: they run in the worker, and the children the student's code starts report
-back to them through a pipe.
+what they did in files (`observe.Reports`) that the grader reads itself.
 
-The worker forks (Linux's default start method), so a child inherits this module's globals: the pipe end
-`_writer`, the nap length, the secret of the run. The functions children run are defined at module top level
-here, so they would work with any start method.
+Everything a child runs is an instance of a class defined at module top level here, carrying the report
+folder and its timings as attributes: it pickles, so the children report alike under fork, forkserver and
+spawn, where a child inherits none of the worker's globals. Children that must not end before the grader
+says so wait for a `release` file in their report folder.
 """
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
+import multiprocessing.process
 import os
 import time
-from multiprocessing.connection import Connection
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graders.harness.core.observe import Reports
 from graders.harness.core.probing import Call, StudentMistake, student_module
 
-_reader: Connection | None = None
-_writer: Connection | None = None
-_nap = 0.0
-_secret = 0
-_lingering: Any = None  # a multiprocessing.Event: a lingering child has sent its report
-
-
-def _open_reports() -> None:
-    """A fresh one-way pipe for this probe's children; writes of a few hundred bytes are atomic on a pipe."""
-    global _reader, _writer
-    _reader, _writer = multiprocessing.Pipe(duplex=False)
-
-
-def _report(*fact: Any) -> None:
-    _writer.send(fact)
-
-
-def _collect(count: int, timeout: float) -> list[tuple]:
-    """Up to `count` reports, waiting at most `timeout` seconds in all."""
-    found: list[tuple] = []
-    deadline = time.monotonic() + timeout
-    while len(found) < count and _reader.poll(max(0.0, deadline - time.monotonic())):
-        found.append(_reader.recv())
-    return found
-
-
-def running(pid: int) -> bool:
-    """True while `pid` is a live process (a zombie has ended: it only waits for its parent to read its status)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-
-def still_running(pids: list[int], grace: float) -> list[int]:
-    """The pids still running after waiting up to `grace` seconds for them to end (a signal takes a moment)."""
-    deadline = time.monotonic() + grace
-    alive = [pid for pid in pids if running(pid)]
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.01)
-        alive = [pid for pid in alive if running(pid)]
-    return alive
+RELEASE = "release"
 
 
 def _plain(value: Any) -> Any:
@@ -71,183 +34,225 @@ def _plain(value: Any) -> Any:
     return repr(value)[:200]
 
 
+def _released(reports: Reports, patience: float = 10.0) -> None:
+    """Wait until the probe creates the release file (at most `patience` seconds)."""
+    release = Path(reports.folder, RELEASE)
+    deadline = time.monotonic() + patience
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _release(reports: Reports) -> None:
+    Path(reports.folder, RELEASE).touch()
+
+
+def _unjoined(pids: list[int]) -> list[int]:
+    """Which of these children of the worker were never joined.
+
+    Measured inside the worker because only the parent knows whether it waited for a child: join() (or an
+    is_alive() that sees the child has ended) drops the process from multiprocessing's set of children, a
+    sleep does not. (From outside, an unjoined child is a zombie under fork and spawn, but not under
+    forkserver, whose server process reaps every child itself.)"""
+    return sorted(process.pid for process in list(multiprocessing.process._children) if process.pid in pids)
+
+
 # -- what children run ---------------------------------------------------------------------------------------
 
 
-def nap_and_report(index: int) -> None:
-    started = time.monotonic()
-    time.sleep(_nap)
-    _report("ran", index, os.getpid(), started, time.monotonic())
+@dataclass(frozen=True)
+class HeldChild:
+    """target(index) for start_and_join: says it started, waits for the release, naps its own time, ends."""
+
+    reports: Reports
+    naps: tuple[float, ...]
+
+    def __call__(self, index: int) -> None:
+        self.reports.add("started", index, os.getpid())
+        _released(self.reports)
+        time.sleep(self.naps[index % len(self.naps)])
+        self.reports.add("ended", index, os.getpid())
 
 
-def report_then_linger(*_args: Any) -> None:
-    """Report this child's pid, then stay alive far longer than any check waits."""
-    _report("lingering", os.getpid())
-    if _lingering is not None:
-        _lingering.set()
-    time.sleep(60)
+@dataclass(frozen=True)
+class Linger:
+    """Says which pid it runs in, then stays alive far longer than any check waits."""
+
+    reports: Reports
+
+    def __call__(self, *_args: Any) -> None:
+        self.reports.add("lingering", os.getpid())
+        time.sleep(60)
 
 
-def report_then_nap() -> None:
-    _report("napping", os.getpid())
-    time.sleep(_nap)
+@dataclass(frozen=True)
+class Nap:
+    reports: Reports
+    nap: float
+
+    def __call__(self) -> None:
+        self.reports.add("napping", os.getpid())
+        time.sleep(self.nap)
 
 
-def report_identity() -> None:
-    try:
-        said = _plain(student_module("workers").whoami())
-    except Exception as error:
-        said = f"{type(error).__name__}: {error}"[:200]
-    _report(said, multiprocessing.current_process().name, os.getpid())
+@dataclass(frozen=True)
+class Identity:
+    """target() for start_named: what the student's whoami() says in the child, next to the real facts."""
+
+    reports: Reports
+
+    def __call__(self) -> None:
+        try:
+            said = _plain(importlib.import_module("workers").whoami())
+        except Exception as error:
+            said = f"{type(error).__name__}: {error}"[:200]
+        self.reports.add("identity", said, multiprocessing.current_process().name, os.getpid())
 
 
-def report_action(index: int) -> None:
-    _report("action", index, os.getpid())
-    time.sleep(_nap)
+@dataclass(frozen=True)
+class Action:
+    reports: Reports
+    nap: float
+
+    def __call__(self, index: int) -> None:
+        self.reports.add("action", index, os.getpid())
+        time.sleep(self.nap)
 
 
-def produce_value(index: int) -> list:
-    time.sleep(_nap)
-    _report("produced", index, os.getpid(), time.monotonic())
-    return [index, os.getpid(), _secret]
+@dataclass(frozen=True)
+class Produce:
+    """produce(index) for gather: waits for the release, then returns a value no one could guess, and says so."""
+
+    reports: Reports
+
+    def __call__(self, index: int) -> list:
+        self.reports.add("waiting", index, os.getpid())
+        _released(self.reports)
+        value = [index, os.getpid(), uuid.uuid4().hex[:12]]
+        self.reports.add("produced", *value)
+        return value
 
 
-def _parent_of_a_daemon() -> None:
+def _parent_of_a_daemon(reports: Reports) -> None:
     """Runs in a child of the worker: start the student's daemon, then end, as a parent process does."""
     started = time.monotonic()
     try:
-        child = student_module("lifecycle").start_daemon(report_then_linger)
+        child = importlib.import_module("lifecycle").start_daemon(Linger(reports))
     except BaseException as error:
-        _report("raised", f"{type(error).__name__}: {error}"[:300])
+        reports.add("raised", f"{type(error).__name__}: {error}"[:300])
         return
     took = time.monotonic() - started
-    if not isinstance(child, multiprocessing.Process):
-        _report("returned", repr(child)[:200], None, None, took)
+    if not isinstance(child, multiprocessing.process.BaseProcess):  # a Process of any context
+        reports.add("returned", repr(child)[:200], None, None, took)
         return
-    _lingering.wait(1.0)  # do not end before the daemon could say who it is
-    _report("returned", "Process", child.daemon, child.is_alive(), took)
+    reports.wait_for("lingering", 1, timeout=1.0)  # do not end before the daemon could say who it is
+    reports.add("returned", "Process", child.daemon, child.is_alive(), took)
     # Returning now runs multiprocessing's exit handler: it terminates daemon children and joins the others.
 
 
 # -- probes --------------------------------------------------------------------------------------------------
 
 
-def _peak_overlap(spans: list[tuple[float, float]]) -> int:
-    events = sorted([(start, 1) for start, _ in spans] + [(end, -1) for _, end in spans])
-    active = peak = 0
-    for _, step in events:
-        active += step
-        peak = max(peak, active)
-    return peak
-
-
-def start_and_join_trace(count: int, nap: float) -> dict:
-    """Call start_and_join with a target that naps in each child and reports its pid and its times."""
-    global _nap
-    _nap = nap
-    _open_reports()
-    started = time.monotonic()
-    student_module("workers").start_and_join(nap_and_report, count)
-    returned = time.monotonic()
-    runs = _collect(count, timeout=nap + 2)
+def start_and_join_trace(count: int, naps: list[float]) -> dict:
+    """start_and_join with children held until all of them have started (or none starts for 3 s), then
+    released to nap for different times: what had happened when it returned."""
+    reports = Reports.fresh()
+    call = Call(student_module("workers").start_and_join, HeldChild(reports, tuple(naps)), count)
+    started: list[list] = []
+    last_change = time.monotonic()
+    while len(started) < count and time.monotonic() - last_change < 3.0:
+        call.wait(0.01)  # raises the student's error, if the call ended with one
+        now = reports.of("started")
+        if len(now) != len(started):
+            started, last_change = now, time.monotonic()
+    returned_early = call.wait(0.2)  # a start_and_join that joins is now waiting for the held children
+    held = len(reports.of("started"))
+    _release(reports)
+    returned = returned_early or call.wait(max(naps) + 3)
+    ended_at_return = len(reports.of("ended")) if returned else None
+    pids = [pid for _, pid in reports.of("started")]
     return {
+        "folder": reports.folder,
         "me": os.getpid(),
-        "elapsed": returned - started,
-        "indexes": sorted(index for _, index, _, _, _ in runs),
-        "pids": [pid for _, _, pid, _, _ in runs],
-        "done_at_return": sum(1 for *_, end in runs if end <= returned),
-        "peak": _peak_overlap([(start, end) for *_, start, end in runs]),
+        "returned_early": returned_early,
+        "held": held,
+        "returned": returned,
+        "ended_at_return": ended_at_return,
+        "unjoined": _unjoined(pids) if returned else [],
     }
 
 
-def abandoned_children(count: int) -> list[int]:
-    """Start start_and_join with children that never end, in a thread, and return the children's pids."""
-    global _lingering
-    _open_reports()
-    _lingering = None
-    call = Call(student_module("workers").start_and_join, report_then_linger, count)
-    pids = [pid for _, pid in _collect(count, timeout=2)]
+def abandoned_children(count: int) -> str:
+    """Start start_and_join with children that never end, in a thread; the grader reads their pids."""
+    reports = Reports.fresh()
+    call = Call(student_module("workers").start_and_join, Linger(reports), count)
+    reports.wait_for("lingering", count, timeout=3)
     call.wait(0)  # a NotImplementedError (or any error) of the student's is raised here
-    return pids
+    return reports.folder
 
 
 def identity_trace(names: list[str]) -> dict:
     """whoami() in the worker, then start_named() with children that report what whoami() said there."""
     workers = student_module("workers")
-    _open_reports()
+    reports = Reports.fresh()
     mine = _plain(workers.whoami())
-    processes = workers.start_named(report_identity, list(names))
+    processes = workers.start_named(Identity(reports), list(names))
     if not isinstance(processes, (list, tuple)) or not all(
-        isinstance(process, multiprocessing.Process) for process in processes
+        isinstance(process, multiprocessing.process.BaseProcess) for process in processes
     ):
         raise StudentMistake(
             f"start_named() should return the list of Process objects it started; it returned {_plain(processes)!r}"
         )
-    seen = _collect(len(names), timeout=3)
+    reports.wait_for("identity", len(names), timeout=3)
     for process in processes:
         if process.pid is not None:
             process.join(1)
     return {
+        "folder": reports.folder,
         "me": [multiprocessing.current_process().name, os.getpid()],
         "mine": mine,
-        "children": [[said, name, pid] for said, name, pid in seen],
-        "returned": [[process.name, process.pid] for process in processes],
+        "returned": [[_plain(process.name), process.pid] for process in processes],
     }
 
 
 def deadline_trace(quick_nap: float, quick_deadline: float, slow_deadline: float) -> dict:
     """run_with_deadline on a child that ends quickly, then on one that never ends."""
-    global _nap
     lifecycle = student_module("lifecycle")
-    _open_reports()
-    _nap = quick_nap
+    reports = Reports.fresh()
     started = time.monotonic()
-    call = Call(lifecycle.run_with_deadline, report_then_nap, quick_deadline)
+    call = Call(lifecycle.run_with_deadline, Nap(reports, quick_nap), quick_deadline)
     if not call.wait(quick_deadline + 2):
         return {"stuck": "quick"}
     quick = {"value": _plain(call.value), "elapsed": time.monotonic() - started}
-    quick["pids"] = [pid for _, pid in _collect(1, timeout=0.5)]
 
     started = time.monotonic()
-    call = Call(lifecycle.run_with_deadline, report_then_linger, slow_deadline)
+    call = Call(lifecycle.run_with_deadline, Linger(reports), slow_deadline)
     if not call.wait(slow_deadline + 2):
         return {"stuck": "slow", "quick": quick}
     slow = {"value": _plain(call.value), "elapsed": time.monotonic() - started}
-    slow["pids"] = [pid for _, pid in _collect(1, timeout=0.5)]
-    slow["running_after"] = still_running(slow["pids"], grace=0.5)
-    return {"me": os.getpid(), "quick": quick, "slow": slow}
+    return {"folder": reports.folder, "me": os.getpid(), "quick": quick, "slow": slow}
 
 
 def daemon_trace(patience: float) -> dict:
     """A parent process calls start_daemon() and then ends: the daemon must end with it, not hold it up."""
-    global _lingering
-    _open_reports()
-    _lingering = multiprocessing.Event()
-    parent = multiprocessing.Process(target=_parent_of_a_daemon, name="grader-parent")
+    reports = Reports.fresh()
+    parent = multiprocessing.Process(target=_parent_of_a_daemon, args=(reports,), name="grader-parent")
     parent.start()
-    facts = _collect(2, timeout=patience + 1)
+    deadline = time.monotonic() + patience + 1
+    while not (reports.of("returned") or reports.of("raised")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     parent.join(patience)
     parent_ended = not parent.is_alive()
     if not parent_ended:
         parent.kill()
         parent.join(1)
-    child_pids = [fact[1] for fact in facts if fact[0] == "lingering"]
-    returned = next((list(fact) for fact in facts if fact[0] in ("returned", "raised")), None)
-    return {
-        "returned": returned,
-        "child_pids": child_pids,
-        "parent_ended": parent_ended,
-        "running_after": still_running(child_pids, grace=1.0) if parent_ended else child_pids,
-    }
+    return {"folder": reports.folder, "parent_ended": parent_ended}
 
 
 def my_process_trace(times: int, nap: float) -> dict:
-    """Create MyProcess(report_action, times), start it, join it, and collect the actions it ran."""
-    global _nap
-    _nap = nap
-    _open_reports()
-    process = student_module("workers").MyProcess(report_action, times)
-    if not isinstance(process, multiprocessing.Process):
+    """Create MyProcess(action, times), start it, join it; the grader reads the actions it ran."""
+    reports = Reports.fresh()
+    process = student_module("workers").MyProcess(Action(reports, nap), times)
+    if not isinstance(process, multiprocessing.process.BaseProcess):
         raise StudentMistake(f"MyProcess(...) should be a multiprocessing.Process; it is a {type(process).__name__}")
     try:
         process.start()
@@ -257,28 +262,37 @@ def my_process_trace(times: int, nap: float) -> dict:
             "never set up: call super().__init__() first thing in your __init__"
         ) from None
     if process.pid is not None:
-        process.join(times * nap + 2)
-    actions = _collect(times, timeout=0.5)
+        process.join(times * nap + 3)
     return {
+        "folder": reports.folder,
         "me": os.getpid(),
         "pid": process.pid,
         "exitcode": process.exitcode if process.pid is not None else None,
-        "actions": [[index, pid] for _, index, pid in actions],
     }
 
 
-def gather_trace(count: int, nap: float, secret: int) -> dict:
-    """Call gather(produce_value, count); each value names its index, the pid that produced it and a secret."""
-    global _nap, _secret
-    _nap, _secret = nap, secret
-    _open_reports()
-    values = student_module("shared_state").gather(produce_value, count)
-    returned = time.monotonic()
-    produced = _collect(count, timeout=nap + 2)
+def gather_trace(count: int) -> dict:
+    """gather(produce, count), with every produce held until all of them run (or none starts for 3 s)."""
+    reports = Reports.fresh()
+    call = Call(student_module("shared_state").gather, Produce(reports), count)
+    waiting: list[list] = []
+    last_change = time.monotonic()
+    while len(waiting) < count and time.monotonic() - last_change < 3.0:
+        call.wait(0.01)
+        now = reports.of("waiting")
+        if len(now) != len(waiting):
+            waiting, last_change = now, time.monotonic()
+    returned_early = call.wait(0.1)
+    _release(reports)
+    returned = returned_early or call.wait(5)
+    produced_at_return = len(reports.of("produced")) if returned else None
+    values = call.value if returned else None
     return {
+        "folder": reports.folder,
         "me": os.getpid(),
+        "returned": returned,
+        "returned_early": returned_early,
+        "produced_at_return": produced_at_return,
         "values": _plain(values),
         "is_list": isinstance(values, list),
-        "produced": sorted([index, pid, secret] for _, index, pid, _ in produced),
-        "done_at_return": sum(1 for *_, at in produced if at <= returned),
     }

@@ -1,8 +1,9 @@
 """Probes for the queues topic: they run in the worker, next to the student's modules.
 
 They watch the queues the student's code creates (a queue.Queue subclass that records the largest size it
-reached), feed items from a generator that pauses with the queue empty (to measure the CPU a waiting consumer
-burns), and count what handle() sees: every item, the thread or process it ran in, and how many ran at once.
+reached), feed items from a generator that stops halfway with the queue empty (the grader then watches the
+idle worker from outside: CPU time and context switches), and count what handle() sees: every item, the thread
+or process it ran in, and how many ran at once. Consumer processes report in files the grader reads itself.
 """
 
 from __future__ import annotations
@@ -16,22 +17,19 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from graders.harness.core.observe import Reports
 from graders.harness.core.probing import Call, Gate, student_module
 
 _RealQueue = queue.Queue
-IDLE_PAUSE = 0.2  # seconds the items stop coming halfway, while the CPU and the queue's callers are counted
 
 
 class WatchedQueue(_RealQueue):
-    """A queue.Queue that remembers the most items it ever held (updated under the queue's own lock), and
-    counts how often it was asked for an item or whether it is empty: a consumer that polls in a loop asks
-    thousands of times a second, one that blocks in get() asks once per item."""
+    """A queue.Queue that remembers the most items it ever held (updated under the queue's own lock)."""
 
     made: ClassVar[list[WatchedQueue]] = []
-    asked: ClassVar[int] = 0  # over every watched queue: the quiet pause reads it before and after
 
     def __init__(self, maxsize: int = 0) -> None:
         super().__init__(maxsize)
@@ -41,18 +39,6 @@ class WatchedQueue(_RealQueue):
     def _put(self, item: Any) -> None:
         super()._put(item)
         self.peak = max(self.peak, len(self.queue))
-
-    def get(self, block: bool = True, timeout: float | None = None) -> Any:
-        WatchedQueue.asked += 1
-        return super().get(block, timeout)
-
-    def empty(self) -> bool:
-        WatchedQueue.asked += 1
-        return super().empty()
-
-    def qsize(self) -> int:
-        WatchedQueue.asked += 1
-        return super().qsize()
 
 
 @contextlib.contextmanager
@@ -72,27 +58,24 @@ def _watching_queues(*modules: str) -> Iterator[list[WatchedQueue]]:
 
 
 class _Feed:
-    """The items, produced by a generator that records its thread and pauses once with nothing to consume."""
+    """The items, produced by a generator that records its thread and, halfway, stops until `resume` is set:
+    the consumers have nothing to do, and the grader measures, from outside, what the worker does then."""
 
-    def __init__(self, items: list[int], pause_after: int, pause: float) -> None:
+    def __init__(self, items: list[int], pause_after: int) -> None:
         self.items = items
         self.pause_after = pause_after
-        self.pause = pause
         self.threads: set[int] = set()
-        self.idle_cpu = 0.0
-        self.idle_asks = 0
         self.produced = 0
+        self.paused = threading.Event()
+        self.resume = threading.Event()
         self.finished = threading.Event()
 
     def __iter__(self) -> Iterator[int]:
         for index, item in enumerate(self.items):
             self.threads.add(threading.get_ident())
             if index == self.pause_after:
-                time.sleep(0.05)  # the consumers finish what is queued...
-                cpu, asks = time.process_time(), WatchedQueue.asked
-                time.sleep(self.pause)  # ...then wait for more: this process should be idle
-                self.idle_cpu = time.process_time() - cpu
-                self.idle_asks = WatchedQueue.asked - asks
+                self.paused.set()
+                self.resume.wait(10)  # no timeout would be cleaner, but a forgotten resume must not hang
             yield item
             self.produced += 1
         self.finished.set()
@@ -123,24 +106,6 @@ class _Recorder:
             return len(self.handled)
 
 
-def _running_after(pids: list[int], grace: float) -> list[int]:
-    """The pids still running after up to `grace` seconds (a zombie has ended; it waits to be reaped)."""
-
-    def running(pid: int) -> bool:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except (FileNotFoundError, ProcessLookupError):
-            return False
-        return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
-
-    deadline = time.monotonic() + grace
-    alive = [pid for pid in pids if running(pid)]
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.01)
-        alive = [pid for pid in alive if running(pid)]
-    return alive
-
-
 def _alive(idents: set[int]) -> int:
     return sum(1 for thread in threading.enumerate() if thread.ident in idents and thread.is_alive())
 
@@ -149,28 +114,69 @@ def _items(count: int, seed: int) -> list[int]:
     return [seed * 1000 + index for index in range(count)]
 
 
-def pipeline_trace(count: int, maxsize: int, seed: int) -> dict:
-    """run_pipeline over `count` items with a pause halfway, a slow handle, watched queues."""
-    items = _items(count, seed)
-    feed = _Feed(items, pause_after=count // 2, pause=IDLE_PAUSE)
-    handle = _Recorder(width=1, nap=0.005)
+@dataclass
+class _Session:
+    """A run of the student's function that spans two probe calls: started, paused halfway, finished."""
+
+    call: Call
+    feed: _Feed
+    handle: _Recorder
+    watching: contextlib.ExitStack
+    made: list[WatchedQueue] = field(default_factory=list)
+
+
+_session: _Session | None = None
+
+
+def _start(function: str, feed: _Feed, handle: _Recorder, *args: Any) -> bool:
+    """Start the student's `function` on the feed; return once the consumers have emptied the queue at the
+    pause (True), or after 3 s if they never do (False)."""
+    global _session
     module = student_module("pipeline")
-    with _watching_queues("pipeline") as made:
-        call = Call(module.run_pipeline, feed, handle, maxsize)
-        returned = call.wait_after(feed.finished, limit=3.0, grace=1.0)
+    watching = contextlib.ExitStack()
+    made = watching.enter_context(_watching_queues("pipeline"))
+    call = Call(getattr(module, function), feed, handle, *args)
+    _session = _Session(call, feed, handle, watching, made)
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline and not (feed.paused.is_set() and handle.done >= feed.pause_after):
+        call.wait(0.01)  # raises the student's error, if the call ended with one
+    if not feed.paused.is_set() or handle.done < feed.pause_after:
+        return False
+    time.sleep(0.05)  # the consumers go back to get() and wait there
+    return True
+
+
+def _finish() -> tuple[_Session, bool]:
+    """Let the feed go on; wait for the call to return (up to 3 s, then 1 s after the last item)."""
+    session = _session
+    session.feed.resume.set()
+    try:
+        returned = session.call.wait_after(session.feed.finished, limit=3.0, grace=1.0)
+    finally:
+        session.watching.close()
+    return session, returned
+
+
+def pipeline_start(count: int, maxsize: int, seed: int) -> bool:
+    """run_pipeline over `count` items, up to the pause halfway (the grader then watches the idle worker)."""
+    items = _items(count, seed)
+    return _start("run_pipeline", _Feed(items, pause_after=count // 2), _Recorder(width=1, nap=0.005), maxsize)
+
+
+def pipeline_finish() -> dict:
+    session, returned = _finish()
+    handle, feed = session.handle, session.feed
     return {
-        "items": items,
+        "items": feed.items,
         "returned": returned,
         "done_at_return": handle.done if returned else None,
         "handled": list(handle.handled),
-        "caller": call.ident,
+        "caller": session.call.ident,
         "handle_threads": sorted(handle.threads),
         "feed_threads": sorted(feed.threads),
-        "idle_cpu": feed.idle_cpu,
-        "idle_asks": feed.idle_asks,
         "produced": feed.produced,
-        "queues": [[q.maxsize, q.peak] for q in made],
-        "left_running": _alive((set(handle.threads) | feed.threads) - {call.ident}) if returned else None,
+        "queues": [[q.maxsize, q.peak] for q in session.made],
+        "left_running": _alive((set(handle.threads) | feed.threads) - {session.call.ident}) if returned else None,
     }
 
 
@@ -192,65 +198,68 @@ def feed_and_wait_trace(count: int, workers: int, seed: int) -> dict:
     }
 
 
-def consumers_trace(count: int, consumers: int, maxsize: int, seed: int) -> dict:
-    """run_consumers with a pause halfway and a slow last item; watched queues, threads left running."""
+def consumers_start(count: int, consumers: int, maxsize: int, seed: int) -> bool:
+    """run_consumers up to the pause halfway, with a slow last item."""
     items = _items(count, seed)
-    feed = _Feed(items, pause_after=count // 2, pause=IDLE_PAUSE)
     handle = _Recorder(width=consumers, nap=0.01, last=items[-1], last_nap=0.1)
-    module = student_module("pipeline")
-    with _watching_queues("pipeline") as made:
-        call = Call(module.run_consumers, feed, handle, consumers, maxsize)
-        returned = call.wait_after(feed.finished, limit=3.0, grace=1.0)
-        done_at_return = handle.done
+    return _start("run_consumers", _Feed(items, pause_after=count // 2), handle, consumers, maxsize)
+
+
+def consumers_finish() -> dict:
+    session, returned = _finish()
+    handle, feed, call = session.handle, session.feed, session.call
+    done_at_return = handle.done
     idents = set(handle.threads) - {call.ident}
     return {
-        "items": items,
+        "items": feed.items,
         "returned": returned,
         "done_at_return": done_at_return,
         "handled": sorted(handle.handled, key=repr),
         "caller": call.ident,
         "threads": len(idents),
         "peak": handle.gate.peak,
-        "idle_cpu": feed.idle_cpu,
-        "idle_asks": feed.idle_asks,
         "produced": feed.produced,
-        "queues": [[q.maxsize, q.peak] for q in made],
+        "queues": [[q.maxsize, q.peak] for q in session.made],
         "waiting": _alive(idents),
     }
 
 
 # -- consumers in child processes --------------------------------------------------------------------------
 
-_writer: Any = None
-_in_flight: Any = None  # multiprocessing.Value: handle() calls running now, across the consumer processes
-_peak: Any = None
-_gave_up: Any = None  # multiprocessing.Value: set once a handle() waited in vain for the others
-_width = 1
 
+@dataclass(frozen=True)
+class ChildHandle:
+    """handle(item) for consumer processes: reports the item and its pid; holds until `width` run at once.
 
-def handle_in_child(item: Any) -> None:
-    """handle(item) for consumer processes: reports the item and its pid; holds until `_width` run at once."""
-    with _in_flight.get_lock():
-        _in_flight.value += 1
-        _peak.value = max(_peak.value, _in_flight.value)
-    deadline = time.monotonic() + 1.0  # the other consumer process may still be connecting to the manager
-    while _peak.value < _width and not _gave_up.value:
-        if time.monotonic() > deadline:
-            _gave_up.value = 1
-        time.sleep(0.002)
-    time.sleep(0.01)
-    with _in_flight.get_lock():
-        _in_flight.value -= 1
-    _writer.send((item if isinstance(item, (int, str, type(None))) else repr(item)[:100], os.getpid()))
+    Everything it needs travels with it (it is pickled into each consumer at start()), so it works under
+    fork, forkserver and spawn alike."""
+
+    reports: Reports
+    width: int
+    in_flight: Any  # multiprocessing.Value: handle() calls running now, across the consumer processes
+    peak: Any
+    gave_up: Any  # set once a handle() waited in vain for the others
+
+    def __call__(self, item: Any) -> None:
+        with self.in_flight.get_lock():
+            self.in_flight.value += 1
+            self.peak.value = max(self.peak.value, self.in_flight.value)
+        deadline = time.monotonic() + 4.0  # the other consumer may still be starting (spawn imports a lot)
+        while self.peak.value < self.width and not self.gave_up.value:
+            if time.monotonic() > deadline:
+                self.gave_up.value = 1
+            time.sleep(0.002)
+        time.sleep(0.01)
+        with self.in_flight.get_lock():
+            self.in_flight.value -= 1
+        self.reports.add("handled", item if isinstance(item, (int, str, type(None))) else repr(item)[:100], os.getpid())
 
 
 def process_pipeline_trace(count: int, consumers: int, maxsize: int, seed: int) -> dict:
-    """run_process_pipeline with handle_in_child; which queues were made, which processes handled what."""
-    global _writer, _in_flight, _peak, _gave_up, _width
+    """run_process_pipeline with a ChildHandle; which Manager queues were made; the grader reads the reports."""
     items = _items(count, seed)
-    reader, _writer = multiprocessing.Pipe(duplex=False)
-    _in_flight, _peak, _gave_up = (multiprocessing.Value("i", 0) for _ in range(3))
-    _width = consumers
+    reports = Reports.fresh()
+    handle = ChildHandle(reports, consumers, *(multiprocessing.Value("i", 0) for _ in range(3)))
     manager_queues: list[Any] = []
     real_manager_queue = multiprocessing.managers.SyncManager.Queue
 
@@ -260,24 +269,26 @@ def process_pipeline_trace(count: int, consumers: int, maxsize: int, seed: int) 
 
     module = student_module("process_pipeline")
     multiprocessing.managers.SyncManager.Queue = manager_queue
+    cannot_send = None
     try:
-        with _watching_queues("process_pipeline", "pipeline") as made:
-            call = Call(module.run_process_pipeline, items, handle_in_child, consumers, maxsize)
-            returned = call.wait(3.0)
+        call = Call(module.run_process_pipeline, items, handle, consumers, maxsize)
+        try:
+            returned = call.wait(8.0)
+        except TypeError as error:
+            if manager_queues or "pickle" not in str(error):
+                raise
+            # spawn and forkserver pickle a Process's arguments: a queue.Queue (its locks) cannot be sent.
+            returned, cannot_send = True, str(error)[:200]
     finally:
         multiprocessing.managers.SyncManager.Queue = real_manager_queue
-    handled = []
-    while reader.poll(0.2 if returned else 0):
-        handled.append(reader.recv())
-    pids = sorted({pid for _, pid in handled})
+    if returned:
+        reports.wait_for("handled", count + 1, timeout=0.2)  # the last reports may still be on their way
     return {
         "items": items,
         "me": os.getpid(),
         "returned": returned,
-        "handled": sorted((item for item, _ in handled), key=repr),
-        "pids": pids,
-        "running_after": _running_after(pids, grace=0.5) if returned else [],
-        "peak": _peak.value,
+        "cannot_send": cannot_send,
+        "folder": reports.folder,
+        "peak": handle.peak.value,
         "manager_queues": manager_queues,
-        "plain_queues": len(made),
     }
