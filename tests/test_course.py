@@ -7,6 +7,7 @@ wait on sleeps, sockets and servers), and each test then judges its own run.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -24,13 +25,20 @@ PARALLEL_RUNS = int(os.environ.get("COURSE_CHECK_JOBS", "3"))
 # Topics whose students start processes: graded under every start method, as on Linux up to Python 3.13
 # (fork), Linux from 3.14 (forkserver) and macOS and Windows (spawn).
 # COURSE_START_METHODS=fork narrows them for a quick local run.
-START_METHODS = tuple(os.environ.get("COURSE_START_METHODS", "fork,forkserver,spawn").split(","))
+START_METHODS = tuple(
+    (os.environ.get("COURSE_START_METHODS") or ",".join(multiprocessing.get_all_start_methods())).split(",")
+)
 MULTIPROCESSING_TOPICS = {"processes", "queues", "pools"}
+# The services this machine runs (default: all). A topic that needs another is graded once, as a solution, and
+# must end as an infrastructure error on every task: what a student without the service sees (macOS and
+# Windows runners in CI set COURSE_SERVICES="" and point the URLs at closed ports).
+SERVICES = set(filter(None, os.environ.get("COURSE_SERVICES", "mysql,redis,mongodb").split(",")))
+
 
 @dataclass(frozen=True)
 class Case:
     topic: curriculum.Topic
-    kind: str  # "solution", "stub" or "mutant"
+    kind: str  # "solution", "stub", "mutant", or "unserved" (a solution whose services are not here)
     mutant: str = ""
     start_method: str = ""  # the worker's multiprocessing start method; "" leaves the platform's
 
@@ -52,6 +60,9 @@ def cases() -> list[Case]:
     found = []
     for topic in curriculum.topics():
         if not topic.available:
+            continue
+        if not set(topic.services) <= SERVICES:
+            found.append(Case(topic, "unserved"))
             continue
         methods = START_METHODS if topic.slug in MULTIPROCESSING_TOPICS else ("",)
         for method in methods:
@@ -105,6 +116,12 @@ def test_course(case: Case, gradings) -> None:
     assert results, f"grading {case.id} wrote no results:\n{log[-3000:]}"
     (topic,) = results
     statuses = {task.task: task.status for task in topic.tasks}
+    if case.kind == "unserved":
+        wrong = {task.task: f"{task.status}: {task.message}" for task in topic.tasks if task.status != "error"}
+        assert not wrong, f"{case.topic.slug} without its services must end as errors, not {wrong}"
+        assert all("start" in task.message or "set " in task.message for task in topic.tasks), topic.tasks[0].message
+        assert topic.points == 0
+        return
     assert "error" not in statuses.values(), f"infrastructure error while grading {case.id}:\n{log[-3000:]}"
     if case.kind == "solution":
         assert (ROOT / "solutions" / case.topic.dir).is_dir(), f"{case.topic.slug} has no solutions/ folder"
