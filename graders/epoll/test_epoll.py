@@ -196,7 +196,7 @@ def _settled(student, fds: int | None) -> dict:
 
 
 IDLE_SECONDS = 0.6
-IDLE_CPU = 0.25  # a share of one core; a loop that never sleeps uses most of one even on a busy machine
+IDLE_CPU = 0.3  # a share of one core; a loop that never sleeps wants all of one, however busy the machine is
 
 
 @pytest.mark.task(4)
@@ -206,11 +206,11 @@ def test_one_thread_serves_200_clients_at_once_and_lets_them_all_go(student):
     threads_before = observe.threads(student.pid)
     student.run(probes.start_event_loop, port)
     fds_before = observe.open_files(student.pid)
-    busy = observe.idle_cpu(student.pid, IDLE_SECONDS)
+    busy = observe.busy(student.pid, IDLE_SECONDS)
     if busy is not None:
         student.run(probes.event_loop_state)  # a loop that stopped is reported first, with its reason
         assert busy < IDLE_CPU, (
-            f"with no client at all, the server used {busy:.0%} of a CPU core for {IDLE_SECONDS:g} s: the loop never "
+            f"with no client at all, the server kept {busy:.0%} of a CPU core busy for {IDLE_SECONDS:g} s: the loop never "
             "waits. Call selector.select() without a timeout (or timeout=None): it sleeps until a socket is ready; "
             "select(0) returns at once and the loop spins"
         )

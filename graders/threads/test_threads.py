@@ -50,7 +50,7 @@ def _check_start_and_join(student, count: int) -> None:
     call = Background(student, probes.start_and_join_calls, board.port, count, timeout=3 + HOLD + count * 0.1)
     expected = [f"target {index}" for index in range(count)]
     try:
-        at_once = board.gather(count, patience=2, quiet=0.4, done=call.done)
+        at_once = board.gather(count, patience=2, quiet=0.8, done=call.done)
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()  # raises what the student's code raised
@@ -254,7 +254,7 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
     call = Background(student, probes.fetch_all_calls, board.port, count, timeout=6)
     answers = {f"item {index}": secrets.token_hex(6).encode() for index in range(count)}
     try:
-        at_once = board.gather(count, patience=2, quiet=0.4, done=call.done)
+        at_once = board.gather(count, patience=2, quiet=0.8, done=call.done)
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()

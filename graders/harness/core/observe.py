@@ -55,12 +55,36 @@ def open_files(pid: int | None) -> int | None:
         return None
 
 
-def idle_cpu(pid: int | None, seconds: float) -> float | None:
-    """The CPU time process `pid` used during the next `seconds`, as a share of one core (0.0 to 1.0 and more)."""
-    before = cpu_seconds(pid)
+def _runnable_seconds(pid: int) -> float | None:
+    """Time the threads of `pid` spent running or waiting for a CPU (schedstat: on-CPU ns, run-queue ns, slices)."""
+    total = 0
+    try:
+        tasks = os.listdir(PROC / str(pid) / "task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            on_cpu, waiting, _slices = (PROC / str(pid) / "task" / task / "schedstat").read_text().split()
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile, or a kernel without schedstat
+        total += int(on_cpu) + int(waiting)
+    return total / 1e9 if total else None
+
+
+def busy(pid: int | None, seconds: float) -> float | None:
+    """How much of the next `seconds` the threads of `pid` wanted a CPU, as a share of one core.
+
+    A thread that spins wants a CPU all the time, even when a busy machine gives it only a small part of one:
+    counting the time it waited for a CPU as well as the time it ran makes a spinning loop read about 1.0 however
+    loaded the machine is, and a server that sleeps in select() about 0.0. Without schedstat, CPU time alone.
+    """
+    if pid is None:
+        return None
+    read = (lambda: _runnable_seconds(pid)) if _runnable_seconds(pid) is not None else (lambda: cpu_seconds(pid))
+    before = read()
     started = time.monotonic()
     time.sleep(seconds)
-    after = cpu_seconds(pid)
+    after = read()
     if before is None or after is None:
         return None
     return (after - before) / (time.monotonic() - started)
