@@ -211,8 +211,8 @@ def test_one_thread_serves_200_clients_at_once_and_lets_them_all_go(student):
         student.run(probes.event_loop_state)  # a loop that stopped is reported first, with its reason
         assert busy < IDLE_CPU, (
             f"with no client at all, the server kept {busy:.0%} of a CPU core busy for {IDLE_SECONDS:g} s: the loop "
-            "never waits. Call selector.select() without a timeout (or timeout=None): it sleeps until a socket is ready; "
-            "select(0) returns at once and the loop spins"
+            "never waits. Call selector.select() without a timeout (or timeout=None): it sleeps until a socket is "
+            "ready; select(0) returns at once and the loop spins"
         )
     address = ("127.0.0.1", port)
     token = secrets.token_hex(4)
