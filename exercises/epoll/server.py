@@ -27,9 +27,21 @@ def accept(server: socket.socket, selector: selectors.BaseSelector) -> None:
     raise NotImplementedError("task 2")
 
 
+# What send() has not taken yet, for each connection whose client reads more slowly than it sends.
+outbox: dict[socket.socket, bytes] = {}
+
+
 def read(conn: socket.socket, selector: selectors.BaseSelector) -> None:
     """A client's socket is readable: echo what arrived, or, if the client has gone, forget and close it."""
-    # TODO(task 3): recv(1024) once; send the data back; on b'' unregister conn first, then close it.
+    # TODO(task 3): recv(1024) once; put the data in outbox[conn] and call write(); on b'' unregister conn
+    #               first, then close it.
+    raise NotImplementedError("task 3")
+
+
+def write(conn: socket.socket, selector: selectors.BaseSelector) -> None:
+    """Send what waits in outbox[conn]; what send() does not take now waits for the next write event."""
+    # TODO(task 3): send() once (BlockingIOError: it took nothing); keep the rest in outbox[conn] and
+    #               modify the registration to EVENT_WRITE with `write`; all sent: back to EVENT_READ with `read`.
     raise NotImplementedError("task 3")
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import random
 import select
 import selectors
 import socket
@@ -17,9 +19,7 @@ from graders.harness.core.probing import (
     describe,
     in_background,
     is_student_file,
-    open_fd_count,
     student_module,
-    thread_count,
 )
 
 # The event loop started by start_event_loop(), kept for the probes the grader calls while it runs.
@@ -148,26 +148,56 @@ def _keys(selector: selectors.BaseSelector) -> list[selectors.SelectorKey]:
     raise RuntimeError("the selector's map kept changing for a second")
 
 
-def _recv_once_mistake(error: BaseException | None) -> StudentMistake | None:
-    """The explanation of a BlockingIOError from a recv() with nothing left to read, if that is what it is."""
+def _blocking_mistake(
+    error: BaseException | None, selector: selectors.BaseSelector | None = None
+) -> StudentMistake | None:
+    """The explanation of a BlockingIOError that the student's callback let escape, from the line it came from."""
     if not isinstance(error, BlockingIOError):
         return None
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if is_student_file(frame.filename)]
-    if not frames or "recv" not in (frames[-1].line or ""):
+    if not frames:
         return None
+    line = frames[-1].line or ""
     facts = describe(error)
+    where = f"{facts['function']}() raised BlockingIOError at {facts['file']}:{facts['line']}"
+    if "sendall" in line:
+        return StudentMistake(
+            f"{where}: sendall() on a non-blocking socket gives up half-way when the client does not read fast "
+            "enough, and you cannot tell how much it sent. Use send(), which returns how many bytes it took; keep "
+            "the rest in outbox[conn] and register the socket for EVENT_WRITE with `write`"
+        )
+    if "send" in line:
+        return StudentMistake(
+            f"{where}: send() raises it when the client is not reading and nothing more fits. Catch it: nothing "
+            "was sent, so keep everything in outbox[conn] for the next write event"
+        )
+    if "recv" not in line:
+        return None
+    if selector is not None and any(
+        key.events & selectors.EVENT_WRITE and key.data is _student_read() for key in _keys(selector)
+    ):
+        return StudentMistake(
+            f"{where}: the loop called read() because the connection is registered for EVENT_WRITE, and a "
+            "socket is writable nearly all the time, with nothing to read. Register a connection for "
+            "EVENT_READ with `read`; EVENT_WRITE (with `write`) only while outbox[conn] holds what send() did "
+            "not take"
+        )
     return StudentMistake(
-        f"read() raised BlockingIOError at {facts['file']}:{facts['line']}: it called recv() again after the "
-        "data that woke it was used up. Call recv once per event: the selector calls read() again when more "
-        "data arrives"
+        f"{where}: it called recv() again after the data that woke it was used up. Call recv once per event: "
+        "the selector calls read() again when more data arrives"
     )
 
 
-def _call_read(read: Any, conn: socket.socket, selector: selectors.BaseSelector) -> None:
+def _student_read() -> Any:
+    return getattr(student_module("server"), "read", None)
+
+
+def _call(callback: Any, conn: socket.socket, selector: selectors.BaseSelector) -> None:
+    """Call a callback of the student's as the event loop does, explaining a BlockingIOError that escapes it."""
     try:
-        read(conn, selector)
+        callback(conn, selector)
     except BlockingIOError as error:
-        mistake = _recv_once_mistake(error)
+        mistake = _blocking_mistake(error, selector)
         if mistake is None:
             raise
         raise mistake from None
@@ -200,12 +230,12 @@ def read_trace(messages: list[bytes]) -> dict:
         echoes: list[bytes] = []
         for message in messages:
             peer.sendall(message)
-            _call_read(read, conn, selector)
+            _call(read, conn, selector)
             echoes.append(_receive(peer, len(message)))
             if conn.fileno() == -1 or fd not in selector.get_map():
                 return {"echoes": echoes, "gave_up_after": len(echoes), "registered": None, "open": None}
         peer.close()  # the client leaves: conn is readable and recv returns b''
-        _call_read(read, conn, selector)
+        _call(read, conn, selector)
         return {
             "echoes": echoes,
             "gave_up_after": None,
@@ -235,17 +265,15 @@ class _RememberingSelector(selectors.DefaultSelector):
         return super().register(fileobj, events, data)
 
 
-def start_event_loop(port: int) -> dict:
-    """Run serve_forever on a listener of ours (backlog 512) in one background thread.
+def start_event_loop(port: int) -> bool:
+    """Run serve_forever on a listener of ours (backlog 512) in one background thread, once it has registered it.
 
-    Returns the thread count before the loop started and the open file count once it is running, to
-    compare with later.
+    The grader counts the worker's threads and open files itself, from /proc.
     """
     serve_forever = student_module("server").serve_forever
     server = socket.create_server(("127.0.0.1", port), backlog=512)
     server.setblocking(False)
     selector = _RememberingSelector()
-    threads_before = thread_count()
     _loop.update(server=server, selector=selector, error=None)
 
     def loop() -> None:
@@ -266,7 +294,7 @@ def start_event_loop(port: int) -> dict:
             "within 1 s serve_forever(server, selector) did not register `server` with the selector it was "
             "given: call selector.register(server, selectors.EVENT_READ, accept) before the loop"
         )
-    return {"threads": threads_before, "fds": open_fd_count()}
+    return True
 
 
 def _raise_if_stopped() -> None:
@@ -274,7 +302,7 @@ def _raise_if_stopped() -> None:
     if thread.is_alive():
         return
     error = _loop["error"]
-    mistake = _recv_once_mistake(error)
+    mistake = _blocking_mistake(error, _loop["selector"])
     if mistake is not None:
         raise mistake
     facts = describe(error) if error is not None else {}
@@ -293,7 +321,11 @@ def _raise_if_stopped() -> None:
 
 
 def event_loop_state() -> dict:
-    """Threads, open files, and the client sockets still registered or still open, while the loop runs."""
+    """The client sockets still registered or still open, while the loop runs.
+
+    Only the selector's map is read here (it is an object in the worker's memory); the grader counts threads
+    and open files from outside, in /proc.
+    """
     _raise_if_stopped()
     selector: _RememberingSelector = _loop["selector"]
     server = _loop["server"]
@@ -306,9 +338,119 @@ def event_loop_state() -> dict:
         if isinstance(conn, socket.socket) and conn is not server and id(conn) not in registered and conn.fileno() != -1
     ]
     return {
-        "threads": thread_count(),
-        "fds": open_fd_count(),
         "registered_open": len(clients) - len(closed),
         "registered_closed": len(closed),
         "unregistered_open": len(forgotten),
     }
+
+
+SMALL_BUFFER = 4096  # the kernel doubles it; a client that does not read fills both ends after a few kilobytes
+
+
+def _drain(peer: socket.socket, into: bytearray) -> None:
+    while True:
+        try:
+            chunk = peer.recv(65536)
+        except BlockingIOError:
+            return
+        if not chunk:
+            return
+        into += chunk
+
+
+def _call_write_event(key: selectors.SelectorKey, selector: selectors.BaseSelector) -> None:
+    """Call the callback of a write event; one that crashes with nothing left to send was never switched back."""
+    try:
+        _call(key.data, key.fileobj, selector)
+    except StudentMistake:
+        raise
+    except Exception as error:
+        outbox = getattr(student_module("server"), "outbox", None)
+        if isinstance(outbox, dict) and not outbox.get(key.fileobj):
+            facts = describe(error)
+            raise StudentMistake(
+                f"{facts['function'] or 'the callback'}() raised {facts['type']} at {facts['file']}:{facts['line']} "
+                "when the loop called it for a write event with nothing left in outbox[conn]: once everything "
+                "is sent, selector.modify(conn, selectors.EVENT_READ, read), so that the loop reads from the "
+                "client again instead of calling write()"
+            ) from None
+        raise
+
+
+def late_reader_trace(seed: int, size: int) -> dict:
+    """Drive read()/write() as the event loop would, for a client that sends `size` bytes, reading nothing at first.
+
+    The client sends as fast as the server takes it; once the server stops taking more (it waits to send its
+    echo), the client starts reading everything. Then it sends one more short message, which must be echoed
+    too (the connection is read again once its echo has gone). What the client received goes back to the
+    grader, which compares it with the data it made from the same seed.
+    """
+    read = student_module("server").read
+    data = random.Random(seed).randbytes(size)
+    last = random.Random(seed + 1).randbytes(16).hex().encode()
+    with socket.socket() as listener, selectors.DefaultSelector() as selector:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_BUFFER)  # accepted sockets inherit it
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        peer = socket.socket()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SMALL_BUFFER)
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+        peer.connect(listener.getsockname())
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
+        conn.setblocking(False)  # as accept() leaves it
+        peer.setblocking(False)
+        selector.register(conn, selectors.EVENT_READ, read)
+        sent, received, refused, reading, stalled = 0, bytearray(), 0, False, False
+        write_events = 0
+        deadline = time.monotonic() + 4
+        quiet_since = time.monotonic()
+        try:
+            while len(received) < size and time.monotonic() < deadline:
+                if sent < size:
+                    try:
+                        sent += peer.send(data[sent : sent + 65536])
+                        refused = 0
+                    except BlockingIOError:
+                        refused += 1
+                stalled = stalled or refused >= 20  # the server stopped reading: it waits to send its echo
+                reading = reading or stalled or sent >= size
+                before = len(received)
+                if reading:
+                    _drain(peer, received)
+                for key, _mask in selector.select(0.005):
+                    if key.data is read:
+                        _call(read, key.fileobj, selector)
+                    else:
+                        write_events += 1
+                        _call_write_event(key, selector)
+                if len(received) > before or not reading:
+                    quiet_since = time.monotonic()
+                elif sent >= size and time.monotonic() - quiet_since > 0.3:
+                    break  # everything was sent and nothing more comes back
+            final = b""
+            if len(received) == size and conn.fileno() != -1:
+                peer.setblocking(True)
+                peer.sendall(last)
+                peer.settimeout(0.05)
+                end = time.monotonic() + 1
+                while len(final) < len(last) and time.monotonic() < end:
+                    for key, _mask in selector.select(0.01):
+                        _call(key.data, key.fileobj, selector)
+                    with contextlib.suppress(TimeoutError):
+                        final += peer.recv(4096)
+        finally:
+            peer.close()
+            conn.close()
+    return {
+        "sent": sent,
+        "received": bytes(received),
+        "stalled": stalled,
+        "write_events": write_events,
+        "final": final,
+    }
+
+
+def ready() -> bool:
+    """A no-op call: starts the worker, so that the grader can read its /proc."""
+    return True

@@ -6,9 +6,10 @@ import importlib
 import random
 import select
 import socket
+import threading
 import time
 
-from graders.harness.core.probing import StudentMistake, in_background, open_fd_count, student_module, thread_count
+from graders.harness.core.probing import StudentMistake, student_module
 
 _kept: list[socket.socket] = []  # sockets that must outlive the probe that opened them
 SMALL_BUFFER = 32768  # makes a client that does not read fill the buffers after a few dozen kilobytes
@@ -81,6 +82,7 @@ def accept_trace(count: int) -> dict:
                 "blocking": sum(1 for conn in conn_list if isinstance(conn, socket.socket) and conn.getblocking()),
                 "peers": sorted(list(conn.getpeername()) for conn in conn_list if isinstance(conn, socket.socket)),
                 "types": sorted({type(conn).__name__ for conn in conn_list}),
+                "still_waiting": bool(select.select([listener], [], [], 0)[0]),  # connections not accepted
             }
         for sock in [*clients, *(conn for conn in conn_list if isinstance(conn, socket.socket))]:
             sock.close()
@@ -100,7 +102,8 @@ def _wait_readable(conns: list[socket.socket]) -> None:
 
 
 def read_trace(seed: int, count: int) -> dict:
-    """Two calls of read_clients() over `count` clients: one silent, one that leaves, the others talking."""
+    """Two calls of read_clients() over `count` clients: one silent, one that talks and then leaves, the others
+    talking. Nothing is echoed in between, so the outbox holds everything each client sent."""
     read_clients = student_module("server").read_clients
     rng = random.Random(seed)
     with _listener() as listener:
@@ -115,11 +118,11 @@ def read_trace(seed: int, count: int) -> dict:
         facts: dict = {"roles": roles, "passes": []}
         for number in (1, 2):
             for index, (client, _) in enumerate(pairs):
-                if roles[index] == "talker":
+                if roles[index] == "talker" or (roles[index] == "leaving" and number == 1):
                     message = rng.randbytes(rng.randint(1, 1000))
                     client.sendall(message)
                     sent[index] = sent.get(index, b"") + message
-                elif roles[index] == "leaving" and number == 1:
+                elif roles[index] == "leaving":  # it said something first, so it has an entry in outbox
                     client.close()
             _wait_readable([conn for index, (_, conn) in enumerate(pairs) if roles[index] != "silent"
                             and conn.fileno() != -1])
@@ -240,71 +243,97 @@ def send_trace(seed: int, size: int) -> dict:
 # -- task 5 ----------------------------------------------------------------------------------------------------
 
 
-def _accept_clients(server: socket.socket, conn_list: list[socket.socket]) -> None:
-    while True:
-        try:
-            conn, _ = server.accept()
-        except BlockingIOError:
-            return
-        conn.setblocking(False)
-        conn_list.append(conn)
+class _Enough(BaseException):
+    """Ends the student's serve() after the scripted passes (a BaseException, so that `except Exception` lets it by)."""
 
 
-def _read_clients(conn_list: list[socket.socket], outbox: dict) -> None:
-    for conn in conn_list[:]:
-        try:
-            data = conn.recv(65536)
-        except BlockingIOError:
-            continue
-        except ConnectionError:
-            data = b""
-        if data:
-            outbox.setdefault(conn, bytearray()).extend(data)
-        else:
-            conn_list.remove(conn)
-            outbox.pop(conn, None)
-            conn.close()
+class _Conn:
+    """A stand-in for a client's socket in the scripted passes: serve() only hands it on, so a name is enough."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<client {self.name}>"
+
+    def __getattr__(self, attribute: str):
+        raise StudentMistake(
+            f"serve() called conn.{attribute} itself; serve() reads and sends only through read_clients and "
+            "send_pending, which keep what a client cannot take yet in outbox[conn]"
+        )
 
 
-def _send_pending(conn: socket.socket, outbox: dict) -> None:
-    pending = outbox.get(conn)
-    if not pending:
-        return
-    try:
-        sent = conn.send(pending)
-    except (BlockingIOError, ConnectionError):
-        return
-    del pending[:sent]
+# What happens in each pass of the script: clients that arrive, clients that send, clients that leave.
+_SCRIPT = [
+    {"arrive": ["A", "B"], "send": ["A"], "leave": []},
+    {"arrive": ["C"], "send": ["B", "C"], "leave": []},
+    {"arrive": [], "send": [], "leave": ["A"]},
+    {"arrive": ["D", "E"], "send": ["E"], "leave": ["C"]},
+    {"arrive": [], "send": ["D"], "leave": []},
+]
 
 
-def start_serve(port: int) -> dict:
-    """Run the student's serve() on a non-blocking listening socket on `port`, with the grader's helpers.
+def serve_wiring(limit: float) -> dict:
+    """Run the student's serve() with stand-ins for accept_clients, read_clients and send_pending that play a script.
 
-    serve() is graded on its own: the grader's accept_clients, read_clients and send_pending stand in for the
-    student's, so a mistake in tasks 2 to 4 does not fail task 5 as well. The listening socket's small send
-    buffer, which accepted sockets inherit, makes a client that does not read fill it quickly.
+    serve() is graded on its own: the stand-ins do no network I/O at all, they record how serve() calls them
+    (which list and dict it passes, in which order, for which clients), so a mistake in tasks 2 to 4 does not
+    fail task 5 and no answer to those tasks is needed here. What serve() did can only be recorded in the
+    worker, where it runs; the grader judges the record.
     """
-    threads = thread_count()
     module = importlib.import_module("server")
     serve = student_module("server").serve
-    module.accept_clients, module.read_clients, module.send_pending = _accept_clients, _read_clients, _send_pending
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(1000)
-    listener.setblocking(False)
+    log: list[list] = []
+    clients: dict[str, _Conn] = {}
+    passes = {"count": 0}
+
+    def accept_clients(server, conn_list) -> None:
+        if passes["count"] == len(_SCRIPT):
+            raise _Enough
+        step = _SCRIPT[passes["count"]]
+        passes["count"] += 1
+        log.append(["accept", id(conn_list), server is listener, isinstance(conn_list, list)])
+        for name in step["arrive"]:
+            clients[name] = _Conn(name)
+            conn_list.append(clients[name])
+
+    def read_clients(conn_list, outbox) -> None:
+        if len(log) > 200:  # a loop that no longer calls accept_clients would go round forever
+            raise _Enough
+        step = _SCRIPT[max(passes["count"] - 1, 0)]
+        for name in step["leave"]:
+            if clients[name] in conn_list:
+                conn_list.remove(clients[name])
+            outbox.pop(clients[name], None)
+        for name in step["send"]:
+            if clients[name] in conn_list:
+                outbox.setdefault(clients[name], bytearray()).extend(f"from {name}".encode())
+        names = [getattr(conn, "name", repr(conn)) for conn in conn_list]
+        waiting = [conn.name for conn, pending in outbox.items() if pending and isinstance(conn, _Conn)]
+        log.append(["read", id(conn_list), id(outbox), names, waiting])
+
+    def send_pending(conn, outbox) -> None:
+        log.append(["send", getattr(conn, "name", repr(conn)), id(outbox)])
+        pending = outbox.get(conn) if isinstance(outbox, dict) else None
+        if pending:
+            del pending[:]  # as if the client took everything
+
+    module.accept_clients, module.read_clients, module.send_pending = accept_clients, read_clients, send_pending
+    listener = _listener()
     _kept.append(listener)
-    in_background(serve, listener)
-    return {"threads": threads, "files": open_fd_count()}
+    ended: dict = {"returned": False, "error": None}
 
+    def run() -> None:
+        try:
+            serve(listener)
+            ended["returned"] = True
+        except _Enough:
+            pass
 
-def settle_files(target: int, wait: float) -> int:
-    """The number of open files, once it is down to `target` or `wait` seconds have passed."""
-    deadline = time.monotonic() + wait
-    while open_fd_count() > target and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return open_fd_count()
+    thread = threading.Thread(target=run, name="student-server", daemon=True)
+    thread.start()
+    thread.join(limit)
+    return {"log": log, "finished": not thread.is_alive(), "returned": ended["returned"], "passes": len(_SCRIPT)}
 
 
 def still_running() -> bool:

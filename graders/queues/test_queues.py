@@ -52,7 +52,10 @@ def _watch_idle(student, paused: bool) -> dict:
         return {}
     cpu, switches = cpu_seconds(pid), context_switches(pid)
     time.sleep(IDLE_PAUSE)
-    return {"cpu": cpu_seconds(pid) - cpu, "wakeups": context_switches(pid) - switches}
+    cpu_after, switches_after = cpu_seconds(pid), context_switches(pid)
+    if None in (cpu, switches, cpu_after, switches_after):
+        return {}  # this system lets no one see another process's CPU time: the idle check cannot be made
+    return {"cpu": cpu_after - cpu, "wakeups": switches_after - switches}
 
 
 def _check_idle(idle: dict, consumers: int) -> None:

@@ -104,7 +104,7 @@ def test_make_server_listens_on_loopback_and_can_restart_at_once(student):
 
 def _judge_echo(student, message: bytes, received: bytearray, ending: str, how_sent: str) -> None:
     """The messages for an echo that went wrong, most basic cause first."""
-    got = probes.compare(bytes(received), message)
+    got = compare(bytes(received), message)
     if not got["equal"]:
         _crashed(student)
         if not got["prefix"]:
@@ -287,7 +287,8 @@ class ReplyServer(threading.Thread):
         self.largest_piece = largest_piece
         self.reply_only = reply_only
         self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(5)
+        self.listener.settimeout(0.05)  # short waits, so that stop() ends the thread at once
+        self.stopping = threading.Event()
         self.port = self.listener.getsockname()[1]
         self.conn: socket.socket | None = None
         self.connected = False
@@ -295,10 +296,16 @@ class ReplyServer(threading.Thread):
         self.replied = False
 
     def run(self) -> None:
-        try:
-            conn, (_, client_port) = self.listener.accept()
-        except OSError:
-            return
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                conn, (_, client_port) = self.listener.accept()
+                break
+            except TimeoutError:
+                if self.stopping.is_set() or time.monotonic() > deadline:
+                    return
+            except OSError:
+                return
         self.conn, self.connected = conn, True
         with conn:
             conn.settimeout(1)
@@ -325,6 +332,8 @@ class ReplyServer(threading.Thread):
                 pass
 
     def stop(self) -> None:
+        self.stopping.set()
+        self.join(0.2)  # accept() wakes up every 0.05 s to see this
         self.listener.close()
         if self.conn is not None:
             with contextlib.suppress(OSError):
@@ -332,15 +341,29 @@ class ReplyServer(threading.Thread):
         self.join(2)
 
 
+def compare(reply: bytes, message: bytes) -> dict:
+    equal = reply == message
+    prefix = equal or message.startswith(reply)
+    first_difference = None
+    if not prefix:
+        pairs = enumerate(zip(reply, message, strict=False))
+        first_difference = next((i for i, (a, b) in pairs if a != b), min(len(reply), len(message)))
+    return {"equal": equal, "prefix": prefix, "first_difference": first_difference}
+
+
 def _run_echo(student, server: ReplyServer, seed: int, timeout: float) -> dict:
     student.run(probes.still_running)  # the worker is up before the server starts waiting for it
     server.start()
     try:
-        return student.run(probes.call_echo, server.port, seed, server.size, CLIENT_SEND_LIMIT, timeout=timeout)
+        got = student.run(probes.call_echo, server.port, seed, server.size, CLIENT_SEND_LIMIT, timeout=timeout)
     except TimedOut as error:
         return {"stuck": error.message}
     finally:
         server.stop()
+    if "reply" in got:  # compared here: the worker only hands back what echo() returned
+        reply = got.pop("reply")
+        got.update(length=len(reply), **compare(reply, probes.random_message(seed, server.size)))
+    return got
 
 
 def _judge_reply(server: ReplyServer, message: bytes, got: dict) -> None:

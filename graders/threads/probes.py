@@ -1,45 +1,56 @@
-"""Probes for the threads topic: they run in the worker, next to the student's modules."""
+"""Probes for the threads topic: they run in the worker, next to the student's modules.
+
+They hold no expected value. The targets and fetches they hand to the student's code call the grader's
+switchboard (graders/threads/switchboard.py) and wait for its answer, so that the grader sees from outside
+which calls run at once, decides how long each one lasts and what it returns, and times the student's
+function with its own clock.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dis
 import functools
 import socket
 import sys
 import threading
-import time
 import types
+from time import sleep as _sleep  # bound before the student's code runs: a patched time.sleep cannot stop the race
 
-from graders.harness.core.probing import in_background, is_student_file, student_module, thread_count
+from graders.harness.core.probing import Gate, StudentMistake, in_background, is_student_file, student_module
+
+CALL_LIMIT = 5.0  # a call the grader never answers gives up after this long, so that a test always ends
 
 
-def start_and_join_trace(count: int, nap: float) -> dict:
-    """Call start_and_join with a target that naps; report what each call saw."""
-    calls: list[tuple[int, int]] = []
-    finished: list[int] = []
-    lock = threading.Lock()
-    caller = threading.get_ident()
+def ready() -> bool:
+    """A no-op call: starts the worker (so the grader can read its /proc) and reports a crashed thread."""
+    return True
+
+
+def _call_grader(port: int, name: str) -> bytes:
+    """Say `name` to the grader's switchboard and wait for its answer (everything it sends until it hangs up)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=CALL_LIMIT) as line:
+        line.sendall(f"{name}\n".encode())
+        answer = bytearray()
+        with contextlib.suppress(TimeoutError):
+            while chunk := line.recv(4096):
+                answer += chunk
+    return bytes(answer)
+
+
+# -- task 1 ----------------------------------------------------------------------------------------------------
+
+
+def start_and_join_calls(port: int, count: int) -> None:
+    """start_and_join(target, count) with a target that calls the grader as `target <index>`."""
 
     def target(index: int) -> None:
-        with lock:
-            calls.append((index, threading.get_ident()))
-        time.sleep(nap)
-        with lock:
-            finished.append(index)
+        _call_grader(port, f"target {index}")
 
-    started = time.monotonic()
     student_module("basics").start_and_join(target, count)
-    elapsed = time.monotonic() - started
-    with lock:
-        done_at_return = len(finished)
-    return {
-        "indexes": sorted(index for index, _ in calls),
-        "threads": len({ident for _, ident in calls}),
-        "in_caller": any(ident == caller for _, ident in calls),
-        "done_at_return": done_at_return,
-        "elapsed": elapsed,
-    }
 
+
+# -- task 2 ----------------------------------------------------------------------------------------------------
 
 SHARED_STORES = {"STORE_ATTR", "STORE_GLOBAL", "STORE_NAME", "STORE_SUBSCR", "STORE_DEREF"}
 
@@ -49,72 +60,104 @@ def _store_offsets(code: types.CodeType) -> frozenset[int]:
     return frozenset(i.offset for i in dis.get_instructions(code) if i.opname in SHARED_STORES)
 
 
-def _switch_before_writes(frame, event, arg):
-    """A trace function that lets another thread run just before the student's code writes shared state.
+def _switching_tracer(first_store: Gate) -> object:
+    """A trace function that lets the other threads run just before the student's code writes shared state.
 
-    CPython 3.11 switches threads only every few milliseconds, so `self.value += 1` (read, add, write)
-    almost never interleaves and an unlocked counter would pass by luck. Yielding between the read and the
-    write makes the other threads read the same old value, every time; a lock held around both makes them
-    wait instead.
+    CPython switches threads only every few milliseconds, so `self.value += 1` (read, add, write) almost never
+    interleaves and an unlocked counter would pass by luck. Yielding between the read and the write makes the
+    other threads read the same old value, every time; a lock held around both makes them wait instead.
+    The first write of each thread also waits at `first_store` until every thread stands before a write of
+    its own: a lock created lazily in increment() (`if self._lock is None: self._lock = Lock()`) is then
+    created by all of them at once, as it can be in a real program, instead of by whichever thread came first.
+    A correct counter holds its lock there, the others cannot come, and the gate gives up after its patience.
     """
-    if not is_student_file(frame.f_code.co_filename):
-        return None
-    frame.f_trace_opcodes = True
-    frame.f_trace_lines = False
-    stores = _store_offsets(frame.f_code)
+    seen_first = threading.local()
 
-    def local(frame, event, arg):
-        if event == "opcode" and frame.f_lasti in stores:
-            time.sleep(0)
+    def tracer(frame, event, arg):
+        if not is_student_file(frame.f_code.co_filename):
+            return None
+        frame.f_trace_opcodes = True
+        frame.f_trace_lines = False
+        stores = _store_offsets(frame.f_code)
+
+        def local(frame, event, arg):
+            if event == "opcode" and frame.f_lasti in stores:
+                if not getattr(seen_first, "done", False):
+                    seen_first.done = True
+                    with first_store:
+                        pass
+                _sleep(0)
+            return local
+
         return local
 
-    return local
+    return tracer
 
 
-def hammer_counter(threads: int, increments: int) -> int:
-    """Call Counter().increment() `increments` times from each of `threads` threads, forcing switches."""
+def hammer_counter(port: int, threads: int) -> int:
+    """Increment one Counter from `threads` threads, each once for every byte the grader sends it.
+
+    Only the grader knows how many bytes each thread gets (their counts differ), so the total the counter
+    should reach is nowhere in this process. The counter's value itself can only be read here: it is an
+    object in the student's memory.
+    """
     counter = student_module("counter").Counter()
-    gate = threading.Barrier(threads)
+    if not callable(getattr(counter, "increment", None)):
+        raise StudentMistake("Counter() has no increment() method: the stub has it; was it renamed?")
+    start = threading.Barrier(threads)
+    tracer = _switching_tracer(Gate(threads, patience=0.2))
+    failures: list[BaseException] = []
 
-    def work() -> None:
-        sys.settrace(_switch_before_writes)
-        gate.wait()
-        for _ in range(increments):
-            counter.increment()
-        sys.settrace(None)
+    def work(number: int) -> None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=CALL_LIMIT) as line:
+                line.sendall(f"thread {number}\n".encode())
+                chunk = line.recv(4096)
+                start.wait(CALL_LIMIT)  # every thread has its first bytes: they all start incrementing together
+                sys.settrace(tracer)
+                try:
+                    while chunk:
+                        for _ in chunk:
+                            counter.increment()
+                        chunk = line.recv(4096)
+                finally:
+                    sys.settrace(None)
+        except BaseException as error:  # the student's error, raised below with its line
+            failures.append(error)
 
-    workers = [threading.Thread(target=work) for _ in range(threads)]
+    workers = [threading.Thread(target=work, args=(n,), name=f"grader-hammer-{n}") for n in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
-    return counter.value
+    if failures:
+        raise failures[0]
+    value = counter.value
+    if not isinstance(value, int):
+        raise StudentMistake(f"Counter().value should be an int; after the increments it is {type(value).__name__}")
+    return value
 
 
-def start_echo_server(port: int) -> int:
-    """Start the student's serve() on a listening socket on `port`; return the thread count before it."""
-    before = thread_count()
+# -- task 3 ----------------------------------------------------------------------------------------------------
+
+
+def start_echo_server(port: int) -> None:
+    """Start the student's serve() on a listening socket on `port`, in a thread of its own."""
+    serve = student_module("echo_server").serve
     server = socket.create_server(("127.0.0.1", port), backlog=50)
-    in_background(student_module("echo_server").serve, server)
-    return before
+    in_background(serve, server)
 
 
-def fetch_all_trace(delays: list[float]) -> dict:
-    """Call fetch_all with a fetch that sleeps delays[i] and returns ("done", item)."""
-    active = 0
-    peak = 0
-    lock = threading.Lock()
+# -- task 4 ----------------------------------------------------------------------------------------------------
 
-    def fetch(item: int):
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        time.sleep(delays[item])
-        with lock:
-            active -= 1
-        return ("done", item)
 
-    started = time.monotonic()
-    results = student_module("basics").fetch_all(fetch, list(range(len(delays))))
-    return {"results": results, "elapsed": time.monotonic() - started, "peak": peak}
+def fetch_all_calls(port: int, count: int) -> list:
+    """fetch_all(fetch, [0, 1, ..., count - 1]) with a fetch that returns what the grader answers `item <i>`."""
+
+    def fetch(item: int) -> bytes:
+        return _call_grader(port, f"item {item}")
+
+    results = student_module("basics").fetch_all(fetch, list(range(count)))
+    if not isinstance(results, (list, tuple)):
+        raise StudentMistake(f"fetch_all() should return a list; it returned {type(results).__name__}")
+    return [result if isinstance(result, bytes) else repr(result) for result in results]

@@ -1,86 +1,323 @@
-"""Grades exercises/threads: starting and joining, the counter race, a thread per client, I/O in threads."""
+"""Grades exercises/threads: starting and joining, the counter race, a thread per client, I/O in threads.
 
+The verdicts rest on what the grader sees from outside the worker: the calls of the student's threads
+arriving at the grader's switchboard (which ones run at once, and when start_and_join returns compared with
+when the grader let the last one finish, on the grader's clock), the worker's threads as the kernel counts
+them (/proc/<pid>/task), and the echo server through the grader's own sockets. Only the counter's final
+value is read inside the worker, and the total it should reach is known only here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import secrets
 import socket
+import time
 
 import pytest
 
+from graders.harness.core import observe
 from graders.harness.core.network import free_port
-from graders.harness.core.probing import thread_count
+from graders.harness.core.student import StudentError, TimedOut
 from graders.threads import probes
+from graders.threads.switchboard import Background, Switchboard
+
+HOLD = 0.6  # how much longer than the others the grader keeps one target running
+
+
+def _worker_threads(student) -> int | None:
+    """The worker's thread count from /proc, after starting it if it is not running yet."""
+    student.run(probes.ready)
+    return observe.threads(student.pid)
+
+
+def _crash_note(student) -> str:
+    """What crashed in the worker since the last call, as a sentence to add to a message; "" if nothing did."""
+    try:
+        student.run(probes.ready)
+    except StudentError as error:
+        return f" ({error.message})"
+    return ""
+
+
+# -- task 1 ----------------------------------------------------------------------------------------------------
+
+
+def _check_start_and_join(student, count: int) -> None:
+    base = _worker_threads(student)
+    board = Switchboard()
+    call = Background(student, probes.start_and_join_calls, board.port, count, timeout=3 + HOLD + count * 0.1)
+    expected = [f"target {index}" for index in range(count)]
+    try:
+        at_once = board.gather(count, patience=2, quiet=0.8, done=call.done)
+        threads_then = observe.threads(student.pid)
+        if call.done():
+            call.result()  # raises what the student's code raised
+            pytest.fail(
+                f"start_and_join returned while {count - len(board.answered)} of {count} threads were still running "
+                f"(target was called with {_indexes(board.names)} by then, and the grader had let none of them "
+                "finish): join every thread before returning",
+                pytrace=False,
+            )
+        unexpected = sorted(set(board.names) - set(expected)) or sorted(n for n in expected if board.names.count(n) > 1)
+        assert not unexpected, (
+            f"target should be called once with each of 0..{count - 1}; it was called with {_indexes(board.names)}"
+        )
+        if at_once < count:
+            if base is not None and threads_then is not None and threads_then <= base:
+                pytest.fail(
+                    "target ran in the thread that called start_and_join (the process had no more threads than "
+                    "before): create a threading.Thread(target=target, args=(i,)) for each call and start() it; "
+                    "thread.run() or target(i) runs it right here",
+                    pytrace=False,
+                )
+            pytest.fail(
+                f"only {at_once} of {count} targets were running at once; the next one started only after the "
+                "previous had finished: the threads ran one after another. Start them all before joining any.",
+                pytrace=False,
+            )
+        if base is not None and threads_then is not None:
+            assert threads_then - base >= count, (
+                f"while {count} targets were running, the process had only {threads_then - base} more threads than "
+                f"before: each call of target needs a thread of its own"
+            )
+        # Let every target finish at a different moment; one in the middle finishes last, HOLD s after the others.
+        held = f"target {count // 2}"
+        others = [name for name in expected if name != held]
+        random.shuffle(others)
+        for name in others:
+            board.answer(name)
+            time.sleep(0.02)
+        call.join(HOLD)
+        if call.done():
+            call.result()
+            pytest.fail(
+                f"start_and_join returned while target({count // 2}) was still running, which the grader kept "
+                f"going {HOLD:g} s longer than the others: threads that do not finish together were still running "
+                "when it returned. Join every thread (a sleep is not enough, and joining only one of them neither)",
+                pytrace=False,
+            )
+        board.answer(held)
+        if not call.join(2):
+            pytest.fail(
+                f"every target had finished, and start_and_join did not return within 2 s ({student.where()})",
+                pytrace=False,
+            )
+        call.result()
+    finally:
+        board.close()
+        call.join(5)
+
+
+def _indexes(names: list[str]) -> list:
+    return sorted(int(name.split()[-1]) if name.split()[-1].isdigit() else name for name in names)
 
 
 @pytest.mark.task(1)
-def test_start_and_join_runs_every_index_in_its_own_thread(student):
-    seen = student.run(probes.start_and_join_trace, count=6, nap=0.2)
-    assert seen["indexes"] == list(range(6)), (
-        f"target should be called once with each of 0..5; it was called with {seen['indexes']}"
-    )
-    assert not seen["in_caller"], "target ran in the calling thread: start a threading.Thread for each call"
-    assert seen["done_at_return"] == 6, (
-        f"start_and_join returned while {6 - seen['done_at_return']} of 6 threads were still running: join them all"
-    )
-    assert seen["elapsed"] < 0.8, (
-        f"6 threads that each sleep 0.2 s took {seen['elapsed']:.1f} s: they ran one after another. "
-        "Start them all before joining any."
+def test_start_and_join_runs_every_target_in_its_own_thread_and_waits_for_all(student):
+    _check_start_and_join(student, 6)
+
+
+# -- task 2 ----------------------------------------------------------------------------------------------------
+
+
+# Implementations whose counter deadlocked once: later counter checks fail at once with the same message,
+# instead of waiting out the same timeout again.
+_DEADLOCKED: dict[str, str] = {}
+
+
+def _hammer(student, counts: list[int]) -> None:
+    label = student.implementation.label
+    if label in _DEADLOCKED:
+        pytest.fail(f"{_DEADLOCKED[label]} (seen in an earlier check of the counter)", pytrace=False)
+    board = Switchboard()
+    call = Background(student, probes.hammer_counter, board.port, len(counts), timeout=3)
+    try:
+        board.gather(len(counts), patience=2, quiet=2, done=call.done)
+        for number, count in enumerate(counts):
+            name = f"thread {number}"
+            if name in board.waiting:
+                board.answer(name, bytes(count))
+        call.join(4)
+        try:
+            total = call.result()
+        except TimedOut as error:
+            _DEADLOCKED[label] = error.message
+            raise
+    finally:
+        board.close()
+        call.join(4)
+    expected = sum(counts)
+    assert total == expected, (
+        f"{len(counts)} threads called increment() {expected} times in all (between {min(counts)} and {max(counts)} "
+        f"each); your counter ended at {total}: {expected - total} updates were lost. Hold one Lock, shared by "
+        "every thread, around the read and the write of self.value"
     )
 
 
 @pytest.mark.task(2)
 def test_counter_loses_no_update_from_four_threads(student):
-    total = student.run(probes.hammer_counter, threads=4, increments=100)
-    assert total == 400, f"4 threads added 100 each; your counter ended at {total}: {400 - total} updates were lost"
+    _hammer(student, random.sample(range(60, 140), 4))
 
 
-def _echo(client: socket.socket, message: bytes) -> bytes:
-    client.sendall(message)
+# -- task 3 ----------------------------------------------------------------------------------------------------
+
+
+def _exchange(client: socket.socket, message: bytes) -> bytes | str:
+    """Send `message` and read its echo: the bytes, or "silent", "closed" or "reset" when it did not come."""
     received = b""
-    while len(received) < len(message):
-        chunk = client.recv(4096)
-        if not chunk:
-            break
-        received += chunk
+    try:
+        client.sendall(message)
+        while len(received) < len(message):
+            chunk = client.recv(4096)
+            if not chunk:
+                return "closed"
+            received += chunk
+    except TimeoutError:
+        return "silent"
+    except OSError:
+        return "reset"
     return received
+
+
+def _leave_cleanly(clients: list[socket.socket], limit: float = 1.0) -> None:
+    """Say goodbye as a polite client does: no more data (SHUT_WR), read what is left until the server closes.
+
+    Closing with an echo still unread makes the kernel reset the connection, and the student's recv() would
+    die with ConnectionResetError: the grader's own leaving must never fail a correct server.
+    """
+    for client in clients:
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_WR)
+    deadline = time.monotonic() + limit
+    for client in clients:
+        try:
+            while (left := deadline - time.monotonic()) > 0:
+                client.settimeout(left)
+                if not client.recv(4096):
+                    break
+        except OSError:
+            pass
+        client.close()
 
 
 @pytest.mark.task(3)
 def test_a_silent_client_does_not_block_the_others(student):
     port = free_port()
-    threads_before = student.run(probes.start_echo_server, port)
+    base = _worker_threads(student)
+    student.run(probes.start_echo_server, port)
     clients = [socket.create_connection(("127.0.0.1", port), timeout=1) for _ in range(4)]
     try:
-        silent, talkers = clients[0], clients[1:]
-        silent.sendall(b"I connect first and then say nothing more")
-        for number, client in enumerate(talkers):
-            message = f"hello from client {number}".encode()
-            try:
-                echoed = _echo(client, message)
-            except TimeoutError:
+        first, talkers = clients[0], clients[1:]
+        hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
+        got = _exchange(first, hello)
+        if got != hello:
+            _fail_client(student, 1, got, hello, "its first message")
+        for number, client in enumerate(talkers, 2):
+            message = f"client {number} says {secrets.token_hex(6)}".encode()
+            got = _exchange(client, message)
+            if got == "silent":
                 pytest.fail(
-                    f"client {number + 2} got no echo within 1 s while client 1 stayed connected: the server is "
-                    f"busy with one client at a time ({student.where()})",
+                    f"client {number} got no echo within 1 s while client 1 stayed connected and silent: the "
+                    f"server is busy with one client at a time ({student.where()}). Hand each connection to a new "
+                    "thread and go straight back to accept()",
                     pytrace=False,
                 )
-            assert echoed == message, f"sent {message!r}, got back {echoed!r}"
-        threads_now = student.run(thread_count)
-        assert threads_now >= threads_before + 1 + len(clients), (
-            f"with {len(clients)} clients connected the server process had {threads_now - threads_before} "
-            "more threads than before it started; expected one for the server and one per client"
-        )
+            if got != message:
+                _fail_client(student, number, got, message, "its message")
+        threads_now = observe.threads(student.pid)
+        if base is not None and threads_now is not None:
+            assert threads_now - base >= 1 + len(clients), (
+                f"with {len(clients)} clients connected the server process had {threads_now - base} more threads "
+                "than before it started; expected one for the server and one per client"
+            )
+        again = f"client 1 speaks again {secrets.token_hex(4)}".encode()
+        got = _exchange(first, again)
+        if got != again:
+            _fail_client(student, 1, got, again, "a second message after the others were served")
     finally:
-        for client in clients:
-            client.close()
+        _leave_cleanly(clients)
+    crash = _crash_note(student)
+    assert not crash, f"the server crashed while its clients left one by one{crash}"
+
+
+def _fail_client(student, number: int, got: bytes | str, message: bytes, what: str) -> None:
+    if got in ("closed", "reset"):
+        pytest.fail(
+            f"client {number} sent {what} and its connection was {got} instead of echoed{_crash_note(student)}: "
+            "the connection belongs to the thread running handle(conn), which closes it when the client leaves "
+            "(its `with conn:`); the accept loop must not close it",
+            pytrace=False,
+        )
+    if got == "silent":
+        pytest.fail(f"client {number} sent {what} and got no echo within 1 s ({student.where()})", pytrace=False)
+    pytest.fail(f"client {number} sent {what}, {message!r}, and got back {got!r}", pytrace=False)
+
+
+# -- task 4 ----------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.task(4)
-def test_fetch_all_runs_slow_fetches_at_the_same_time(student):
-    delays = [0.25, 0.05, 0.2, 0.02, 0.1, 0.22, 0.08, 0.15]
-    seen = student.run(probes.fetch_all_trace, delays)
-    expected = [["done", i] for i in range(len(delays))]
-    got = [list(result) if isinstance(result, (tuple, list)) else result for result in seen["results"]]
-    assert got == expected, (
-        f"fetch_all should return [fetch(items[0]), fetch(items[1]), ...] in the order of items; got {got}"
-    )
-    assert seen["peak"] >= 4 and seen["elapsed"] < 0.7, (
-        f"8 fetches that sleep {sum(delays):.1f} s in total took {seen['elapsed']:.1f} s, at most "
-        f"{seen['peak']} at a time: run them in threads, all started before any is joined"
+def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(student):
+    count = 8
+    base = _worker_threads(student)
+    board = Switchboard()
+    call = Background(student, probes.fetch_all_calls, board.port, count, timeout=6)
+    answers = {f"item {index}": secrets.token_hex(6).encode() for index in range(count)}
+    try:
+        at_once = board.gather(count, patience=2, quiet=0.8, done=call.done)
+        threads_then = observe.threads(student.pid)
+        if call.done():
+            call.result()
+            pytest.fail(
+                f"fetch_all returned while {at_once} of its fetches were still running: join every thread before "
+                "returning the results",
+                pytrace=False,
+            )
+        unknown = sorted(set(board.names) - set(answers))
+        assert not unknown, f"fetch should be called with the items 0..{count - 1}; it was called with {unknown}"
+        if at_once < 4:
+            pytest.fail(
+                f"only {at_once} of {count} fetches were running at once: the fetches ran one after another. Run "
+                "each in a thread, all started before any is joined",
+                pytrace=False,
+            )
+        if base is not None and threads_then is not None:
+            assert threads_then - base >= at_once, (
+                f"while {at_once} fetches were running, the process had only {threads_then - base} more threads"
+            )
+        # Answer in an order other than the items': slow and fast fetches finish in a mixed order.
+        last_first, *rest = sorted(board.waiting, key=lambda name: -int(name.split()[-1]))
+        random.shuffle(rest)
+        *order, held = [last_first, *rest]
+        for name in order:
+            board.answer(name, answers[name])
+            time.sleep(0.01)
+        call.join(HOLD)  # one fetch is slower than all the others
+        if call.done():
+            call.result()
+            pytest.fail(
+                f"fetch_all returned while the fetch of {held}, slower than the others, was still running: join "
+                "every thread before returning the results",
+                pytrace=False,
+            )
+        board.answer(held, answers[held])
+        deadline = time.monotonic() + 3
+        while not call.done() and time.monotonic() < deadline:  # a pool of threads fetches the rest later
+            board.gather(count, patience=0.1, quiet=0.1, done=call.done)
+            for name in list(board.waiting):
+                board.answer(name, answers.get(name, b""))
+        call.join(3)
+        results = call.result()
+    finally:
+        board.close()
+        call.join(6)
+    missing = [name for name in answers if name not in board.names]
+    assert not missing, f"fetch_all never called fetch for {', '.join(missing)}"
+    expected = [answers[f"item {index}"] for index in range(count)]
+    assert results == expected, (
+        f"fetch_all should return [fetch(items[0]), fetch(items[1]), ...] in the order of items; the fetches "
+        f"returned {[answers[f'item {i}'] for i in range(count)]} and fetch_all returned {results}: put each "
+        "result at its item's index, not in the order the threads finish"
     )

@@ -32,14 +32,35 @@ def accept(server: socket.socket, selector: selectors.BaseSelector) -> None:
     selector.register(conn, selectors.EVENT_READ, read)
 
 
+# What send() has not taken yet, for each connection whose client reads more slowly than it sends.
+outbox: dict[socket.socket, bytes] = {}
+
+
 def read(conn: socket.socket, selector: selectors.BaseSelector) -> None:
     """A client's socket is readable: echo what arrived, or, if the client has gone, forget and close it."""
     data = conn.recv(1024)  # once: a second recv would fail with BlockingIOError when nothing more has come
     if data:
-        conn.sendall(data)
+        outbox[conn] = data
+        write(conn, selector)
     else:
+        outbox.pop(conn, None)
         selector.unregister(conn)  # while conn still has its file descriptor
         conn.close()
+
+
+def write(conn: socket.socket, selector: selectors.BaseSelector) -> None:
+    """Send what waits in outbox[conn]; what send() does not take now waits for the next write event."""
+    try:
+        sent = conn.send(outbox[conn])  # never sendall on a non-blocking socket: it cannot say how much it sent
+    except BlockingIOError:
+        sent = 0
+    rest = outbox.pop(conn)[sent:]
+    if rest:
+        outbox[conn] = rest
+        # Stop reading from this client until it has taken its echo: wake up when the socket can take more.
+        selector.modify(conn, selectors.EVENT_WRITE, write)
+    else:
+        selector.modify(conn, selectors.EVENT_READ, read)
 
 
 def serve_forever(server: socket.socket, selector: selectors.BaseSelector) -> None:

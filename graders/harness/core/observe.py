@@ -1,39 +1,66 @@
-"""Facts the grader reads from outside the worker: /proc, and reports that child processes leave on disk.
+"""Facts about the worker that the grader reads from outside: the kernel's view of its processes, and
+reports that child processes leave on disk.
 
-The student's code shares the worker with the probes and can rewrite anything there; what the kernel says
-about the worker's process, and files the grader reads itself, it cannot. `student.pid` names the worker.
+The student's code shares the worker with the probes and can rewrite anything there (time, threading, the
+probes' own frames), so a count taken inside the worker is only as good as the student's goodwill. The
+kernel's view of the process is not theirs to rewrite: how many threads it has, how much CPU time it used,
+how many files it holds open, whether a child still runs. Every function takes a pid (`student.pid` for the
+worker) and reads /proc on Linux, psutil elsewhere; it returns None where neither can tell, and a grader then
+falls back to a weaker check or says that it could not look, never failing the student for it.
 
 `Reports` is how child processes tell the grader what they did under any start method (fork, forkserver,
-spawn): a folder in the worker's working directory, one small JSON file per fact. A child started by
-spawn or forkserver inherits no globals, so the callable it runs carries the folder's path with it.
+spawn): a folder in the worker's working directory, one small JSON file per fact. A child started by spawn
+or forkserver inherits no globals, so the callable it runs carries the folder's path with it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_TICKS = os.sysconf("SC_CLK_TCK")
+PROC = Path("/proc")
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _stat_fields(pid: int, task: int | None = None) -> list[str] | None:
-    path = f"/proc/{pid}/task/{task}/stat" if task is not None else f"/proc/{pid}/stat"
+def available() -> bool:
+    """Whether this machine has a /proc to read facts from."""
+    return (PROC / "self" / "task").is_dir()
+
+
+def _process(pid: int):
+    """psutil's handle on `pid` where there is no /proc, or None."""
     try:
-        text = Path(path).read_text()
-    except (FileNotFoundError, ProcessLookupError):
+        import psutil
+
+        return psutil.Process(pid)
+    except Exception:  # no psutil, no such process, no access
+        return None
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
         return None
     return text.rpartition(")")[2].split()  # after "(comm)", which may hold spaces: state, ppid, ...
 
 
 def running(pid: int) -> bool:
     """True while `pid` is a live process (a zombie has ended: it only waits for its parent to reap it)."""
-    fields = _stat_fields(pid)
-    return fields is not None and fields[0] not in ("Z", "X")
+    if available():
+        fields = _stat_fields(pid)
+        return fields is not None and fields[0] not in ("Z", "X")
+    process = _process(pid)
+    with contextlib.suppress(Exception):
+        return process is not None and process.status() != "zombie"
+    return False
 
 
 def still_running(pids: list[int], grace: float) -> list[int]:
@@ -46,33 +73,119 @@ def still_running(pids: list[int], grace: float) -> list[int]:
     return alive
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) the process `pid` has used so far, all its threads included."""
-    fields = _stat_fields(pid)
-    if fields is None:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15 of stat
+def threads(pid: int | None) -> int | None:
+    """The number of threads of process `pid`, as the kernel counts them (also threads not made by `threading`)."""
+    if pid is None:
+        return None
+    if available():
+        try:
+            return len(os.listdir(PROC / str(pid) / "task"))
+        except OSError:
+            return None
+    process = _process(pid)
+    with contextlib.suppress(Exception):
+        return process.num_threads() if process else None
+    return None
 
 
-def context_switches(pid: int) -> int:
+def cpu_seconds(pid: int | None) -> float | None:
+    """User plus system CPU time that process `pid` has used so far, all its threads together."""
+    if pid is None:
+        return None
+    if available():
+        fields = _stat_fields(pid)
+        return None if fields is None else (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
+    process = _process(pid)
+    with contextlib.suppress(Exception):
+        times = process.cpu_times() if process else None
+        return None if times is None else times.user + times.system
+    return None
+
+
+def open_files(pid: int | None) -> int | None:
+    """The number of file descriptors process `pid` has open (sockets included; handles on Windows)."""
+    if pid is None:
+        return None
+    if available():
+        try:
+            return len(os.listdir(PROC / str(pid) / "fd"))
+        except OSError:
+            return None
+    process = _process(pid)
+    with contextlib.suppress(Exception):
+        return None if process is None else (process.num_handles() if os.name == "nt" else process.num_fds())
+    return None
+
+
+def context_switches(pid: int) -> int | None:
     """Context switches so far, summed over the threads of `pid` that still exist.
 
     A thread blocked in a lock, a queue's get() or select() makes none; one that polls with a short sleep
     makes one per sleep, however little CPU it uses."""
+    if not available():
+        process = _process(pid)
+        with contextlib.suppress(Exception):
+            return sum(process.num_ctx_switches()) if process else None
+        return None
     total = 0
     try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except (FileNotFoundError, ProcessLookupError):
-        return 0
+        tasks = os.listdir(PROC / str(pid) / "task")
+    except OSError:
+        return None
     for task in tasks:
         try:
-            status = Path(f"/proc/{pid}/task/{task}/status").read_text()
-        except (FileNotFoundError, ProcessLookupError):
+            status = (PROC / str(pid) / "task" / task / "status").read_text()
+        except OSError:
             continue
         for line in status.splitlines():
             if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
                 total += int(line.split()[1])
     return total
+
+
+def _runnable_seconds(pid: int) -> float | None:
+    """Time the threads of `pid` spent running or waiting for a CPU (schedstat: on-CPU ns, run-queue ns, slices)."""
+    total = 0
+    try:
+        tasks = os.listdir(PROC / str(pid) / "task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            on_cpu, waiting, _slices = (PROC / str(pid) / "task" / task / "schedstat").read_text().split()
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile, or a kernel without schedstat
+        total += int(on_cpu) + int(waiting)
+    return total / 1e9 if total else None
+
+
+def busy(pid: int | None, seconds: float) -> float | None:
+    """How much of the next `seconds` the threads of `pid` wanted a CPU, as a share of one core.
+
+    A thread that spins wants a CPU all the time, even when a busy machine gives it only a small part of one:
+    counting the time it waited for a CPU as well as the time it ran makes a spinning loop read about 1.0 however
+    loaded the machine is, and a server that sleeps in select() about 0.0. Without schedstat, CPU time alone.
+    """
+    if pid is None:
+        return None
+    read = (lambda: _runnable_seconds(pid)) if _runnable_seconds(pid) is not None else (lambda: cpu_seconds(pid))
+    before = read()
+    started = time.monotonic()
+    time.sleep(seconds)
+    after = read()
+    if before is None or after is None:
+        return None
+    return (after - before) / (time.monotonic() - started)
+
+
+def settle(read: Callable[[], int | None], target: int, wait: float) -> int | None:
+    """Read a count (e.g. `lambda: open_files(pid)`) until it is down to `target` or `wait` seconds passed."""
+    deadline = time.monotonic() + wait
+    value = read()
+    while value is not None and value > target and time.monotonic() < deadline:
+        time.sleep(0.02)
+        value = read()
+    return value
 
 
 @dataclass(frozen=True)
