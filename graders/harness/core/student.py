@@ -316,6 +316,7 @@ class Student:
         self.limits = limits or platform.Limits.from_environment()
         self._worker: _Worker | None = None
         self.spares = spares
+        self._calls = threading.Lock()
         self.interrupted = False  # set by the plugin when the run is being stopped: close without waiting
 
     # -- life cycle ------------------------------------------------------------------------------------
@@ -388,7 +389,12 @@ class Student:
     # -- calls -----------------------------------------------------------------------------------------
 
     def run(self, probe: Callable, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
-        """Call `probe(*args, **kwargs)` in the worker and return what it returns."""
+        """Call `probe(*args, **kwargs)` in the worker and return what it returns. Calls from several grader
+        threads take turns: the worker answers one call at a time."""
+        with self._calls:
+            return self._run(probe, *args, timeout=timeout, **kwargs)
+
+    def _run(self, probe: Callable, *args: Any, timeout: float, **kwargs: Any) -> Any:
         if self._worker is None:
             self._start()
         worker = self._worker
