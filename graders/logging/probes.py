@@ -106,7 +106,8 @@ def divide_and_log(name: str, divisors: list[float]) -> dict:
         for a in divisors:
             keep.kept.clear()
             returned = module.divide_ten_by(a, logger)
-            calls.append({"a": a, "returned": returned, "records": list(keep.kept)})
+            plain = isinstance(returned, (int, float, str, type(None)))
+            calls.append({"a": a, "returned": returned if plain else repr(returned), "records": list(keep.kept)})
     finally:
         sys.stderr = real_err
     return {"calls": calls, "stderr": err.getvalue()}

@@ -56,7 +56,7 @@ def _opened_with() -> list[dict]:
 
 def json_round_trip(obj: dict, text: str) -> dict:
     module = student_module("data_formats")
-    return {"dumped": module.to_json(obj), "loaded": module.from_json(text)}
+    return {"dumped": _plain(module.to_json(obj)), "loaded": _plain(module.from_json(text))}
 
 
 def json_files(obj: dict, save_path: str, load_path: str) -> dict:
@@ -71,22 +71,22 @@ def json_files(obj: dict, save_path: str, load_path: str) -> dict:
         loaded_with = _opened_with()
     finally:
         builtins.open = io.open = _real_open
-    return {"loaded": loaded, "save_opens": saved_with, "load_opens": loaded_with}
+    return {"loaded": _plain(loaded), "save_opens": saved_with, "load_opens": loaded_with}
 
 
 def base64_calls(text: str, standard: str, urlsafe: str) -> dict:
     module = student_module("data_formats")
     return {
-        "to_base64": module.to_base64(text),
-        "from_base64": module.from_base64(standard),
-        "to_urlsafe_base64": module.to_urlsafe_base64(text),
-        "from_urlsafe_base64": module.from_urlsafe_base64(urlsafe),
+        "to_base64": _plain(module.to_base64(text)),
+        "from_base64": _plain(module.from_base64(standard)),
+        "to_urlsafe_base64": _plain(module.to_urlsafe_base64(text)),
+        "from_urlsafe_base64": _plain(module.from_urlsafe_base64(urlsafe)),
     }
 
 
 def md5_of_texts(texts: list[str]) -> list:
     module = student_module("hashing")
-    return [module.md5_hex(text) for text in texts]
+    return [_plain(module.md5_hex(text)) for text in texts]
 
 
 def import_hashing() -> None:
@@ -98,7 +98,7 @@ def md5_of_file(path: str, chunk_size: int) -> Any:
     """file_md5(path, chunk_size); the grader watches the worker's memory from outside meanwhile."""
     module = student_module("hashing")
     try:
-        return module.file_md5(path, chunk_size)
+        return _plain(module.file_md5(path, chunk_size))
     except UnicodeDecodeError as error:
         raise StudentMistake(
             f"file_md5 read the file as text and failed ({error}): a file is bytes, not always UTF-8 text; "
@@ -109,9 +109,9 @@ def md5_of_file(path: str, chunk_size: int) -> Any:
 def hash_passwords(password: str, iterations: int) -> dict:
     module = student_module("passwords")
     return {
-        "first": module.hash_password(password, iterations),
-        "second": module.hash_password(password, iterations),
-        "default": module.hash_password(password),
+        "first": _plain(module.hash_password(password, iterations)),
+        "second": _plain(module.hash_password(password, iterations)),
+        "default": _plain(module.hash_password(password)),
     }
 
 
