@@ -28,7 +28,8 @@ def four_way_close(client_seq: int, server_seq: int) -> list[Segment]:
     raise NotImplementedError("task 4")
 
 
-def why_third_segment() -> str:
-    """In a sentence or two: why does the client send the third segment of the handshake at all?"""
-    # TODO(task 5): answer in your own words (English or Chinese).
+def server_state(arrived: list[tuple[str, int, int | None]], server_isn: int) -> str:
+    """The state of a server that was in LISTEN once the segments `arrived` (each `(flags, seq, ack)`, in the
+    order they reached it) have arrived. It answers a SYN with its SYN+ACK, whose seq is `server_isn`."""
+    # TODO(task 5): return "LISTEN", "SYN_RCVD" or "ESTABLISHED": when does the server open the connection?
     raise NotImplementedError("task 5")

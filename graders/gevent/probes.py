@@ -48,12 +48,14 @@ class _Labels:
         return self.seen.index(current)
 
 
-def run_all_trace(waits: list[int], token: str) -> dict:
+def run_all_trace(waits: list[int], token: str, linger: float) -> dict:
     """Call jobs.run_all(job, len(waits)) with a job that logs its start, waits waits[i] times and logs its end.
 
     Each wait is gevent.sleep(0): the job lets every other ready greenlet run once, in the order they became
     ready. Unlike timed sleeps (libev may run timers that expire together in either order), this makes the
-    whole trace exact: all jobs start in spawn order, and the one with the fewest waits ends first.
+    whole trace exact: all jobs start in spawn order, and the one with the fewest waits ends first. The job
+    with the most waits then sleeps `linger` seconds more before it ends: the grader chooses how long the
+    whole run takes, so a fixed sleep in place of joining either returns too early or too late.
     """
     import gevent
 
@@ -64,6 +66,8 @@ def run_all_trace(waits: list[int], token: str) -> dict:
         trace.append(("start", index, labels.here()))
         for _ in range(waits[index]):
             gevent.sleep(0)
+        if waits[index] == max(waits):
+            gevent.sleep(linger)
         trace.append(("end", index, labels.here()))
         return f"{token}-{index}"
 
@@ -86,7 +90,7 @@ def run_all_trace(waits: list[int], token: str) -> dict:
             "greenlet, in the order of i"
         )
     if len(at_return) < 2 * len(waits):
-        gevent.sleep(0.05)  # let jobs left running finish: "not joined" versus "never started"
+        gevent.sleep(linger + 0.05)  # let jobs left running finish: "not joined" versus "never started"
     return {
         "trace": at_return,
         "all": list(trace),
@@ -94,8 +98,11 @@ def run_all_trace(waits: list[int], token: str) -> dict:
     }
 
 
-def pipeline_trace(items: list[Any]) -> dict:
-    """Call producer_consumer.run(items, log); record each log call with its greenlet, and whether run returned."""
+def pipeline_trace(items: list[Any], linger: float) -> dict:
+    """Call producer_consumer.run(items, log); record each log call with its greenlet, and whether run returned.
+
+    Logging the last item takes `linger` seconds: the grader chooses how long the whole run takes, so a fixed
+    sleep in place of joining either returns too early or too late."""
     import gevent
     from gevent.exceptions import LoopExit
 
@@ -107,7 +114,7 @@ def pipeline_trace(items: list[Any]) -> dict:
         if event == "got" and item == items[-1]:
             # Logging is I/O, and I/O may switch greenlets: a run() that does not wait for the consumer to
             # finish returns right here instead of by the luck of gevent's scheduling order.
-            gevent.sleep(0)
+            gevent.sleep(linger)
 
     outcome = "returned"
     try:
@@ -117,7 +124,7 @@ def pipeline_trace(items: list[Any]) -> dict:
     at_return = list(trace)
     running = [number for number, greenlet in enumerate(labels.seen) if number and not greenlet.dead]
     if len(at_return) < 2 * len(items):
-        gevent.sleep(0.05)  # greenlets left running get their turn now: "returned too early" versus "never ran"
+        gevent.sleep(linger + 0.05)  # greenlets left running get their turn: "returned too early" vs "never ran"
     return {"trace": at_return, "all": list(trace), "outcome": outcome, "running": running}
 
 
@@ -128,8 +135,20 @@ def start_echo_server(port: int) -> dict:
     """Run the student's serve() on a listening socket; return the threads and open files before it started."""
     before = {"threads": thread_count(), "fds": open_fd_count()}
     server = socket.create_server(("127.0.0.1", port), backlog=200)
+    serve = student_module("echo_server").serve
+    unwritten: list[NotImplementedError] = []
+
+    def serving() -> None:
+        try:
+            serve(server)
+        except NotImplementedError as error:  # the stub: reported as "not done yet", not as a crashed thread
+            unwritten.append(error)
+
     # threading is patched in this worker: in_background's thread is a greenlet in this one OS thread.
-    in_background(student_module("echo_server").serve, server)
+    in_background(serving)
+    time.sleep(0.05)  # patched: serve() runs until it waits in accept(), or raises
+    if unwritten:
+        raise unwritten[0]
     before["fds"] += 1  # the listening socket stays open while the server runs
     return before
 
@@ -216,11 +235,12 @@ def program_facts() -> dict:
     return {"alive": alive, "exit": process.returncode, "threads": threads, "output": _tail(_program["output"])}
 
 
-def program_stuck_at() -> str:
-    """Where each thread of the program is in the student's file, from a faulthandler dump."""
+def program_stuck_at() -> dict:
+    """Where each thread of the program is in the student's file, from a faulthandler dump, and whether a thread
+    waits inside gevent: then the program patched, and its hub runs while its greenlets wait."""
     process, dump = _program["process"], _program["dump"]
     if process.poll() is not None:
-        return f"the program had ended (exit code {process.returncode})"
+        return {"ended": process.returncode, "places": [], "in_gevent": False}
     before = dump.stat().st_size if dump.exists() else 0
     os.kill(process.pid, signal.SIGUSR1)
     deadline = time.monotonic() + 1.0
@@ -228,13 +248,13 @@ def program_stuck_at() -> str:
         time.sleep(0.02)
     time.sleep(0.05)
     text = dump.read_text(errors="replace")[before:] if dump.exists() else ""
-    places = []
+    places, in_gevent = [], False
     for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", text):
-        for match in re.finditer(r'File "(.+?)", line (\d+) in (\S+)', block):
-            if is_student_file(match[1]):
-                source = Path(match[1]).read_text(encoding="utf-8").splitlines()[int(match[2]) - 1].strip()
-                places.append(f"{display_path(match[1])}:{match[2]} in {match[3]}: `{source}`")
+        frames = re.findall(r'File "(.+?)", line (\d+) in (\S+)', block)  # innermost first
+        in_gevent = in_gevent or (bool(frames) and f"{os.sep}gevent{os.sep}" in frames[0][0])
+        for file, line, function in frames:
+            if is_student_file(file):
+                source = Path(file).read_text(encoding="utf-8").splitlines()[int(line) - 1].strip()
+                places.append(f"{display_path(file)}:{line} in {function}: `{source}`")
                 break
-    if not places:
-        return "no line of your file was running"
-    return "stuck at " + "; ".join(places)
+    return {"ended": None, "places": places, "in_gevent": in_gevent}

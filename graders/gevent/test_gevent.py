@@ -9,14 +9,17 @@ are compared event by event.
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import selectors
 import socket
 import time
+from pathlib import Path
 
 import pytest
 
 from graders.gevent import probes
+from graders.harness.core.curriculum import ROOT
 from graders.harness.core.network import free_port
 from graders.harness.core.student import TimedOut
 
@@ -40,9 +43,19 @@ def _first_difference(expected: list, got: list) -> int:
 @pytest.mark.task(1)
 def test_run_all_spawns_every_job_at_once_and_joins_them_all(student):
     count = random.randint(5, 7)
-    waits = random.sample(range(1, count + 1), count)
+    # Job 0 waits most, so it ends last: the results in the order the jobs end are not those in the order of i.
+    waits = [count, *random.sample(range(1, count), count - 1)]
     token = secrets.token_hex(3)
-    seen = student.run(probes.run_all_trace, waits, token)
+    student.run(probes.responsive)  # the worker starts now, not in the runs timed below
+    for linger in LINGERS:
+        started = time.monotonic()
+        seen = student.run(probes.run_all_trace, waits, token, linger)
+        _check_run_all(seen, waits, token)
+        _check_returned_when_done("run_all", "job 0", time.monotonic() - started, linger)
+
+
+def _check_run_all(seen: dict, waits: list[int], token: str) -> None:
+    count = len(waits)
     trace = [tuple(event) for event in seen["trace"]]
     every = [tuple(event) for event in seen["all"]]
 
@@ -85,12 +98,34 @@ def test_run_all_spawns_every_job_at_once_and_joins_them_all(student):
         pytest.fail(
             f"{reason}.\n  expected: {_show(expected)}\n  yours:    {_show(got)}"
             f"\n  (job i calls gevent.sleep(0) {', '.join(map(str, waits))} times: each call lets every other "
-            "ready greenlet run once, so while all run at once the job that waits least ends first)",
+            "ready greenlet run once, so while all run at once the job that waits least ends first; job 0 then "
+            "sleeps a little longer)",
             pytrace=False,
         )
-    assert seen["result"] == [f"{token}-{index}" for index in range(count)], (
+    expected_result = [f"{token}-{index}" for index in range(count)]
+    in_finish_order = [f"{token}-{index}" for _, index in got if _ == "end"]
+    assert seen["result"] == expected_result, (
         f"run_all should return [job(0)'s result, job(1)'s result, ...], each greenlet's .value in the order of "
-        f"i: {[f'{token}-{index}' for index in range(count)]}; yours returned {seen['result']}"
+        f"i: {expected_result}; yours returned {seen['result']}"
+        + (": that is the order in which the jobs finished. Keep the greenlets in a list and return "
+           "[g.value for g in greenlets]" if seen["result"] == in_finish_order else "")
+    )
+
+
+# How long the last job (task 1) or the logging of the last item (task 2) takes, in two runs: a fixed sleep in
+# place of joining returns before the end of the short one or well after the end of the long one. Whatever it
+# is, it falls in one of those: shorter than LINGERS[0], longer than LINGERS[0] + SLACK, or shorter than
+# LINGERS[1] = LINGERS[0] + SLACK.
+LINGERS = (0.15, 0.6)
+SLACK = 0.45
+
+
+def _check_returned_when_done(call: str, last: str, elapsed: float, linger: float) -> None:
+    """`call` took `elapsed` seconds (measured here) where the work took `linger`: it returned long after."""
+    assert elapsed < linger + SLACK, (
+        f"{call}() returned {elapsed:.2f} s after it was called, while all the work was done after {linger:g} s "
+        f"({last} took longest): it waited a fixed time (a sleep?) instead of waiting for the greenlets. "
+        "gevent.joinall(greenlets) returns as soon as the last one has finished, however long that takes"
     )
 
 
@@ -107,7 +142,15 @@ def _batches(items: list[int], size: int) -> list[tuple]:
 @pytest.mark.task(2)
 def test_queue_of_five_makes_producer_and_consumer_take_turns_five_items_at_a_time(student):
     items = random.sample(range(100), random.randint(12, 14))
-    seen = student.run(probes.pipeline_trace, items)
+    student.run(probes.responsive)  # the worker starts now, not in the runs timed below
+    for linger in LINGERS:
+        started = time.monotonic()
+        seen = student.run(probes.pipeline_trace, items, linger)
+        _check_pipeline(seen, items)
+        _check_returned_when_done("run", "logging the last item", time.monotonic() - started, linger)
+
+
+def _check_pipeline(seen: dict, items: list[int]) -> None:
     trace, every = [tuple(event) for event in seen["trace"]], [tuple(event) for event in seen["all"]]
     expected = _batches(items, 5)
     got = [event[:2] for event in trace]
@@ -217,7 +260,10 @@ def test_one_thread_serves_a_silent_client_and_many_talkers_each_in_its_own_gree
         hello = f"I connect first, then say nothing {secrets.token_hex(3)}".encode()
         silent.sendall(hello)
         first = _echoes([silent], [hello], ECHO_SECONDS)[0]
-        assert first == hello, f"the first client sent {hello!r} and got back {first!r}"
+        assert first == hello, (
+            f"the first client sent {hello!r} and got back {first!r} within {ECHO_SECONDS:g} s: worker() should "
+            "send back what recv() returned, sock.sendall(recvData)"
+        )
         messages = _messages(TALKERS)
         for client, message in zip(talkers, messages, strict=True):
             client.sendall(message)
@@ -261,6 +307,20 @@ def test_one_thread_serves_a_silent_client_and_many_talkers_each_in_its_own_gree
     )
 
 
+def _shown(path: str) -> str:
+    """A path from the program's output as the student knows it: relative to the repository."""
+    return str(Path(path).relative_to(ROOT)) if Path(path).is_relative_to(ROOT) else path
+
+
+def _where(stuck: dict) -> str:
+    """Where the program was, from probes.program_stuck_at, as a clause: "it is stuck at ..."."""
+    if stuck["ended"] is not None:
+        return f"the program had ended (exit code {stuck['ended']})"
+    if stuck["places"]:
+        return "it is stuck at " + "; ".join(stuck["places"])
+    return "none of its threads was running a line of your file at that moment"
+
+
 def _fail_if_ended(student, program: str) -> None:
     facts = student.run(probes.program_facts)
     if not facts["alive"]:
@@ -276,6 +336,16 @@ def test_the_program_patches_before_it_imports_socket_and_serves_clients_at_once
     """Runs `python echo_server.py PORT` in a fresh interpreter: here only the student's own patching helps."""
     port = free_port()
     started = student.run(probes.start_program, port, 6.0, timeout=10)
+    unwritten = re.search(
+        r'File "(.+?)", line (\d+), in \w+\n.*\nNotImplementedError: (.*)$', started.get("output", "")
+    )
+    if not started["listening"] and started["exit"] is not None and unwritten:
+        pytest.fail(
+            f"not done yet: `python echo_server.py` stopped where {_shown(unwritten[1])}:{unwritten[2]} raises "
+            f"NotImplementedError ({unwritten[3]}): the program serves its clients with serve() and worker() "
+            "of task 3",
+            pytrace=False,
+        )
     if not started["listening"]:
         ended = (
             f"ended with exit code {started['exit']}"
@@ -300,10 +370,18 @@ def test_the_program_patches_before_it_imports_socket_and_serves_clients_at_once
         if echo != hello:
             _fail_if_ended(student, program)
             stuck = student.run(probes.program_stuck_at)
+            if not echo and stuck["in_gevent"]:
+                pytest.fail(
+                    f"{program} took a client but never echoed its {hello!r} within {ECHO_SECONDS:g} s; "
+                    f"{_where(stuck)}. The program did patch (it waits inside gevent), so look at what serves "
+                    "the client: serve() should gevent.spawn(worker, sock) for each accepted socket, and worker() "
+                    "should sendall() what recv() returned",
+                    pytrace=False,
+                )
             assert echo, (
-                f"{program} took a client but never echoed its {hello!r} within {ECHO_SECONDS:g} s; it is {stuck}. "
-                "Without patching, accept() and recv() of the plain socket module block the program's only "
-                "thread, so the greenlets gevent.spawn() made never get to run. Call "
+                f"{program} took a client but never echoed its {hello!r} within {ECHO_SECONDS:g} s; "
+                f"{_where(stuck)}. Without patching, accept() and recv() of the plain socket module block the "
+                "program's only thread, so the greenlets gevent.spawn() made never get to run. Call "
                 "`from gevent import monkey; monkey.patch_all()` at the very top of echo_server.py, before "
                 "anything imports socket (`from socket import socket` before it keeps the unpatched class)"
             )
@@ -320,7 +398,7 @@ def test_the_program_patches_before_it_imports_socket_and_serves_clients_at_once
                 stuck = student.run(probes.program_stuck_at)
                 pytest.fail(
                     f"{missing} of 10 clients of {program} got no echo within {ECHO_SECONDS:g} s while two other "
-                    f"clients stayed connected: the program is busy with one client at a time; it is {stuck}",
+                    f"clients stayed connected: the program is busy with one client at a time; {_where(stuck)}",
                     pytrace=False,
                 )
             threads = student.run(probes.program_facts)["threads"]

@@ -14,9 +14,10 @@ import sys
 from graders.harness.core.probing import StudentMistake, student_module
 
 
-def _describe(handler: logging.Handler, out: io.StringIO, err: io.StringIO) -> dict:
+def _describe(owner: logging.Logger, handler: logging.Handler, out: io.StringIO, err: io.StringIO) -> dict:
     stream = getattr(handler, "stream", None)
     return {
+        "owner": owner.name,
         "type": type(handler).__name__,
         "level": logging.getLevelName(handler.level),
         "stream": "stderr" if stream is err else "stdout" if stream is out else None,
@@ -55,16 +56,17 @@ def log_every_level(name: str, path: str, rounds: list[list[tuple[str, str]]]) -
         "name": logger.name,
         "registered": logging.getLogger(logger.name) is logger and logger.name != "root",
         "level": logging.getLevelName(logger.level),
-        "handlers": [_describe(handler, out, err) for handler in _reached_handlers(logger)],
+        "handlers": [_describe(owner, handler, out, err) for owner, handler in _reached_handlers(logger)],
     }
 
 
-def _reached_handlers(logger: logging.Logger) -> list[logging.Handler]:
-    """The handlers a record of `logger` reaches: its own and, while it propagates, its parents' (basicConfig)."""
-    found: list[logging.Handler] = []
+def _reached_handlers(logger: logging.Logger) -> list[tuple[logging.Logger, logging.Handler]]:
+    """The handlers a record of `logger` reaches, each with the logger that holds it: its own and, while it
+    propagates, its parents' (logging.basicConfig adds one to the root logger)."""
+    found: list[tuple[logging.Logger, logging.Handler]] = []
     current: logging.Logger | None = logger
     while current is not None:
-        found += current.handlers
+        found += [(current, handler) for handler in current.handlers]
         if not current.propagate:
             break
         current = current.parent
@@ -104,7 +106,8 @@ def divide_and_log(name: str, divisors: list[float]) -> dict:
         for a in divisors:
             keep.kept.clear()
             returned = module.divide_ten_by(a, logger)
-            calls.append({"a": a, "returned": returned, "records": list(keep.kept)})
+            plain = isinstance(returned, (int, float, str, type(None)))
+            calls.append({"a": a, "returned": returned if plain else repr(returned), "records": list(keep.kept)})
     finally:
         sys.stderr = real_err
     return {"calls": calls, "stderr": err.getvalue()}

@@ -21,6 +21,7 @@ CONSOLE_LEVELS = {"warning", "error", "critical"}
 CHINESE = "订单支付库存用户登录失败成功数据库连接超时重试北京上海"
 EMOJI = "😀🎉🐍🔥🚀💡"
 LINE = re.compile(r"时间: (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:,\d{3})?); 级别: ([A-Z]+); 日志内容: (.*)")
+FORMAT = "时间: %(asctime)s; 级别: %(levelname)s; 日志内容: %(message)s"
 EXAMPLE = "时间: 2018-08-16 20:30:38,123; 级别: WARNING; 日志内容: ..."
 
 
@@ -59,6 +60,22 @@ def levels_in(text: str, messages: list[tuple[str, str]]) -> list[str]:
     return [level for level, message in messages if message in text]
 
 
+def inherited_console(seen: dict) -> dict | None:
+    """A console handler of a parent logger (the root's, from logging.basicConfig) that the records reach."""
+    return next(
+        (h for h in seen["handlers"] if h["owner"] != seen["name"] and h["stream"] in ("stderr", "stdout")), None
+    )
+
+
+def root_handler_note(handler: dict) -> str:
+    where = "the root logger" if handler["owner"] == "root" else f"the logger {handler['owner']!r}"
+    return (
+        f"{where} has a console handler too (logging.basicConfig adds one), at level {handler['level']}, and "
+        "your logger's records propagate to it. Leave basicConfig out of setup_logger: the logger's own "
+        "handlers are all it needs (or set logger.propagate = False)"
+    )
+
+
 # -- task 1: a named logger, a console handler at WARNING -------------------------------------------------------
 
 
@@ -76,12 +93,34 @@ def test_console_shows_warning_and_above_on_stderr(student, rng):
     )
     on_stderr = levels_in(seen["stderr"], messages)
     missing = [level for level in LEVELS if level in CONSOLE_LEVELS and level not in on_stderr]
-    assert not missing, (
-        f"logger.{missing[0]}(...) did not reach the console (stderr); it showed {on_stderr or 'nothing'}. Add a "
-        "logging.StreamHandler() to the logger"
-        + (f". stderr held: {seen['stderr'][-300:]!r}" if seen["stderr"] else "")
-    )
+    if missing:
+        consoles = [h for h in seen["handlers"] if h["owner"] == name and h["stream"] == "stderr"]
+        if seen["level"] not in ("NOTSET", "DEBUG", "INFO", "WARNING"):
+            fix = (
+                f"the logger's own level is {seen['level']}: it drops lower records before any handler sees them. "
+                "logger.setLevel(logging.DEBUG)"
+            )
+        elif consoles:
+            fix = (
+                f"your console handler is at level {consoles[0]['level']}, which lets through only records at that "
+                "level and above: sh.setLevel(logging.WARNING)"
+            )
+        else:
+            fix = "add a logging.StreamHandler() to the logger, at level WARNING"
+        pytest.fail(
+            f"logger.{missing[0]}(...) did not reach the console (stderr); it showed {on_stderr or 'nothing'}: "
+            + fix
+            + (f". stderr held: {seen['stderr'][-300:]!r}" if seen["stderr"] else ""),
+            pytrace=False,
+        )
     too_low = [level for level in on_stderr if level not in CONSOLE_LEVELS]
+    inherited = inherited_console(seen)
+    if too_low and inherited and inherited["level"] not in ("WARNING", "ERROR", "CRITICAL"):
+        pytest.fail(
+            f"the console showed the {' and '.join(too_low)} messages too: only WARNING and above belong there. "
+            + root_handler_note(inherited),
+            pytrace=False,
+        )
     assert not too_low, (
         f"the console showed the {' and '.join(too_low)} messages too: only WARNING and above belong there. "
         "sh.setLevel(logging.WARNING) on the console handler"
@@ -144,6 +183,13 @@ def check_lines(text: str, where: str, messages: list[tuple[str, str]]) -> int:
 @pytest.mark.task(3)
 def test_console_and_file_lines_use_the_outline_format(student, rng):
     seen, (messages,), _, path = set_up(student, rng)
+    inherited = inherited_console(seen)
+    if inherited and inherited["format"] != FORMAT:
+        pytest.fail(
+            "some console lines are not in the outline's format: they come from a handler that is not your "
+            "logger's. " + root_handler_note(inherited),
+            pytrace=False,
+        )
     on_console = check_lines(seen["stderr"] + seen["stdout"], "on the console", messages)
     in_file = check_lines(read_log(path), "in the log file", messages)
     assert on_console and in_file, (

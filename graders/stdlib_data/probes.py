@@ -7,7 +7,6 @@ import codecs
 import hmac
 import io
 import secrets
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -38,26 +37,26 @@ def _watch_opens(*paths: str) -> None:
     builtins.open = io.open = _spy_open  # pathlib's Path.open calls io.open, the builtin open is the same object
 
 
-def _text_opens_without_utf8() -> list[str]:
-    """How the watched files were opened in text mode without UTF-8, e.g. "open(..., 'w')"."""
-    wrong = []
+def _opened_with() -> list[dict]:
+    """How the watched files were opened: the mode, and the encoding with the codec it names (None if none)."""
+    found = []
     for seen in _opens:
-        if "b" in seen["mode"]:
-            continue
         encoding = seen["encoding"]
         try:
-            is_utf8 = encoding not in (None, "locale") and codecs.lookup(encoding).name == "utf-8"
+            codec = codecs.lookup(encoding).name if isinstance(encoding, str) and encoding != "locale" else None
         except LookupError:
-            is_utf8 = False
-        if not is_utf8:
-            shown = "" if encoding is None else f", encoding={encoding!r}"
-            wrong.append(f"open(..., {seen['mode']!r}{shown})")
-    return wrong
+            codec = None
+        found.append({
+            "mode": seen["mode"] if isinstance(seen["mode"], str) else repr(seen["mode"]),
+            "encoding": encoding if encoding is None or isinstance(encoding, str) else repr(encoding),
+            "codec": codec,
+        })
+    return found
 
 
 def json_round_trip(obj: dict, text: str) -> dict:
     module = student_module("data_formats")
-    return {"dumped": module.to_json(obj), "loaded": module.from_json(text)}
+    return {"dumped": _plain(module.to_json(obj)), "loaded": _plain(module.from_json(text))}
 
 
 def json_files(obj: dict, save_path: str, load_path: str) -> dict:
@@ -66,82 +65,118 @@ def json_files(obj: dict, save_path: str, load_path: str) -> dict:
     _watch_opens(save_path, load_path)
     try:
         module.save_json(obj, save_path)
-        saved_with = _text_opens_without_utf8()
+        saved_with = _opened_with()
         _opens.clear()
         loaded = module.load_json(load_path)
-        loaded_with = _text_opens_without_utf8()
+        loaded_with = _opened_with()
     finally:
         builtins.open = io.open = _real_open
-    return {"loaded": loaded, "save_opens": saved_with, "load_opens": loaded_with}
+    return {"loaded": _plain(loaded), "save_opens": saved_with, "load_opens": loaded_with}
 
 
 def base64_calls(text: str, standard: str, urlsafe: str) -> dict:
     module = student_module("data_formats")
     return {
-        "to_base64": module.to_base64(text),
-        "from_base64": module.from_base64(standard),
-        "to_urlsafe_base64": module.to_urlsafe_base64(text),
-        "from_urlsafe_base64": module.from_urlsafe_base64(urlsafe),
+        "to_base64": _plain(module.to_base64(text)),
+        "from_base64": _plain(module.from_base64(standard)),
+        "to_urlsafe_base64": _plain(module.to_urlsafe_base64(text)),
+        "from_urlsafe_base64": _plain(module.from_urlsafe_base64(urlsafe)),
     }
 
 
 def md5_of_texts(texts: list[str]) -> list:
     module = student_module("hashing")
-    return [module.md5_hex(text) for text in texts]
+    return [_plain(module.md5_hex(text)) for text in texts]
 
 
-def md5_of_file(path: str, chunk_size: int) -> dict:
-    """file_md5(path, chunk_size), with the peak of memory that Python allocated while it ran."""
+def import_hashing() -> None:
+    """Import hashing.py, so that what importing it costs is not counted in what file_md5 then uses."""
+    student_module("hashing")
+
+
+def md5_of_file(path: str, chunk_size: int) -> Any:
+    """file_md5(path, chunk_size); the grader watches the worker's memory from outside meanwhile."""
     module = student_module("hashing")
-    tracemalloc.start()
     try:
-        tracemalloc.reset_peak()
-        try:
-            result = module.file_md5(path, chunk_size)
-        except UnicodeDecodeError as error:
-            raise StudentMistake(
-                f"file_md5 read the file as text and failed ({error}): a file is bytes, not always UTF-8 text; "
-                "open it in binary mode, open(path, 'rb')"
-            ) from None
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return {"result": result, "peak": peak}
+        return _plain(module.file_md5(path, chunk_size))
+    except UnicodeDecodeError as error:
+        raise StudentMistake(
+            f"file_md5 read the file as text and failed ({error}): a file is bytes, not always UTF-8 text; "
+            "open it in binary mode, open(path, 'rb')"
+        ) from None
 
 
 def hash_passwords(password: str, iterations: int) -> dict:
     module = student_module("passwords")
     return {
-        "first": module.hash_password(password, iterations),
-        "second": module.hash_password(password, iterations),
-        "default": module.hash_password(password),
+        "first": _plain(module.hash_password(password, iterations)),
+        "second": _plain(module.hash_password(password, iterations)),
+        "default": _plain(module.hash_password(password)),
     }
 
 
+_forced: list[bool | None] = [None]
+
+
 def _spy_compare_digest(a, b) -> bool:
+    """compare_digest as usual, counted; or, while the grader forces an answer, that answer."""
     _compares.append((a, b))
-    return _real_compare_digest(a, b)
+    real = _real_compare_digest(a, b)
+    return real if _forced[0] is None else _forced[0]
 
 
-def verify_passwords(attempts: list[tuple[str, str]]) -> list[dict]:
-    """verify_password(password, stored) for each attempt, with the compare_digest calls each one made.
+def _verdict(value: Any) -> bool | str:
+    return value if isinstance(value, bool) else repr(value)
 
-    hmac.compare_digest (and secrets.compare_digest, the same function) are replaced before the student's
-    module is imported, so `from hmac import compare_digest` also gets the counting version.
+
+def verify_passwords(attempts: list[tuple[str, str]], forced: list[tuple[str, str, bool]]) -> dict:
+    """verify_password(password, stored) for each attempt, counting its compare_digest calls; then again for
+    each of `forced` while compare_digest answers the given bool whatever it is asked.
+
+    Whether the verdict rests on compare_digest is judged by what verify_password then returns, so comparing
+    hex, bytes or whole stored strings all count. It can only be seen inside the worker: compare_digest is a
+    call in the student's process. hmac.compare_digest (and secrets.compare_digest, the same function) are
+    replaced before the student's module is imported, so `from hmac import compare_digest` gets this one too.
     """
     hmac.compare_digest = secrets.compare_digest = _spy_compare_digest
     module = student_module("passwords")
-    results = []
+    plain = []
     for password, stored in attempts:
         _compares.clear()
-        verdict = module.verify_password(password, stored)
-        results.append({
-            "verdict": verdict if isinstance(verdict, bool) else repr(verdict),
-            "is_bool": isinstance(verdict, bool),
-            "compared": [
-                (a.hex() if isinstance(a, (bytes, bytearray)) else str(a),
-                 b.hex() if isinstance(b, (bytes, bytearray)) else str(b))
-                for a, b in _compares
-            ],
-        })
-    return results
+        plain.append({"verdict": _verdict(module.verify_password(password, stored)), "compares": len(_compares)})
+    answers = []
+    for password, stored, answer in forced:
+        _forced[0] = answer
+        try:
+            answers.append(_verdict(module.verify_password(password, stored)))
+        finally:
+            _forced[0] = None
+    return {"plain": plain, "forced": answers}
+
+
+_PLAIN = (type(None), bool, int, float, str, bytes)
+
+
+def _plain(value: Any) -> Any:
+    """`value` as plain data for the grader: JSON-like structures as they are, anything else as its repr."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: _plain(item) for key, item in value.items()}
+    return {"repr": repr(value)}
+
+
+def map_calls(module_name: str, function: str, calls: list[tuple]) -> list[dict]:
+    """function(*arguments) for each of `calls`, in one trip to the worker: {"value": ...} or {"raised": ...}."""
+    call = getattr(student_module(module_name), function)
+    answers = []
+    for arguments in calls:
+        try:
+            answers.append({"value": _plain(call(*arguments))})
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            answers.append({"raised": f"{type(error).__name__}: {error}"})
+    return answers

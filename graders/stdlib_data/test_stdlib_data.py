@@ -86,6 +86,32 @@ def test_to_json_keeps_chinese_readable_and_from_json_reads_it_back(student, rng
 # -- task 2: dump and load with a file ---------------------------------------------------------------------------
 
 
+def encoding_problem(function: str, opened: dict) -> str | None:
+    """What is wrong with how `function` opened its file, or None: text files need UTF-8, written without a BOM."""
+    mode, encoding, codec = opened["mode"], opened["encoding"], opened["codec"]
+    if "b" in mode:
+        return None
+    call = f"open(..., {mode!r}" + ("" if encoding is None else f", encoding={encoding!r}") + ")"
+    if codec == "utf-8" or (codec == "utf-8-sig" and function == "load_json"):
+        return None  # utf-8-sig reads UTF-8 with or without a BOM
+    if codec == "utf-8-sig":
+        return (
+            f"{function} opened the file with {call}: utf-8-sig writes a byte order mark (EF BB BF) before the "
+            "JSON, and JSON text must not start with one (RFC 8259): json.load with encoding='utf-8' fails on "
+            "it. Write with encoding='utf-8'"
+        )
+    if encoding is None or encoding == "locale":
+        return (
+            f"{function} opened the file with {call}: without encoding='utf-8' open() uses the computer's default "
+            "encoding, which is GBK (cp936) on a Chinese Windows: the file would not be UTF-8, and the emoji in "
+            "this data cannot be written in GBK at all. Pass encoding='utf-8'"
+        )
+    return (
+        f"{function} opened the file with {call}: that is not UTF-8, so Chinese and emoji are not stored as "
+        "UTF-8 (some cannot be stored at all). Pass encoding='utf-8'"
+    )
+
+
 @pytest.mark.task(2)
 def test_save_json_and_load_json_use_utf8_files(student, rng):
     obj = outline_dict(rng)
@@ -97,11 +123,8 @@ def test_save_json_and_load_json_use_utf8_files(student, rng):
     seen = student.run(probes.json_files, obj, str(saved), str(to_load))
 
     for function, opens in (("save_json", seen["save_opens"]), ("load_json", seen["load_opens"])):
-        assert not opens, (
-            f"{function} opened the file with {opens[0]}: without encoding='utf-8' open() uses the computer's "
-            "default encoding, which is GBK (cp936) on a Chinese Windows: the file would not be UTF-8, and the "
-            "emoji in this data cannot be written in GBK at all. Pass encoding='utf-8'"
-        )
+        problem = next(filter(None, (encoding_problem(function, opened) for opened in opens)), None)
+        assert problem is None, problem
     assert saved.exists(), f"save_json(obj, {saved.name!r}) did not create the file {saved.name}"
     raw = saved.read_bytes()
     try:
@@ -171,24 +194,51 @@ def test_md5_hex_is_the_hexdigest_of_the_utf8_bytes(student, rng):
 # -- task 5: a big file in chunks ------------------------------------------------------------------------------
 
 
+def _peak_memory(pid: int) -> int:
+    """The most memory (resident, in bytes) the process has held since its peak was last reset."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/{pid}/status has no VmHWM")
+
+
+def _reset_peak_memory(pid: int) -> None:
+    """Start the peak of `_peak_memory` afresh ("5" to clear_refs, Linux 4.0+). Where that is not allowed, the
+    peak only grows from here, which is as good for a fresh worker that has done nothing big yet."""
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        pass
+
+
 @pytest.mark.task(5)
 def test_file_md5_reads_a_big_file_in_chunks(student, rng):
     chunk_size = rng.choice([4096, 8192, 65536, 100_000])
-    size = rng.randint(3_000_000, 5_000_000) | 1  # odd: the last chunk is a short one
+    size = rng.randint(12_000_000, 16_000_000) | 1  # odd: the last chunk is a short one
     path = student.workdir / f"big-{rng.randint(1000, 9999)}.bin"
-    data = os.urandom(size)
+    # Binary data with no newline at all: reading it "by lines" (for line in f, readline) reads it whole too.
+    data = os.urandom(size).replace(b"\n", b"\x00")
     path.write_bytes(data)
     expected = hashlib.md5(data).hexdigest()
+    del data
 
-    seen = student.run(probes.md5_of_file, str(path), chunk_size)
-    result, peak = seen["result"], seen["peak"]
+    student.run(probes.import_hashing)
+    # Measured from outside the worker: the student's code cannot change what the kernel says it holds.
+    _reset_peak_memory(student.pid)
+    before = _peak_memory(student.pid)
+    result = student.run(probes.md5_of_file, str(path), chunk_size)
+    grown = _peak_memory(student.pid) - before
     assert result == expected, (
         f"file_md5 of a {size / 1e6:.1f} MB file gave {result!r}, but the md5 of the whole file is {expected}: "
         "create one md5 object before the loop and update() it with every chunk, the last short one too"
     )
-    assert peak < size / 3, (
-        f"file_md5 held {peak / 1e6:.1f} MB in memory for a {size / 1e6:.1f} MB file: it read the whole file at "
-        f"once; read it in chunks of chunk_size ({chunk_size}) bytes so a 10 GB file would work too"
+    assert grown < size / 3, (
+        f"while file_md5 hashed a {size / 1e6:.1f} MB file, the memory it held grew by {grown / 1e6:.1f} MB: it "
+        "read the whole file at once (f.read() does; so do `for line in f` and readline() on a file like this "
+        f"one, with no newline in it). Read it with f.read(chunk_size), {chunk_size} bytes at a time, so a "
+        "10 GB file would work too"
     )
 
 
@@ -264,37 +314,52 @@ def test_hash_password_stores_a_random_salt_and_a_pbkdf2_hash(student, rng):
     )
 
 
-@pytest.mark.task(7)
-def test_verify_password_accepts_only_the_right_password_with_compare_digest(student, rng):
-    password = mixed_text(rng, 8)
-    iterations = rng.randint(1000, 3000)
-    salt = secrets.token_bytes(16)
-    digest = pbkdf2(password, salt, iterations)
-    stored = f"pbkdf2_sha256${iterations}${salt.hex()}${digest.hex()}"
+def verify_attempts(
+    password: str, iterations: int, salt: bytes, rng: random.Random
+) -> list[tuple[str, str, bool, str]]:
+    """(attempt, stored, the verdict expected, what it is) for the right password, wrong ones and a tampered hash."""
+    stored = f"pbkdf2_sha256${iterations}${salt.hex()}${pbkdf2(password, salt, iterations).hex()}"
     tampered = stored[:-1] + ("0" if stored[-1] != "0" else "1")
     wrong = password[:-1] + rng.choice("xyz中")
-    attempts = [
+    return [
         (password, stored, True, "the right password"),
         (wrong, stored, False, f"a wrong password ({wrong!r})"),
         (password, tampered, False, "the right password against a stored hash whose last digit was changed"),
         ("", stored, False, "an empty password"),
     ]
-    seen = student.run(probes.verify_passwords, [(p, s) for p, s, _, _ in attempts])
-    for (attempt, given, expected, what), result in zip(attempts, seen, strict=True):
-        assert result["is_bool"], (
-            f"verify_password should return True or False; for {what} it returned {result['verdict']}"
+
+
+@pytest.mark.task(7)
+def test_verify_password_accepts_only_the_right_password_with_compare_digest(student, rng):
+    password = mixed_text(rng, 8)
+    iterations = rng.randint(1000, 3000)
+    attempts = verify_attempts(password, iterations, secrets.token_bytes(16), rng)
+    # The same calls again while compare_digest answers "equal" for the wrong ones and "different" for the right
+    # one: a verdict that follows those answers is decided by compare_digest, whatever it was given to compare.
+    forced = [(attempt, stored, not expected) for attempt, stored, expected, _ in attempts[:3]]
+    seen = student.run(probes.verify_passwords, [(p, s) for p, s, _, _ in attempts], forced)
+    for (attempt, stored, expected, what), result in zip(attempts, seen["plain"], strict=True):
+        verdict = result["verdict"]
+        assert isinstance(verdict, bool), (
+            f"verify_password should return True or False; for {what} it returned {verdict}"
         )
-        if expected and result["verdict"] is False:
+        if expected and verdict is False:
             pytest.fail(
-                f"verify_password({attempt!r}, {given!r}) returned False for the right password: hash the attempt "
+                f"verify_password({attempt!r}, {stored!r}) returned False for the right password: hash the attempt "
                 f"with the salt and the iterations ({iterations}) written in the stored string, not new ones",
                 pytrace=False,
             )
-        assert result["verdict"] is expected, f"verify_password returned {result['verdict']} for {what}"
-        compared_hash = any(digest.hex() in pair or tampered.split("$")[3] in pair for pair in result["compared"])
-        assert compared_hash, (
-            f"for {what}, verify_password did not compare the hashes with hmac.compare_digest"
-            + (" (it called compare_digest, but not on the stored hash)" if result["compared"] else "")
-            + ": `==` stops at the first character that differs, so how long it takes tells an attacker how "
-            "much of a guess was right; hmac.compare_digest takes the same time whatever the inputs"
+        assert verdict is expected, f"verify_password returned {verdict} for {what}"
+    if not any(result["compares"] for result in seen["plain"]):
+        pytest.fail(
+            "verify_password never called hmac.compare_digest: `==` stops at the first character that differs, so "
+            "how long it takes tells an attacker how much of a guess was right; compare the two hashes with "
+            "hmac.compare_digest, which takes the same time whatever the inputs",
+            pytrace=False,
+        )
+    for (_, _, expected, what), verdict in zip(attempts[:3], seen["forced"], strict=True):
+        assert verdict is (not expected), (
+            f"verify_password calls hmac.compare_digest, but its verdict does not rest on it: for {what}, while "
+            f"compare_digest answered {not expected}, verify_password still returned {verdict}. The hashes "
+            "themselves must be compared with hmac.compare_digest (its result is the answer), not with `==`"
         )

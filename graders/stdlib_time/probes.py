@@ -3,7 +3,8 @@
 While a probe runs, the clock readers (datetime.now, utcnow, today, time.time, asctime() without a tuple...)
 are replaced by versions that note each call, so that a wrong answer can be explained by the call that caused
 it. They are installed before the student's module is imported, so `from datetime import datetime` also gets
-them, and taken out again before the probe returns, so that the results pickle as plain datetimes.
+them, and taken out again before the probe returns. Datetimes travel as plain data both ways: `unwire` reads
+the grader's, `plain` writes the student's.
 """
 
 from __future__ import annotations
@@ -100,31 +101,51 @@ def watching_the_clock(local_zone: str | None = None) -> Iterator[list[str]]:
             setattr(time, name, real)
 
 
+def unwire(value: Any) -> Any:
+    """The grader's plain data back into datetimes: {"datetime": iso}, {"date": iso}, {"offset": seconds} (a
+    fixed time zone) and {"set": [...]}; lists and tuples element by element."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((kind, data),) = value.items()
+        if kind == "datetime":
+            return REAL_DATETIME.fromisoformat(data)
+        if kind == "date":
+            return REAL_DATE.fromisoformat(data)
+        if kind == "offset":
+            return dt.timezone(dt.timedelta(seconds=data))
+        if kind == "set":
+            return {unwire(item) for item in data}
+    if isinstance(value, (list, tuple)):
+        return type(value)(unwire(item) for item in value)
+    return value
+
+
 def plain(value: Any) -> Any:
-    """A datetime as a plain datetime (fixed-offset tzinfo), so it pickles whatever class or zone made it."""
+    """What the student's function returned, as plain data: a datetime as {"datetime": its ISO text} (with
+    its UTC offset when it is aware), a date as {"date": ...}; anything else that is not plain as its repr."""
     if isinstance(value, REAL_DATETIME):
         offset = value.utcoffset()
-        return REAL_DATETIME(
+        moment = REAL_DATETIME(
             value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond,
             tzinfo=None if offset is None else dt.timezone(offset),
         )
+        return {"datetime": moment.isoformat()}
     if isinstance(value, REAL_DATE):
-        return REAL_DATE(value.year, value.month, value.day)
+        return {"date": REAL_DATE(value.year, value.month, value.day).isoformat()}
     if isinstance(value, (str, bytes, int, float, bool, type(None))):
         return value
     return f"<{type(value).__name__}> {value!r}"
 
 
-def _call_each(function, cases: list[tuple]) -> list[dict]:
+def _call_each(function, cases: list) -> list[dict]:
     """function(*case) for each case: the plain result and the clock readings it made."""
     results = []
-    for case in cases:
+    for case in unwire(cases):
         _calls.clear()
         results.append({"result": plain(function(*case)), "clock": sorted(set(_calls))})
     return results
 
 
-def parse_and_format(texts: list[str], moments: list[dt.datetime]) -> dict:
+def parse_and_format(texts: list[str], moments: list) -> dict:
     with watching_the_clock():
         module = student_module("clock")
         return {
@@ -133,19 +154,19 @@ def parse_and_format(texts: list[str], moments: list[dt.datetime]) -> dict:
         }
 
 
-def opening_hours(cases: list[tuple[dt.datetime, set]]) -> list[dict]:
+def opening_hours(cases: list) -> list[dict]:
     with watching_the_clock():
         module = student_module("clock")
         return _call_each(module.is_open, cases)
 
 
-def beijing(moments: list[dt.datetime], local_zone: str) -> list[dict]:
+def beijing(moments: list, local_zone: str) -> list[dict]:
     with watching_the_clock(local_zone):
         module = student_module("clock")
         return _call_each(module.beijing_time, [(moment,) for moment in moments])
 
 
-def timestamps(to_datetime: list[tuple[float, dt.tzinfo]], to_number: list[dt.datetime], local_zone: str) -> dict:
+def timestamps(to_datetime: list, to_number: list, local_zone: str) -> dict:
     with watching_the_clock(local_zone):
         module = student_module("clock")
         return {
@@ -154,7 +175,7 @@ def timestamps(to_datetime: list[tuple[float, dt.tzinfo]], to_number: list[dt.da
         }
 
 
-def intervals(nows: list[dt.datetime], pairs: list[tuple[dt.datetime, dt.datetime]]) -> dict:
+def intervals(nows: list, pairs: list) -> dict:
     with watching_the_clock():
         module = student_module("clock")
         return {
@@ -175,3 +196,9 @@ def time_module(stamps: list[float], texts: list[str], local_zone: str) -> dict:
         if any(not isinstance(seen["result"], str) for seen in results[name]):
             raise StudentMistake(f"{name} should return a str; it returned {results[name][0]['result']!r}")
     return results
+
+
+def calls(module_name: str, function: str, cases: list, local_zone: str) -> list[dict]:
+    """function(*case) for each case in one trip to the worker (the property graders' batches)."""
+    with watching_the_clock(local_zone):
+        return _call_each(getattr(student_module(module_name), function), cases)

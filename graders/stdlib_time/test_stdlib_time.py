@@ -13,6 +13,7 @@ import secrets
 import time
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as clock_time
+from typing import Any
 
 import pytest
 
@@ -36,6 +37,43 @@ CLOCK_READERS = {
 }
 
 
+def wire(value: Any) -> Any:
+    """Datetimes, dates, fixed time zones and sets as plain data for the worker (probes.unwire reads them)."""
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    if isinstance(value, timezone):
+        return {"offset": int(value.utcoffset(None).total_seconds())}
+    if isinstance(value, (set, frozenset)):
+        return {"set": [wire(item) for item in value]}
+    if isinstance(value, (list, tuple)):
+        return type(value)(wire(item) for item in value)
+    return value
+
+
+def unwire(value: Any) -> Any:
+    """What a probe sent back, with {"datetime": iso} and {"date": iso} read back as datetimes and dates."""
+    if isinstance(value, dict) and len(value) == 1 and isinstance(next(iter(value.values())), str):
+        ((kind, text),) = value.items()
+        try:
+            if kind == "datetime":
+                return datetime.fromisoformat(text)
+            if kind == "date":
+                return date.fromisoformat(text)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {key: unwire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwire(item) for item in value]
+    return value
+
+
+def run(student, probe, *args: Any) -> Any:
+    return unwire(student.run(probe, *wire(args)))
+
+
 @pytest.fixture
 def rng() -> random.Random:
     return random.Random(secrets.randbits(64))
@@ -45,6 +83,11 @@ def random_moment(rng: random.Random, first: int = 1995, last: int = 2040, tz=No
     start = datetime(first, 1, 1, tzinfo=tz)
     span = (datetime(last, 12, 31, tzinfo=tz) - start).total_seconds()
     return start + timedelta(seconds=rng.randrange(int(span)))
+
+
+def with_fraction(moment: datetime, rng: random.Random) -> datetime:
+    """`moment` plus a fraction of a second well away from 0 and 1, so int() and round() both change it."""
+    return moment.replace(microsecond=rng.randint(150_000, 850_000))
 
 
 def label(offset: timedelta | None) -> str:
@@ -88,7 +131,7 @@ def outline_text(moment: datetime) -> str:
 def test_parse_time_and_us_date_use_the_outline_formats(student, rng):
     wanted = [datetime(2018, 8, 15, 21, 18, 21)] + [random_moment(rng, 1990) for _ in range(4)]
     moments = [random_moment(rng, 1990) for _ in range(4)]
-    seen = student.run(probes.parse_and_format, [outline_text(m) for m in wanted], moments)
+    seen = run(student, probes.parse_and_format, [outline_text(m) for m in wanted], moments)
     for moment, answer in zip(wanted, seen["parsed"], strict=True):
         got = answer["result"]
         assert isinstance(got, datetime), (
@@ -144,7 +187,7 @@ def shop_cases(rng: random.Random) -> list[tuple[datetime, set[date]]]:
 @pytest.mark.task(2)
 def test_is_open_follows_the_opening_hours_and_holidays(student, rng):
     cases = shop_cases(rng)
-    seen = student.run(probes.opening_hours, cases)
+    seen = run(student, probes.opening_hours, cases)
     for (now, holidays), answer in zip(cases, seen, strict=True):
         got, expected = answer["result"], shop_is_open(now, holidays)
         assert isinstance(got, bool), f"is_open should return True or False; it returned {got!r}"
@@ -171,9 +214,9 @@ def test_is_open_follows_the_opening_hours_and_holidays(student, rng):
 @pytest.mark.task(3)
 def test_beijing_time_converts_an_aware_time_to_utc_plus_8(student, rng):
     zone, _ = local_zone(rng)
-    moments = [random_moment(rng, tz=timezone.utc) for _ in range(3)]
-    moments.append(random_moment(rng, tz=timezone(rng.choice(OTHER_OFFSETS))))
-    seen = student.run(probes.beijing, moments, zone)
+    moments = [with_fraction(random_moment(rng, tz=timezone.utc), rng) for _ in range(3)]
+    moments.append(with_fraction(random_moment(rng, tz=timezone(rng.choice(OTHER_OFFSETS))), rng))
+    seen = run(student, probes.beijing, moments, zone)
     for moment, answer in zip(moments, seen, strict=True):
         got, expected = answer["result"], moment.astimezone(BEIJING)
         called = f"beijing_time({moment.isoformat()})"
@@ -222,11 +265,11 @@ def test_timestamps_convert_to_aware_datetimes_and_back(student, rng):
     zone, local_offset = local_zone(rng)
     offsets = [offset for offset in OTHER_OFFSETS if offset != local_offset]
     to_datetime = [
-        (round(random_moment(rng).timestamp() + rng.random(), 3), timezone(rng.choice(offsets)))
+        (with_fraction(random_moment(rng, tz=timezone.utc), rng).timestamp(), timezone(rng.choice(offsets)))
         for _ in range(3)
     ]
-    to_number = [random_moment(rng, tz=timezone(rng.choice(offsets))) for _ in range(3)]
-    seen = student.run(probes.timestamps, to_datetime, to_number, zone)
+    to_number = [with_fraction(random_moment(rng, tz=timezone(rng.choice(offsets))), rng) for _ in range(3)]
+    seen = run(student, probes.timestamps, to_datetime, to_number, zone)
 
     for (stamp, tz), answer in zip(to_datetime, seen["from_timestamp"], strict=True):
         got, expected = answer["result"], datetime.fromtimestamp(stamp, tz)
@@ -254,7 +297,14 @@ def test_timestamps_convert_to_aware_datetimes_and_back(student, rng):
         if abs(got - expected) < 1e-3:
             continue
         off = got - expected
-        if off % 900 == 0:
+        if abs(off) < 1:
+            pytest.fail(
+                f"{called} should be {expected}; got {got}: the fraction of a second was lost. A timestamp is a "
+                "float: return moment.timestamp() as it is, without int() or round()."
+                + clock_note(answer["clock"], "moment"),
+                pytrace=False,
+            )
+        if round(off) % 900 == 0:
             pytest.fail(
                 f"{called} should be {expected}; got {got}, off by exactly {off / 3600:g} hours: the moment's own "
                 f"zone ({label(moment.utcoffset())}) was dropped and its clock reading taken as the computer's "
@@ -273,15 +323,16 @@ OUTLINE_INTERVAL = timedelta(hours=5, weeks=1, days=2, minutes=30, seconds=20)
 
 @pytest.mark.task(5)
 def test_deadline_and_hours_left_do_timedelta_arithmetic(student, rng):
-    nows = [random_moment(rng, 2020), random_moment(rng, 2020, tz=timezone(rng.choice(OTHER_OFFSETS)))]
-    base = random_moment(rng, 2020, tz=timezone.utc)
+    nows = [with_fraction(random_moment(rng, 2020), rng)]
+    nows.append(with_fraction(random_moment(rng, 2020, tz=timezone(rng.choice(OTHER_OFFSETS))), rng))
+    base = with_fraction(random_moment(rng, 2020, tz=timezone.utc), rng)
     deltas = [
         timedelta(days=rng.randint(2, 12), seconds=rng.randint(1, 86_399)),
         timedelta(seconds=rng.randint(60, 86_000)),
         -timedelta(days=rng.randint(1, 3), seconds=rng.randint(1, 86_399)),
     ]
     pairs = [(base + delta, base) for delta in deltas]
-    seen = student.run(probes.intervals, nows, pairs)
+    seen = run(student, probes.intervals, nows, pairs)
 
     for now, answer in zip(nows, seen["deadline"], strict=True):
         got, expected = answer["result"], now + OUTLINE_INTERVAL
@@ -328,10 +379,13 @@ def month_edge(rng: random.Random, local_offset: timedelta) -> float:
 @pytest.mark.task(6)
 def test_time_module_struct_time_asctime_strftime_strptime(student, rng):
     zone, local_offset = local_zone(rng)
-    stamps = [float(int(random_moment(rng, 1995).timestamp())) for _ in range(2)] + [month_edge(rng, local_offset)]
+    early_day = random_moment(rng, 1995, tz=timezone.utc).replace(day=rng.randint(1, 9))  # asctime writes " 6"
+    other_day = random_moment(rng, 1995, tz=timezone.utc)
+    stamps = [with_fraction(moment, rng).timestamp() for moment in (early_day, other_day)]
+    stamps.append(month_edge(rng, local_offset) + rng.randint(150, 850) / 1000)
     rng.shuffle(stamps)
     days = [random_moment(rng, 1995) for _ in range(3)] + [datetime(2024, 12, 31, rng.randint(0, 23), 5, 9)]
-    seen = student.run(probes.time_module, stamps, [outline_text(day) for day in days], zone)
+    seen = run(student, probes.time_module, stamps, [outline_text(day) for day in days], zone)
 
     local = timezone(local_offset)
     for name, pattern in (("gm_asctime", None), ("year_month", "%Y-%m")):
@@ -344,7 +398,12 @@ def test_time_module_struct_time_asctime_strftime_strptime(student, rng):
             if got == expected:
                 continue
             utc_moment = datetime.fromtimestamp(stamp, timezone.utc).isoformat()
-            if "time.asctime()" in calls or "time.strftime()" in calls:
+            if pattern is None and got == time.strftime("%a %b %d %H:%M:%S %Y", gm):
+                why = (
+                    f" time.asctime pads a day under 10 with a space ({expected[4:10]!r}), not a zero: call "
+                    "time.asctime(time.gmtime(timestamp)) rather than rebuilding its format with strftime."
+                )
+            elif "time.asctime()" in calls or "time.strftime()" in calls:
                 why = (
                     " asctime() and strftime(format) without a time tuple describe the current time: pass them "
                     "time.gmtime(timestamp)."

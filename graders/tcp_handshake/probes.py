@@ -94,6 +94,32 @@ def segments(function: str, first: int, second: int) -> list[dict]:
     return rows
 
 
-def why_answer() -> Any:
-    answer = student_module("handshake").why_third_segment()
-    return answer if isinstance(answer, str) else repr(answer)
+def server_states(cases: list[tuple[list[tuple[str, int, int | None]], int]]) -> list[dict]:
+    """server_state(arrived, server_isn) for each case, as {"value": state} or {"raised": why}."""
+    server_state = student_module("handshake").server_state
+    answers = []
+    for arrived, server_isn in cases:
+        try:
+            state = server_state([tuple(segment) for segment in arrived], server_isn)
+        except NotImplementedError:
+            raise
+        except Exception as error:
+            answers.append({"raised": f"{type(error).__name__}: {error}"})
+            continue
+        answers.append({"value": _state(state)})
+    return answers
+
+
+def segments_of_each(function: str, pairs: list[tuple[int, int]]) -> list[list[dict] | dict]:
+    """segments(function, first, second) for many pairs in one call; a mistake comes back as {"mistake": ...}."""
+    answers: list[list[dict] | dict] = []
+    for first, second in pairs:
+        try:
+            answers.append(segments(function, first, second))
+        except NotImplementedError:
+            raise
+        except StudentMistake as mistake:
+            answers.append({"mistake": str(mistake)})
+        except Exception as error:
+            answers.append({"mistake": f"{function}({first}, {second}) raised {type(error).__name__}: {error}"})
+    return answers

@@ -40,10 +40,17 @@ def four_way_close(client_seq: int, server_seq: int) -> list[Segment]:
     ]
 
 
-def why_third_segment() -> str:
-    """In a sentence or two: why does the client send the third segment of the handshake at all?"""
-    return (
-        "An old connection request (SYN) that was delayed in the network can reach the server long after the "
-        "client gave up on it. Without the third segment the server would open a connection nobody asked for "
-        "and wait on it; with it, the server only opens the connection once the client confirms it."
-    )
+def server_state(arrived: list[tuple[str, int, int | None]], server_isn: int) -> str:
+    """The state of a server that was in LISTEN once the segments `arrived` (each `(flags, seq, ack)`, in the
+    order they reached it) have arrived. It answers a SYN with its SYN+ACK, whose seq is `server_isn`."""
+    state = "LISTEN"
+    for flags, _seq, ack in arrived:
+        if state == "LISTEN" and flags == "SYN":
+            state = "SYN_RCVD"
+        elif state == "SYN_RCVD" and flags == "RST":
+            state = "LISTEN"
+        # A SYN proves nothing: it may be an old one that lingered in the network. Only a client that got this
+        # very SYN+ACK can acknowledge server_isn + 1, so that ACK is the proof it really asks for a connection.
+        elif state == "SYN_RCVD" and flags == "ACK" and ack == server_isn + 1:
+            state = "ESTABLISHED"
+    return state

@@ -1,0 +1,126 @@
+"""Property graders of tcp-handshake, kept out of students' repositories: hypothesis generates the inputs.
+
+Each example is one batch of inputs that a single `student.run` maps the student's function over (a call
+into the worker per input would be slow); the grader then judges every answer. Generation is derandomized,
+so a verdict never changes between runs, and shrinking is off: the message names the shortest wrong case of
+the batch instead.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from graders.tcp_handshake import probes
+from graders.tcp_handshake.oracle_hidden import server_state
+from graders.tcp_handshake.test_tcp_handshake import _check, _close, _handshake, check_server_states
+
+pytestmark = pytest.mark.hidden
+
+BATCH = 60
+PROPERTIES = settings(
+    derandomize=True,
+    database=None,
+    max_examples=4,
+    deadline=None,
+    phases=(Phase.explicit, Phase.generate),
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Sequence numbers well inside 32 bits, so that + 1 never wraps around (the README does not ask for wrapping).
+NUMBERS = st.integers(min_value=0, max_value=2**32 - 3)
+
+
+def _check_each(function: str, pairs: list[tuple[int, int]], answers: list, expected: list) -> None:
+    for (first, second), rows, want in zip(pairs, answers, expected, strict=True):
+        names = ("client_isn", "server_isn") if function == "handshake" else ("client_seq", "server_seq")
+        call = f"{function}({names[0]}={first}, {names[1]}={second})"
+        if isinstance(rows, dict):
+            pytest.fail(f"{call}: {rows['mistake']}", pytrace=False)
+        _check(call, rows, want)
+
+
+@pytest.mark.task(3)
+@PROPERTIES
+@given(pairs=st.lists(st.tuples(NUMBERS, NUMBERS), min_size=BATCH, max_size=BATCH))
+def test_handshake_holds_for_any_initial_sequence_numbers(student, pairs):
+    answers = student.run(probes.segments_of_each, "handshake", pairs)
+    _check_each("handshake", pairs, answers, [_handshake(x, y) for x, y in pairs])
+
+
+@pytest.mark.task(4)
+@PROPERTIES
+@given(pairs=st.lists(st.tuples(NUMBERS, NUMBERS), min_size=BATCH, max_size=BATCH))
+def test_four_way_close_holds_for_any_sequence_numbers(student, pairs):
+    answers = student.run(probes.segments_of_each, "four_way_close", pairs)
+    _check_each("four_way_close", pairs, answers, [_close(u, v) for u, v in pairs])
+
+
+# What may reach the server, as a token turned into (flags, seq, ack) once the numbers are drawn: the SYN (sent
+# again, too), the right ACK, ACKs of the wrong number, and RSTs.
+TOKENS = ["SYN", "ACK", "ACK of server_isn", "ACK of server_isn + 2", "ACK of another", "RST"]
+
+
+@st.composite
+def arrivals(draw: st.DrawFn) -> tuple[list[tuple[str, int, int | None]], int]:
+    x, y, other = draw(NUMBERS), draw(NUMBERS), draw(NUMBERS.filter(lambda n: n > 0))
+    segments = {
+        "SYN": ("SYN", x, None),
+        "ACK": ("ACK", x + 1, y + 1),
+        "ACK of server_isn": ("ACK", x + 1, y),
+        "ACK of server_isn + 2": ("ACK", x + 1, y + 2),
+        "ACK of another": ("ACK", x + 1, (y + other) % (2**32 - 2) + 1),
+        "RST": ("RST", x + 1, None),
+    }
+    arrived: list[tuple[str, int, int | None]] = []
+    for token in draw(st.lists(st.sampled_from(TOKENS), max_size=7)):
+        arrived.append(segments[token])
+        if server_state(arrived, y) == "ESTABLISHED":
+            break  # the README promises that nothing arrives after that
+    return arrived, y
+
+
+@pytest.mark.task(5)
+@PROPERTIES
+@given(cases=st.lists(arrivals(), min_size=BATCH, max_size=BATCH))
+def test_server_state_agrees_with_the_handshake_for_any_arrivals(student, cases):
+    answers = student.run(probes.server_states, cases)
+    assert len(answers) == len(cases), f"expected {len(cases)} answers, got {len(answers)}"
+    wrong = [
+        (len(arrived), index)
+        for index, ((arrived, server_isn), answer) in enumerate(zip(cases, answers, strict=True))
+        if answer != {"value": server_state(arrived, server_isn)}
+    ]
+    if wrong:
+        _, first = min(wrong)  # the shortest wrong case is the easiest to follow
+        case = cases[first]
+        check_server_states([case], [answers[first]], [(server_state(*case), _why(*case))])
+
+
+def _why(arrived: list[tuple[str, int, int | None]], server_isn: int) -> str:
+    """The rule of the README that decides this case: what the last arrival that mattered did."""
+    because = "nothing that arrived changes the state of a listening server"
+    for end, (flags, _seq, ack) in enumerate(arrived, 1):
+        before, after = server_state(arrived[: end - 1], server_isn), server_state(arrived[:end], server_isn)
+        if after == "SYN_RCVD" and before == "LISTEN":
+            because = (
+                "a SYN takes a listening server to SYN_RCVD, never straight to ESTABLISHED: it may be an old "
+                "request that lingered in the network"
+            )
+        elif after == "LISTEN" and before == "SYN_RCVD":
+            because = "an RST in SYN_RCVD (the client never sent that SYN) sends the server back to LISTEN"
+        elif after == "ESTABLISHED":
+            because = (
+                f"an ACK with ack = server_isn + 1 = {server_isn + 1} acknowledges the server's own SYN+ACK: "
+                "only then does the connection open"
+            )
+        elif after == "SYN_RCVD" and flags == "ACK":
+            because = (
+                f"an ACK with ack = {ack} does not acknowledge the SYN+ACK (that needs server_isn + 1 = "
+                f"{server_isn + 1}): the server keeps waiting in SYN_RCVD"
+            )
+        elif after == "SYN_RCVD" and flags == "SYN":
+            because = "a SYN sent again changes nothing: the server stays in SYN_RCVD until the ACK of its SYN+ACK"
+        elif after == "LISTEN":
+            because = f"an {flags} reaching a listening server changes nothing: only a SYN starts a connection"
+    return because
