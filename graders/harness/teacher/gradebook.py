@@ -120,9 +120,10 @@ class Grader:
     """Grades submissions one by one, in sandboxes or (trusted samples only) without."""
 
     def __init__(self, topics: list[curriculum.Topic], out: Path, limit: float, extra: list[str],
-                 view: sandboxes.ClassView | None, scratch: Path) -> None:
+                 view: sandboxes.ClassView | None, scratch: Path, worker_user: str | None = None) -> None:
         self.topics, self.out, self.limit, self.extra = topics, out, limit, extra
         self.view, self.scratch = view, scratch
+        self.worker_user = worker_user  # no sandbox, but student code as this user (Gradescope's container)
 
     def grade(self, index: int, name: str, source: Path) -> tuple[Row, list[TopicResult] | None]:
         started = time.monotonic()
@@ -142,6 +143,14 @@ class Grader:
         else:
             copy = private / "code"
             shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", ".git"))
+            if self.worker_user:  # the user must read the copy (and only read it)
+                for folder in (self.scratch, private):
+                    folder.chmod(0o755)
+                for folder, _dirs, files in os.walk(copy):
+                    Path(folder).chmod(0o755)
+                    for name in files:
+                        (Path(folder) / name).chmod(0o644)
+                command += ["--worker-user", self.worker_user]
         command += ["--impl", str(copy)]
         try:
             finished = _run(command, env, self.limit)
@@ -259,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sandbox", action="store_true",
                         help="grade without the sandbox: ONLY for samples you trust (your own)")
     parser.add_argument("--no-canary", action="store_true", help="do not grade solutions/ first")
+    parser.add_argument("--no-pid-namespace", action="store_true",
+                        help="sandbox without a pid namespace of its own (see README: the processes topic)")
     options, extra = parser.parse_known_args(argv)
     if options.merge:
         return merge(options.merge, options.out)
@@ -298,17 +309,22 @@ def main(argv: list[str] | None = None) -> int:
 
     options.out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="course-class-"))
-    view = None if options.no_sandbox else sandboxes.ClassView(scratch / "view")
+    view = None if options.no_sandbox else sandboxes.ClassView(scratch / "view", not options.no_pid_namespace)
     grader = Grader(topics, options.out, options.limit, extra, view, scratch)
     possible = sum(topic.points for topic in topics)
     started = time.monotonic()
     try:
         canary = curriculum.ROOT / "solutions"
         if not options.no_canary and canary.is_dir():
-            row, _ = grader.grade(0, "solutions", canary)
+            row, results = grader.grade(0, "solutions", canary)
             if row.total != possible:
                 print(f"solutions/ earned {row.total:g} of {possible:g} ({row.status}): grading itself is broken "
                       "here, not the students; nothing was written (--no-canary skips this check)", file=sys.stderr)
+                for topic in results or []:
+                    for task in topic.tasks:
+                        if task.status != "passed":
+                            first = task.message.splitlines()[0] if task.message else task.status
+                            print(f"  {topic.topic} task {task.task}: {first[:300]}", file=sys.stderr)
                 return 3
             print(f"solutions/ earn {row.total:g}/{possible:g} in {row.seconds:.0f} s: grading works", flush=True)
         rows = _grade_class(grader, chosen, options.jobs, started)

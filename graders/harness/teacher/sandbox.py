@@ -7,7 +7,10 @@ On Linux, as root, with bubblewrap and setpriv, every worker of a submission run
   no capabilities and no new privileges, so one submission cannot signal another's processes or read
   another's files;
 - in a pid namespace of its own (`--unshare-pid --die-with-parent`): it sees only its own processes, and
-  when the worker ends, everything it left behind ends with it;
+  when the worker ends, everything it left behind ends with it. (A grader that reads, from outside, pids
+  the worker reported sees namespace pids: the processes topic does until it maps them, see README; with
+  `--no-pid-namespace` a submission sees the machine's process list but still cannot signal or read any
+  process of another uid, and every process of its uid is killed when it is done);
 - on a filesystem built from an allow-list: the system's read-only folders (/usr, /etc, ...), the Python
   the graders run (prefix and virtual environment), the course's public graders (a copy made for the
   class: no solutions/, mutants, `*_hidden.py`, hidden graders, tests/, .git or bytecode), the
@@ -170,6 +173,8 @@ class ClassView:
                     (Path(folder) / name).chmod(0o644)
         self.python = _python_folders()
 
+    pid_namespace: bool = True
+
     def submission(self, index: int, source: Path) -> SubmissionSandbox:
         folder = self.scratch / f"{index:04d}"
         if folder.exists():
@@ -194,8 +199,8 @@ class SubmissionSandbox:
     def wrapper(self) -> list[str]:
         """The argv prefix put before the worker's command (GRADE_WORKER_WRAPPER)."""
         made: set[Path] = set()
-        args = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                "--new-session", "--hostname", "submission"]
+        args = ["bwrap", "--die-with-parent", *(["--unshare-pid"] if self.view.pid_namespace else []),
+                "--unshare-ipc", "--unshare-uts", "--new-session", "--hostname", "submission"]
         for folder in SYSTEM:
             if os.path.lexists(folder):
                 args += ["--ro-bind", folder, folder] if not os.path.islink(folder) else \
