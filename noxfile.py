@@ -128,7 +128,7 @@ def progress(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def export(session: nox.Session) -> None:
-    """Write the students' repository (from the last commit) to a new folder: no solutions, mutants or hidden graders."""
+    """Write the students' repository, from the last commit, to a new folder: no solutions or hidden graders."""
     harness(session, "teacher.export")
 
 
