@@ -208,7 +208,8 @@ def test_a_time_limit_keeps_the_tasks_graded_before_it_and_stops_everything(tmp_
     assert topic.tasks[0].status == "passed" and topic.tasks[0].points == topic.tasks[0].max_points > 0
     assert [task.status for task in topic.tasks[1:]] == ["not-run"] * 3
     assert all(task.message.startswith(gradebook.TIME_LIMIT) for task in topic.tasks[1:])
-    assert rows(out)["slow"]["status"].startswith("time limit") and rows(out)["slow"]["threads"] == f"{topic.tasks[0].max_points:g}"
+    row = rows(out)["slow"]
+    assert row["status"].startswith("time limit") and row["threads"] == f"{topic.tasks[0].max_points:g}"
     assert not left_running(f"spinner-{tag}"), "the student's loop kept running after the limit"
 
 
