@@ -140,20 +140,28 @@ def progress(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def export(session: nox.Session) -> None:
-    """Write the students' repository to a new folder: no solutions, mutants or hidden graders."""
+    """Write the students' repository, from the last commit, to a new folder: no solutions or hidden graders."""
     harness(session, "teacher.export")
 
 
 @nox.session(python=False)
 def grade(session: nox.Session) -> None:
-    """Grade a folder of submissions, one per student, into gradebook/gradebook.csv."""
+    """Grade a class (a sandbox per submission) into gradebook/; `-- --shard K/N`, `-- --merge DIR...`."""
     harness(session, "teacher.gradebook")
 
 
 @nox.session(python=False)
 def report(session: nox.Session) -> None:
-    """Render a results file: summary, annotations, classroom, gradescope or exercism."""
+    """Render results: summary, annotations, classroom, gradescope, exercism, or a gradebook's class report."""
     harness(session, "views.reports")
+
+
+@nox.session(python=False)
+def gradescope(session: nox.Session) -> None:
+    """Build Gradescope's autograder zip (setup.sh, run_autograder, the course with its hidden graders)."""
+    python = environment(session, "grading")
+    session.run(python, "-m", "graders.harness.teacher.gradescope", "build", *session.posargs,
+                env={"PYTHONDONTWRITEBYTECODE": None}, external=True)
 
 
 @nox.session(python=False)

@@ -4,14 +4,22 @@ It holds the stubs, the public graders, the harness, noxfile.py, docker-compose.
 and a README for students. It leaves out solutions/, mutants, the course's own tests and CI, and every
 hidden grader (a file that sets `pytestmark = pytest.mark.hidden`). In their place `graders/hidden.toml`
 counts the hidden checks of each task, so a student's local check can say that more of them run in CI.
+
+The export is taken from the committed tree (`git archive HEAD`), never from the working tree: a stub the
+teacher solved while trying an exercise must not ship. With uncommitted changes under exercises/ it refuses
+and says which files; outside a git repository it refuses unless `--working-tree` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import shutil
+import subprocess
 import sys
+import tarfile
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -88,10 +96,49 @@ def export(target: Path, root: Path = ROOT) -> Path:
     return target
 
 
+class ExportError(Exception):
+    """The export cannot be taken as asked; the message says why and what to do."""
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=120)
+
+
+def committed_tree(root: Path, into: Path) -> Path:
+    """HEAD of the repository at `root`, extracted into `into`; refuses when exercises/ has changes that are
+    not committed (they would silently be left out, or worse, be what the teacher meant to ship)."""
+    if _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
+        raise ExportError(f"{root} is not a git repository: export takes the committed tree "
+                          "(use --working-tree to copy the files as they are)")
+    changed = _git(root, "status", "--porcelain", "--untracked-files=all", "--", "exercises")
+    dirty = changed.stdout.decode(errors="replace").splitlines()
+    if dirty:
+        shown = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
+        raise ExportError(f"exercises/ has {len(dirty)} uncommitted change(s) ({shown}): commit or stash them "
+                          "(`git stash -u`) first; the export is taken from the last commit, so a stub you "
+                          "solved while testing never reaches students")
+    archive = _git(root, "archive", "--format=tar", "HEAD")
+    if archive.returncode != 0:
+        raise ExportError(f"git archive failed: {archive.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
+            tar.extractall(into, filter="data")
+        else:  # pragma: no cover - our own archive of HEAD, not a stranger's tarball
+            tar.extractall(into)
+    return into
+
+
+def export_committed(target: Path, root: Path = ROOT) -> Path:
+    with tempfile.TemporaryDirectory(prefix="course-export-") as scratch:
+        return export(target, committed_tree(root, Path(scratch)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("target", type=Path, nargs="?", help="a new, empty folder")
     parser.add_argument("--list-hidden", action="store_true", help="print the hidden grader files and stop")
+    parser.add_argument("--working-tree", action="store_true",
+                        help="copy the files as they are instead of the last commit (outside git only)")
     options = parser.parse_args(argv)
     if options.list_hidden:
         for path in hidden_files(Path.cwd()):
@@ -99,7 +146,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if options.target is None:
         parser.error("name the folder to export to")
-    target = export(options.target.resolve())
+    try:
+        if options.working_tree:
+            target = export(options.target.resolve())
+        else:
+            target = export_committed(options.target.resolve())
+    except ExportError as error:
+        print(f"export refused: {error}", file=sys.stderr)
+        return 2
     hidden = len(hidden_files())
     print(f"exported the student repository to {target} ({hidden} hidden grader files left out)")
     return 0
