@@ -179,11 +179,17 @@ def test_the_sandbox_shows_no_solutions_hidden_graders_home_or_other_submissions
     other = view.submission(4, source)
     looks = ("import os, sys\nfor p in sys.argv[1:]:\n    print(p, os.path.exists(p), os.access(p, os.R_OK))\n"
              "print('uid', os.getuid(), os.getgroups())")
+    another_copy = ROOT.parent / f".another-course-copy-{os.getpid()}"  # a teacher's second checkout, say
+    (another_copy / "solutions").mkdir(parents=True)
     paths = [ROOT / "solutions", ROOT / "tests", ROOT / ".git", ROOT / "graders/threads/test_threads_hidden.py",
              ROOT / "graders/threads/mutants", ROOT / "graders/threads/probes.py", Path.home() / ".bashrc",
-             other.code, box.code / "threads" / "basics.py", box.code / "threads" / "link.py", Path("/work/main")]
-    seen = subprocess.run([*box.wrapper(), sys.executable, "-c", looks, *map(str, paths)], capture_output=True,
-                          text=True, timeout=60, cwd=box.work)
+             other.code, box.code / "threads" / "basics.py", box.code / "threads" / "link.py",
+             another_copy / "solutions"]
+    try:
+        seen = subprocess.run([*box.wrapper(), sys.executable, "-c", looks, *map(str, paths)], capture_output=True,
+                              text=True, timeout=60, cwd=box.work)
+    finally:
+        shutil.rmtree(another_copy)
     lines = dict(line.split(" ", 1) for line in seen.stdout.splitlines())
     assert lines.pop("uid") == f"{sandbox.UID_BASE + 3} []", seen.stderr
     visible = {path for path, answer in lines.items() if answer.startswith("True")}

@@ -58,7 +58,7 @@ def test_start_and_join_runs_the_children_at_once_and_waits_for_every_one(studen
     pids = [pid for (pid,) in _reports(student, folder).of("lingering")]
     assert len(pids) == 3, f"start_and_join(target, 3) should start 3 children; {len(pids)} of them ran target"
     student.close()
-    survivors = still_running(pids, grace=2)
+    survivors = still_running(pids, grace=2, root=student.pid)
     assert not survivors, (
         f"child processes {survivors} were still running after the check ended; the grader must end every "
         "process your code starts (a problem of the grader, please report it)"
@@ -117,7 +117,7 @@ def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_chi
     quick_pids = [pid for (pid,) in reports.of("napping")]
     # A child terminated at the deadline may not have started target yet (no report): that is right too.
     slow_pids = [pid for (pid,) in reports.wait_for("lingering", 1, timeout=0.3)]
-    running_after = still_running(slow_pids, grace=0.5)  # read from /proc here, in the grader
+    running_after = still_running(slow_pids, grace=0.5, root=student.pid)  # read from /proc here, in the grader
     assert quick_pids and seen["me"] not in quick_pids + slow_pids, (
         "target should run in a child process; it ran in the calling process (or not at all)"
     )
@@ -164,7 +164,7 @@ def test_a_daemon_child_ends_when_its_parent_ends(student):
         "your process is not a daemon: when its parent finished, the parent had to wait for the child to end. "
         "Create it with Process(..., daemon=True) (or set .daemon = True before start())"
     )
-    running_after = still_running(child_pids, grace=1.0)  # read from /proc here, in the grader
+    running_after = still_running(child_pids, grace=1.0, root=student.pid)  # read from /proc here, in the grader
     assert not running_after, f"the daemon child (pid {running_after[0]}) was still running after its parent ended"
     assert took < 1.0, f"start_daemon took {took:.2f} s: return right after start(), do not wait for the child"
 

@@ -208,7 +208,7 @@ def test_consumer_processes_share_a_manager_queue(student):
         f"{consumers} consumer processes should handle items at the same time; handle ran in "
         f"{len(pids)} process(es), at most {seen['peak']} at a time"
     )
-    running_after = still_running(pids, grace=0.5)  # read from /proc here, in the grader
+    running_after = still_running(pids, grace=0.5, root=student.pid)  # read from /proc here, in the grader
     assert not running_after, (
         f"consumer processes {running_after} were still running after run_process_pipeline returned: "
         "join every consumer process"

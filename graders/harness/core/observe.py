@@ -63,8 +63,29 @@ def running(pid: int) -> bool:
     return False
 
 
-def still_running(pids: list[int], grace: float) -> list[int]:
-    """The pids still running after waiting up to `grace` seconds for them to end (a signal takes a moment)."""
+def as_seen_here(root: int | None, pids: list[int]) -> list[int]:
+    """`pids` as the worker's code saw them (os.getpid() in a child), as this process sees them.
+
+    They differ when a class's sandbox gives the worker a pid namespace of its own: each process below `root`
+    names its pid in every namespace on the `NSpid:` line of its status. A pid no process below `root` has
+    any more belongs to a process that ended. Without namespaces (or /proc) the pids are the same."""
+    if root is None or not available():
+        return list(pids)
+    from graders.harness.core import platform
+
+    outer: dict[int, int] = {}
+    for pid in [root, *platform.descendants(root)]:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            for line in (PROC / str(pid) / "status").read_text().splitlines():
+                if line.startswith("NSpid:"):
+                    outer[int(line.split()[-1])] = pid
+    return [outer[pid] for pid in pids if pid in outer]
+
+
+def still_running(pids: list[int], grace: float, root: int | None = None) -> list[int]:
+    """The pids still running after waiting up to `grace` seconds for them to end (a signal takes a moment).
+    With `root` (the worker's pid), `pids` are those its code saw: see `as_seen_here`."""
+    pids = as_seen_here(root, pids) if root is not None else pids
     deadline = time.monotonic() + grace
     alive = [pid for pid in pids if running(pid)]
     while alive and time.monotonic() < deadline:

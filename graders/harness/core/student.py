@@ -342,9 +342,21 @@ class Student:
 
     @property
     def pid(self) -> int | None:
-        """The worker's process id while it runs, for facts the grader reads from outside (/proc, psutil)."""
+        """The worker's process id while it runs, for facts the grader reads from outside (/proc, psutil).
+        Under a sandbox's wrapper (bubblewrap) that is the Python process below the wrapper, not the wrapper."""
         worker = self._worker
-        return worker.process.pid if worker is not None and worker.process.poll() is None else None
+        if worker is None or worker.process.poll() is not None:
+            return None
+        if not os.environ.get("GRADE_WORKER_WRAPPER"):
+            return worker.process.pid
+        for pid in platform.descendants(worker.process.pid):
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"graders.harness.core.worker" in command and b"bwrap" not in command.split(b"\0")[0]:
+                return pid
+        return worker.process.pid
 
     @property
     def _pump(self) -> _OutputPump | None:
