@@ -5,9 +5,53 @@ from __future__ import annotations
 from typing import Any
 
 import pymongo
+import pymongo.errors
+from bson import ObjectId
 from pymongo import monitoring
+from pymongo.cursor import Cursor
+from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
-from graders.harness.core.probing import student_module
+from graders.harness.core.probing import StudentMistake, student_module
+
+# What to take from what a student's function returned instead of the value the task asks for.
+INSTEAD = {
+    InsertOneResult: "its .inserted_id",
+    InsertManyResult: "its .inserted_ids",
+    UpdateResult: "its .modified_count",
+    DeleteResult: "its .deleted_count",
+    Cursor: "list(...) of it",
+}
+
+
+def plain(value: Any, function: str) -> Any:
+    """`value` as plain data for the grader: an ObjectId becomes {"$oid": hex}; what the task never asks for
+    (a pymongo result, a cursor, ...) is the student's mistake, said in words, never a crash of the grader."""
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return value
+    if isinstance(value, ObjectId):
+        return {"$oid": str(value)}
+    if isinstance(value, dict):
+        return {key: plain(item, function) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item, function) for item in value]
+    kind = type(value).__name__
+    instead = next((hint for cls, hint in INSTEAD.items() if isinstance(value, cls)), None)
+    raise StudentMistake(
+        f"{function}() returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind} object"
+        + (f"; return {instead} instead" if instead else ": return plain data (a document, a list, a number...)")
+    )
+
+
+def operators(document: Any) -> set[str]:
+    """Every $-operator named anywhere in a command (filters, updates)."""
+    if isinstance(document, dict):
+        found = {key for key in document if isinstance(key, str) and key.startswith("$")}
+        for item in document.values():
+            found |= operators(item)
+        return found
+    if isinstance(document, (list, tuple)):
+        return set().union(*(operators(item) for item in document)) if document else set()
+    return set()
 
 
 class Recorder(monitoring.CommandListener):
@@ -21,7 +65,10 @@ class Recorder(monitoring.CommandListener):
         self.commands: list[dict] = []
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.commands.append({"name": event.command_name, "request_id": event.request_id, "sent": []})
+        used = sorted(operators(event.command)) if event.command_name in {"update", "delete", "findAndModify"} else []
+        self.commands.append(
+            {"name": event.command_name, "request_id": event.request_id, "sent": [], "operators": used}
+        )
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         cursor = event.reply.get("cursor") or {}
@@ -45,10 +92,19 @@ def call(url: str, database: str, function: str, *args: Any, watch: bool = False
         event_listeners=[recorder],
     )
     try:
-        result = getattr(student_module("students"), function)(client[database], *args)
+        outcome = {"result": plain(getattr(student_module("students"), function)(client[database], *args), function)}
+    except pymongo.errors.OperationFailure as error:
+        if not watch:
+            raise
+        # The server refused a command: the grader decides whether the server or the student is to blame.
+        outcome = {"raised": f"{type(error).__name__}: {error}"}
     finally:
         client.close()
     if not watch:
-        return result
-    commands = [{"name": c["name"], "sent": c["sent"]} for c in recorder.commands if c["name"] != "endSessions"]
-    return {"result": result, "commands": commands}
+        return outcome["result"]
+    commands = [
+        {"name": c["name"], "sent": plain(c["sent"], function), "operators": c["operators"]}
+        for c in recorder.commands
+        if c["name"] != "endSessions"
+    ]
+    return {**outcome, "commands": commands}

@@ -141,28 +141,53 @@ def connect_check(config: dict) -> dict:
         conn.close()
 
 
-# -- task 2 ---------------------------------------------------------------------------------------------------
+# -- one connection across several calls: the grader looks at the database between them -----------------
+
+_session: dict = {}
 
 
-def execute_check(config: dict, statements: list[tuple[str, tuple | None]]) -> dict:
-    """Run each statement with the student's execute(); report what it returned and what got committed."""
-    execute = student_module("students").execute
-    conn = _connect(config)
-    try:
-        returned = [execute(conn, sql, args) for sql, args in statements]
-        rows = _committed(config, "select id, name, age from students order by id")
-    finally:
+def open_connection(config: dict) -> None:
+    """A connection for the student's functions that outlives this call, so the grader can read the database
+    through its own connection between two calls (a missing commit cannot hide behind a later one)."""
+    _session["conn"] = _connect(config)
+
+
+def close_connection() -> None:
+    conn = _session.pop("conn", None)
+    if conn is not None and conn.open:
         conn.close()
-    return {"returned": returned, "rows": rows}
+
+
+def call_with_connection(module: str, function: str, *args: object, values: tuple[str, ...] = ()) -> dict:
+    """module.function(conn, *args) on the open connection: what it returned or raised, how it called the
+    cursor, and the first statement it sent with one of `values` pasted into the SQL text."""
+    target = getattr(student_module(module), function)
+    with recording() as seen:
+        try:
+            outcome: dict = {"returned": target(_session["conn"], *args)}
+        except (StudentMistake, NotImplementedError):
+            raise
+        except Exception as error:
+            outcome = {"raised": _error(error)}
+    pasted = [sql for sql, _ in seen.executes if any(value in sql for value in values)]
+    return {
+        **outcome,
+        "pasted": pasted[:1],
+        "executes": len(seen.executes),
+        "executemany": [count for _, count in seen.executemanys],
+    }
 
 
 # -- task 3 ---------------------------------------------------------------------------------------------------
 
 
-def _rows(value: object) -> object:
+def _rows(value: object) -> dict:
+    """The rows, and the type the student's function returned them as (a list is asked for, fetchall gives a
+    tuple)."""
+    rows = value
     if isinstance(value, (list, tuple)) and all(isinstance(row, (list, tuple)) for row in value):
-        return [tuple(row) for row in value]
-    return value
+        rows = [tuple(row) for row in value]
+    return {"type": type(value).__name__, "rows": rows}
 
 
 def fetch_check(config: dict, n: int, more_than_all: int) -> dict:
@@ -182,45 +207,6 @@ def fetch_check(config: dict, n: int, more_than_all: int) -> dict:
     finally:
         conn.close()
     return seen
-
-
-# -- task 4 ---------------------------------------------------------------------------------------------------
-
-
-def insert_check(config: dict, people: list[tuple[str, int]], group: list[tuple[str, int]]) -> dict:
-    """add_student for each of `people`, then add_students(group); what each call did and what was stored."""
-    students = student_module("students")
-    conn = _connect(config)
-    calls = []
-    try:
-        for name, age in people:
-            with recording() as seen:
-                try:
-                    outcome = {"returned": students.add_student(conn, name, age)}
-                except NotImplementedError:
-                    raise
-                except Exception as error:
-                    outcome = {"raised": _error(error)}
-            formatted = [sql for sql, args in seen.executes if name in sql]
-            calls.append({"name": name, **outcome, "formatted": formatted[:1]})
-            if "raised" in outcome:
-                conn.rollback()
-        with recording() as seen:
-            try:
-                many = {"returned": students.add_students(conn, group)}
-            except NotImplementedError:
-                raise
-            except Exception as error:
-                many = {"raised": _error(error)}
-        many["executemany"] = seen.executemanys
-        many["executes"] = len(seen.executes)
-        stored = _committed(config, "select id, name, age from students order by id")
-        tables = _committed(
-            config, "select TABLE_NAME as table_name from information_schema.TABLES where TABLE_SCHEMA = database()"
-        )
-    finally:
-        conn.close()
-    return {"calls": calls, "many": many, "stored": stored, "tables": [name for (name,) in tables]}
 
 
 # -- task 5 ---------------------------------------------------------------------------------------------------

@@ -49,11 +49,21 @@ def config(mysql_database) -> dict:
     return {key: value for key, value in mysql_database.student_config.items() if key != "charset"}
 
 
-def seed_students(mysql_database, rng: random.Random, count: int) -> list[tuple]:
-    """Rows (id, name, age) inserted in random order, some ages NULL; returned sorted by id."""
+def seed_students(
+    mysql_database, rng: random.Random, count: int, *, stored_out_of_order: bool = False
+) -> list[tuple]:
+    """Rows (id, name, age) inserted in random order, some ages NULL; returned sorted by id.
+
+    InnoDB keeps rows in primary-key order, so a select without `order by id` returns them by id anyway;
+    `stored_out_of_order` makes the table MyISAM, which returns them in the order they were inserted, and
+    inserts them so that order is not by id from the first row on.
+    """
     ids = rng.sample(range(1, 200), count)
+    if stored_out_of_order and ids[0] == min(ids):
+        ids.append(ids.pop(0))
     rows = [(i, rng.choice(NAMES), rng.choice([None, *range(15, 31)])) for i in ids]
-    admin_run(mysql_database, STUDENTS, rows=rows, into="students")
+    table = f"{STUDENTS} engine = MyISAM" if stored_out_of_order else STUDENTS
+    admin_run(mysql_database, table, rows=rows, into="students")
     return sorted(rows)
 
 
@@ -111,66 +121,129 @@ def test_connect_uses_the_config_and_utf8mb4(student, mysql_database, config):
 # -- task 2 ---------------------------------------------------------------------------------------------------
 
 
+def committed_rows(mysql_database, query: str) -> list[tuple]:
+    """What the grader's own connection sees: only committed rows."""
+    admin = mysql_database.connect(as_student=False)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(query)
+            return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        admin.close()
+
+
+def pasted(call: dict, what: str, value: str) -> None:
+    if call["pasted"]:
+        raise StudentError(
+            f"{what} put the value {value!r} into the SQL text itself ({call['pasted'][0][:90]!r}): a value with "
+            "a quote then breaks the statement or becomes SQL. Leave the %s placeholders in the text and pass the "
+            "values apart: cursor.execute(sql, args)"
+        )
+
+
 @pytest.mark.task(2)
 def test_execute_returns_affected_rows_and_commits(student, mysql_database, config):
     rng = random.Random()
     rows = seed_students(mysql_database, rng, rng.randint(6, 10))
     ages = [age for _, _, age in rows if age is not None]
     limit = sorted(ages)[len(ages) // 2]
-    victim = rng.choice(rows)[0]
+    victim, renamed = (row[0] for row in rng.sample(rows, 2))
+    new_name = rng.choice(HOSTILE[:2])
+    newcomer = (f"{rng.choice(NAMES)}'{rng.choice(NAMES)}", rng.randint(15, 30))
     statements = [
-        ("update students set age = age + 1 where age < %s", (limit,)),
-        ("delete from students where id = %s", (victim,)),
-        ("insert into students (name, age) values ('赵六', 20)", None),
+        ("update students set age = age + 1 where age < %s", (limit,), sum(1 for age in ages if age < limit)),
+        ("update students set name = %s where id = %s", (new_name, renamed), 1),
+        ("delete from students where id = %s", (victim,), 1),
+        ("insert into students (name, age) values (%s, %s)", newcomer, 1),
+        ("insert into students (name, age) values ('赵六', 20)", None, 1),
     ]
-    expected_counts = [sum(1 for age in ages if age < limit), 1, 1]
-    seen = student.run(probes.execute_check, config, statements)
-    for (sql, args), returned, count in zip(statements, seen["returned"], expected_counts, strict=True):
-        assert returned == count, (
-            f"execute(conn, {sql!r}, {args!r}) returned {returned!r}; it should return the number of rows the "
-            f"statement affected, here {count} (what cursor.execute returns)"
-        )
-    expected = [(i, name, age + 1 if age is not None and age < limit else age) for i, name, age in rows if i != victim]
-    committed = seen["rows"]
-    inserted = [row for row in committed if row[1:] == ("赵六", 20)]
-    others = sorted(row for row in committed if row[1:] != ("赵六", 20))
-    if others == rows and not inserted:
-        raise StudentError(
-            "execute ran the statements, but another connection sees none of their changes: they were never "
-            "committed; call conn.commit() after the statement"
-        )
-    assert others == sorted(expected) and len(inserted) == 1, (
-        f"after the three statements another connection sees {committed}; expected {sorted(expected)} and one new "
-        "row ('赵六', 20)"
-    )
+    state = {i: (name, age) for i, name, age in rows}
+    student.run(probes.open_connection, config)
+    try:
+        for sql, args, count in statements:
+            before = committed_rows(mysql_database, "select id, name, age from students order by id")
+            strings = tuple(value for value in args or () if isinstance(value, str))
+            call = student.run(probes.call_with_connection, "students", "execute", sql, args, values=strings)
+            shown = f"execute(conn, {sql!r}, {args!r})"
+            pasted(call, "execute", strings[0] if strings else "")
+            assert "raised" not in call, f"{shown} raised {call.get('raised')}"
+            assert call["returned"] == count, (
+                f"{shown} returned {call['returned']!r}; it should return the number of rows the statement "
+                f"affected, here {count} (what cursor.execute returns)"
+            )
+            after = committed_rows(mysql_database, "select id, name, age from students order by id")
+            if after == before and count:
+                raise StudentError(
+                    f"{shown} ran, but another connection sees none of its change: it was never committed; call "
+                    "conn.commit() after the statement"
+                )
+            if sql.startswith("update students set age"):
+                state = {i: (n, a + 1 if a is not None and a < limit else a) for i, (n, a) in state.items()}
+            elif sql.startswith("update students set name"):
+                state[renamed] = (new_name, state[renamed][1])
+            elif sql.startswith("delete"):
+                del state[victim]
+            added = [row for row in after if row[0] not in state]
+            state.update({i: (n, a) for i, n, a in added})
+            expected = sorted((i, *value) for i, value in state.items())
+            assert after == expected, (
+                f"after {shown} another connection sees {after}; expected {expected}"
+            )
+    finally:
+        student.run(probes.close_connection)
 
 
 # -- task 3 ---------------------------------------------------------------------------------------------------
 
 
+def as_list(seen: dict, call: str) -> list:
+    """The rows of a function that must return a list, or a failure that says what it returned instead."""
+    if seen["type"] == "tuple":
+        raise StudentError(
+            f"{call} returned a tuple of rows (what the fetch methods give); the task asks for a list: "
+            "wrap it, list(cursor.fetchall())"
+        )
+    if seen["type"] != "list":
+        raise StudentError(f"{call} should return a list of rows, not a {seen['type']}: {seen['rows']!r}")
+    return seen["rows"]
+
+
 @pytest.mark.task(3)
 def test_fetchone_fetchmany_and_fetchall(student, mysql_database, config):
     rng = random.Random()
-    rows = seed_students(mysql_database, rng, rng.randint(6, 9))
+    rows = seed_students(mysql_database, rng, rng.randint(6, 9), stored_out_of_order=True)
     n = rng.randint(2, 4)
     seen = student.run(probes.fetch_check, config, n, len(rows) + 3)
     first = seen["first"]
     assert first == rows[0], f"first_student should return the row with the smallest id, {rows[0]!r}; it returned " + (
         f"a list of {len(first)} rows: fetchone() returns one row" if isinstance(first, list) else repr(first)
+    ) + ORDER_NOTE
+    some = seen["some"]["rows"]
+    assert some == rows[:n], (
+        f"some_students(conn, {n}) should return the first {n} students by id, {rows[:n]!r}; it returned {some!r}"
+        + (": fetchmany(n) fetches n rows" if isinstance(some, list) and len(some) != n else ORDER_NOTE)
     )
-    assert seen["some"] == rows[:n], (
-        f"some_students(conn, {n}) should return the first {n} students, {rows[:n]!r}; it returned {seen['some']!r}"
-        + (": fetchmany(n) fetches n rows" if isinstance(seen["some"], list) and len(seen["some"]) != n else "")
-    )
-    assert seen["too_many"] == rows, (
+    as_list(seen["some"], f"some_students(conn, {n})")
+    too_many = as_list(seen["too_many"], f"some_students(conn, {len(rows) + 3})")
+    assert too_many == rows, (
         f"some_students(conn, {len(rows) + 3}) with only {len(rows)} students should return them all; "
-        f"it returned {seen['too_many']!r}"
+        f"it returned {too_many!r}"
     )
-    assert seen["all"] == rows, f"all_students should return every student by id, {rows!r}; it returned {seen['all']!r}"
+    everyone = seen["all"]["rows"]
+    assert everyone == rows, (
+        f"all_students should return every student by id, {rows!r}; it returned {everyone!r}" + ORDER_NOTE
+    )
+    as_list(seen["all"], "all_students(conn)")
     assert seen["first_of_none"] is None, (
         "first_student on an empty table should return None (what fetchone gives); "
         f"it returned {seen['first_of_none']!r}"
     )
+
+
+ORDER_NOTE = (
+    " (the checks store the rows in another order than by id: without `order by id` a select returns them "
+    "in whatever order the table keeps them)"
+)
 
 
 # -- task 4 ---------------------------------------------------------------------------------------------------
@@ -183,34 +256,42 @@ def test_parameters_store_hostile_names_literally(student, mysql_database, confi
     group = [(name, rng.randint(15, 30)) for name in [*rng.sample(NAMES, 3), rng.choice(HOSTILE)]]
     rng.shuffle(group)
     admin_run(mysql_database, STUDENTS)
-    seen = student.run(probes.insert_check, config, people, group)
-    for call in seen["calls"]:
-        if call["formatted"]:
-            raise StudentError(
-                f"add_student put the name into the SQL text itself ({call['formatted'][0][:90]!r}): a name like "
-                f"{call['name']!r} then becomes SQL. Write %s placeholders and pass the values apart: "
-                "cursor.execute(sql, (name, age))"
+    student.run(probes.open_connection, config)
+    try:
+        for name, age in people:
+            call = student.run(probes.call_with_connection, "students", "add_student", name, age, values=(name,))
+            shown = f"add_student(conn, {name!r}, {age})"
+            pasted(call, "add_student", name)
+            assert "raised" not in call, f"{shown} raised {call['raised']}"
+            tables = committed_rows(
+                mysql_database,
+                "select TABLE_NAME as table_name from information_schema.TABLES where TABLE_SCHEMA = database()",
             )
-        assert "raised" not in call, f"add_student(conn, {call['name']!r}, ...) raised {call['raised']}"
-    assert "students" in seen["tables"], "the table students is gone: a name was run as SQL"
-    by_id = {i: (name, age) for i, name, age in seen["stored"]}
-    for call, (name, age) in zip(seen["calls"], people, strict=True):
-        assert (name, age) in by_id.values(), (
-            f"add_student(conn, {name!r}, {age}) should store that name exactly, and commit; another connection "
-            f"sees the rows {list(by_id.values())}"
-        )
-        assert by_id.get(call["returned"]) == (name, age), (
-            f"add_student(conn, {name!r}, {age}) should return the new row's id (cursor.lastrowid); it returned "
-            f"{call['returned']!r}, "
-            + (f"the id of {by_id[call['returned']]}" if call["returned"] in by_id else "no id")
-        )
-    many = seen["many"]
+            assert ("students",) in tables, f"after {shown} the table students is gone: the name was run as SQL"
+            by_id = {i: (n, a) for i, n, a in committed_rows(mysql_database, "select id, name, age from students")}
+            assert (name, age) in by_id.values(), (
+                f"{shown} returned, but another connection does not see that row: " + (
+                    "it was never committed; call conn.commit() after the insert"
+                    if len(by_id) < people.index((name, age)) + 1
+                    else f"the rows are {list(by_id.values())}: the name must be stored exactly"
+                )
+            )
+            assert by_id.get(call["returned"]) == (name, age), (
+                f"{shown} should return the new row's id (cursor.lastrowid); it returned {call['returned']!r}, "
+                + (f"the id of {by_id[call['returned']]}" if call["returned"] in by_id else "no id")
+            )
+        names = tuple(name for name, _ in group)
+        many = student.run(probes.call_with_connection, "students", "add_students", group, values=names)
+    finally:
+        student.run(probes.close_connection)
+    pasted(many, "add_students", next((n for n in names if any(n in sql for sql in many["pasted"])), names[0]))
     assert "raised" not in many, f"add_students(conn, rows) raised {many.get('raised')}"
-    assert [count for _, count in many["executemany"]] == [len(group)], (
+    assert many["executemany"] == [len(group)], (
         f"add_students should insert the {len(group)} rows with one cursor.executemany(sql, rows); it called "
         f"executemany {len(many['executemany'])} times and execute {many['executes']} times"
     )
-    missing = [row for row in group if row not in by_id.values()]
+    stored = [(n, a) for _, n, a in committed_rows(mysql_database, "select id, name, age from students")]
+    missing = [row for row in group if row not in stored]
     assert not missing, f"after add_students another connection does not see {missing}: were they committed?"
     assert many["returned"] == len(group), (
         f"add_students should return how many rows it inserted ({len(group)}); it returned {many['returned']!r}"

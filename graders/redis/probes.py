@@ -1,4 +1,9 @@
-"""Probes for the redis topic: they build the student's client in the worker and call the student's functions."""
+"""Probes for the redis topic: they build the student's client in the worker and call the student's functions.
+
+Which commands the student's code sent is read by the grader from the server (graders/redis/monitor.py), not
+here: a wrapper in the worker misses pipelines. The one wrapper left, WatchedRedis, only plays another till
+that sells between the student's read and write (a forced race), and MONITOR confirms what happened.
+"""
 
 from __future__ import annotations
 
@@ -59,34 +64,6 @@ def call_each(url: str, module: str, function: str, calls: list[tuple]) -> list[
         return [target(client, *args) for args in calls]
     finally:
         client.close()
-
-
-def call_watched(url: str, module: str, function: str, *args: Any) -> dict:
-    """Like `call`, and also the commands the student's function sent."""
-    client = _client(url, WatchedRedis)
-    try:
-        result = _function(module, function)(client, *args)
-    finally:
-        client.close()
-    return {"result": result, "sent": client.sent}
-
-
-def start_session_watched(url: str, token: str, user: str, seconds: int) -> dict:
-    """start_session, checking after each command whether the session key exists without an expiry."""
-    client = _client(url, WatchedRedis)
-    key = f"session:{token}"
-    bare: list[str] = []
-
-    def look(args: tuple) -> None:
-        if client.behind_their_back("TTL", key) == -1:
-            bare.append(" ".join(str(arg) for arg in args))
-
-    client.after = look
-    try:
-        _function("sessions", "start_session")(client, token, user, seconds)
-    finally:
-        client.close()
-    return {"bare_after": bare, "sent": client.sent}
 
 
 def sell_with_rival(url: str, item: str, count: int, rival: int) -> dict:

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from graders.harness.core.student import StudentError
 from graders.redis import probes
+from graders.redis.monitor import server_log, shown, touching
 
 NAMES = ["sam", "ann", "jack", "lily", "tom", "mia", "leo", "zoe", "max", "eva", "ben", "ivy", "kai", "amy"]
 FRUITS = ["apple", "pear", "plum", "kiwi", "mango", "peach", "lemon", "grape"]
@@ -46,6 +48,53 @@ def ttl_words(ttl: int) -> str:
     return {-1: "-1: it never expires", -2: "-2: the key does not exist"}.get(ttl, str(ttl))
 
 
+# Commands that only read: what the checks ignore when they ask which command wrote a key.
+READS = {
+    "GET",
+    "MGET",
+    "TTL",
+    "PTTL",
+    "EXISTS",
+    "TYPE",
+    "STRLEN",
+    "EXPIRETIME",
+    "HGET",
+    "HMGET",
+    "HGETALL",
+    "HKEYS",
+    "HVALS",
+    "HLEN",
+    "SMEMBERS",
+    "SISMEMBER",
+    "SCARD",
+    "SRANDMEMBER",
+    "WATCH",
+    "UNWATCH",
+    "MULTI",
+    "EXEC",
+}
+WRITES_WITHOUT_READING = {"INCR", "INCRBY", "DECR", "DECRBY", "INCRBYFLOAT"}
+
+
+def with_expiry(command: list[str]) -> bool:
+    """A write that gives its key a time to live in the same command."""
+    name, options = command[0], {option.upper() for option in command[3:]}
+    return name in {"SETEX", "PSETEX"} or (name == "SET" and bool(options & {"EX", "PX", "EXAT", "PXAT"}))
+
+
+def read_modify_write(commands: list[list[str]]) -> tuple[list[str], list[str]] | None:
+    """A read of a key followed by a write of it that is not a counter change inside Redis."""
+    read = next((command for command in commands if command[0] in {"GET", "MGET"}), None)
+    if read is None:
+        return None
+    later = commands[commands.index(read) + 1 :]
+    write = next(
+        (command for command in later if command[0] not in READS and command[0] not in WRITES_WITHOUT_READING),
+        None,
+    )
+    return (read, write) if write else None
+
+
 def as_pairs(value) -> list:
     """[(member, score), ...] however the client shaped it (tuples or lists), for comparing."""
     if not isinstance(value, list):
@@ -61,7 +110,8 @@ def check_sessions(student, redis_url: str) -> None:
     token, other = secrets.token_hex(4), secrets.token_hex(4)
     (user,) = people(1)
     key = f"session:{token}"
-    seen = student.run(probes.start_session_watched, redis_url, token, user, 30)
+    with server_log(redis_url) as sent:
+        student.run(probes.call, redis_url, "sessions", "start_session", token, user, 30)
     with inspect(redis_url) as r:
         assert r.type(key) == "string", (
             f"start_session({token!r}, {user!r}, 30) should store a string at {key}; there is {kind_of(r, key)}"
@@ -69,11 +119,14 @@ def check_sessions(student, redis_url: str) -> None:
         assert r.get(key) == user, f"{key} should hold the user {user!r}, not {r.get(key)!r}"
         ttl = r.ttl(key)
         assert 0 < ttl <= 30, f"{key} should expire within 30 s; its ttl is {ttl_words(ttl)}"
-    assert not seen["bare_after"], (
-        f"right after your command `{seen['bare_after'][0]}` the key {key} existed without an expiry: had the "
-        "program crashed at that moment, the session would never end. Give the value and its time to live in "
-        "one command: set(key, value, ex=seconds)"
-    )
+    writes = [command for command in touching(sent, key) if command[0] not in READS]
+    if writes and not with_expiry(writes[0]):
+        raise StudentError(
+            f"the server ran `{shown(writes[0])}` first, which left {key} without an expiry until "
+            + (f"`{shown(writes[1])}`" if len(writes) > 1 else "a later command")
+            + ": had the program crashed in between, the session would never end. Give the value and its time to "
+            "live in one command: set(key, value, ex=seconds)"
+        )
     found = student.run(probes.call_each, redis_url, "sessions", "current_user", [(token,), (other,)])
     assert found == [user, None], (
         f"current_user should give {user!r} for the live session and None for an unknown token; got {found}"
@@ -98,19 +151,23 @@ def check_stock(student, redis_url: str) -> None:
     """The stock is set with one mset and changed by counters inside Redis, never read-modify-write."""
     items = random.sample(FRUITS, 4)
     counts = {item: random.randint(20, 60) for item in items[:3]}
-    seen = student.run(probes.call_watched, redis_url, "stock", "set_stock", counts)
+    with server_log(redis_url) as sent:
+        student.run(probes.call, redis_url, "stock", "set_stock", counts)
     with inspect(redis_url) as r:
         stored = {item: r.get(f"stock:{item}") for item in counts}
     assert stored == {item: str(count) for item, count in counts.items()}, (
         f"set_stock({counts}) should leave each count as a string at stock:<item>; found {stored}"
     )
-    assert len(seen["sent"]) <= 1, (
-        f"set_stock sent {len(seen['sent'])} commands ({', '.join(c[0] for c in seen['sent'])}): write the whole "
-        "delivery with one mset, so that no till ever reads half of it"
+    writes = [command for command in sent if command[0] not in READS]
+    assert len(writes) == 1 and writes[0][0] == "MSET", (
+        f"for set_stock the server ran {len(writes)} commands ({', '.join(c[0] for c in writes)}): write the whole "
+        "delivery with one mset, so that no till ever reads half of it (a pipeline still sends one command per "
+        "key)"
     )
 
     item, sold = items[0], random.randint(2, 5)
-    seen = student.run(probes.sell_with_rival, redis_url, item, sold, 1)
+    with server_log(redis_url) as sent:
+        seen = student.run(probes.sell_with_rival, redis_url, item, sold, 1)
     expected = counts[item] - sold - (1 if seen["rival_sold"] else 0)
     with inspect(redis_url) as r:
         left = int(r.get(f"stock:{item}") or 0)
@@ -123,6 +180,12 @@ def check_stock(student, redis_url: str) -> None:
     )
     assert seen["left"] == expected, (
         f"sell({item!r}, {sold}) should return what is left, {expected}, not {seen['left']!r}"
+    )
+    read_then_written = read_modify_write(touching(sent, f"stock:{item}"))
+    assert not read_then_written, (
+        f"for sell({item!r}, {sold}) the server ran `{shown(read_then_written[0])}` and later "
+        f"`{shown(read_then_written[1])}`: the count was read, changed in Python and written back. Another till "
+        "selling in between would be lost; decrby reads and writes in one step inside Redis"
     )
 
     results = [student.run(probes.call, redis_url, "stock", "sell", items[1])]
@@ -237,13 +300,12 @@ def test_a_profile_is_one_hash_updated_field_by_field(student, redis_url):
     assert names == [nickname, name, None], (
         f"display_name should give the nickname ({nickname!r}), else the name ({name!r}), else None; got {names}"
     )
-    seen = student.run(probes.call_watched, redis_url, "profiles", "profile_card", uid, ["name", "email", "city"])
+    with server_log(redis_url) as sent:
+        card = student.run(probes.call, redis_url, "profiles", "profile_card", uid, ["name", "email", "city"])
     wanted = {"name": name, "email": None, "city": "Hangzhou"}
-    assert seen["result"] == wanted, (
-        f"profile_card({uid!r}, ['name', 'email', 'city']) should be {wanted}, not {seen['result']}"
-    )
-    assert len(seen["sent"]) == 1, (
-        f"profile_card sent {len(seen['sent'])} commands ({', '.join(c[0] for c in seen['sent'])}): hmget fetches "
+    assert card == wanted, f"profile_card({uid!r}, ['name', 'email', 'city']) should be {wanted}, not {card!r}"
+    assert len(sent) == 1 and sent[0][0] == "HMGET", (
+        f"for profile_card the server ran {len(sent)} commands ({', '.join(c[0] for c in sent)}): hmget fetches "
         "several fields in one"
     )
     described = student.run(probes.call, redis_url, "profiles", "describe_profile", uid)
@@ -279,7 +341,8 @@ def check_friends(student, redis_url: str) -> None:
     with inspect(redis_url) as r:
         waiting = r.smembers(f"requests:{a}")
     assert waiting == {d}, f"send_request({d!r}, {a!r}) should put {d!r} in the set requests:{a}; it holds {waiting}"
-    accepted = student.run(probes.call_each, redis_url, "social", "accept_request", [(a, d), (a, e)])
+    with server_log(redis_url) as sent:
+        accepted = student.run(probes.call_each, redis_url, "social", "accept_request", [(a, d), (a, e)])
     with inspect(redis_url) as r:
         state = {
             f"requests:{a}": r.smembers(f"requests:{a}"),
@@ -291,6 +354,15 @@ def check_friends(student, redis_url: str) -> None:
         f"accept_request({a!r}, {d!r}) should move {d!r} from requests:{a} to friends:{a} (smove), add {a!r} to "
         f"friends:{d}, and return True; accept_request({a!r}, {e!r}) with no request should return False and "
         f"change nothing. Expected {expected} and [True, False]; found {state} and {accepted}"
+    )
+
+    requests = touching(sent, f"requests:{a}")
+    removed = [command for command in requests if command[0] != "SMOVE" and command[0] not in READS]
+    assert not removed and any(command[0] == "SMOVE" for command in requests), (
+        f"for accept_request({a!r}, {d!r}) the server ran "
+        f"{', '.join(f'`{shown(c)}`' for c in requests) or 'nothing on requests:' + a}: "
+        f"move {d!r} with smove(requests:{a}, friends:{a}, {d!r}), one step, so that {d!r} is never in both sets "
+        "or in neither"
     )
 
     mine = student.run(probes.call, redis_url, "social", "friends_of", a)

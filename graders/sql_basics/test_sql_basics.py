@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime
 import random
+import re
 from decimal import Decimal
 
+import pymysql
 import pytest
 
 from graders.harness.core.student import StudentError
@@ -69,10 +71,22 @@ def statement(graded):
     return lambda name: sql_state.statement(graded, BASICS, name)
 
 
+def in_use_only(database) -> str:
+    """What a student reads when the scratch user was denied: the statement reached outside the database in use."""
+    return (
+        f"the checks run this statement as a user who may only touch the database in use ({database.name} in "
+        "this check), already selected for you: name tables without a database in front (`student`, not "
+        "`school_db.student`), and do not `use` another database"
+    )
+
+
 @pytest.fixture
 def run(mysql_database, scratch, statement):
     """run(name) runs the student's statement `name` as the scratch user; again=True for its second run."""
-    return lambda name, again=False: sql_state.execute(scratch, mysql_database, statement(name), again=again)
+    denied = in_use_only(mysql_database)
+    return lambda name, again=False: sql_state.execute(
+        scratch, mysql_database, statement(name), again=again, denied=denied
+    )
 
 
 @pytest.fixture
@@ -89,7 +103,8 @@ def query(connection, found, database) -> list[tuple]:
         raise
     except Exception as error:
         if error.args and isinstance(error.args[0], int):
-            raise StudentError(sql.failure(found.name, error, database), found.file, found.line) from None
+            said = sql.failure(found.name, error, database, found.text, denied=in_use_only(database))
+            raise StudentError(said, found.file, found.line) from None
         raise
 
 
@@ -408,14 +423,20 @@ def login(sandbox: Sandbox, database: str | None = None):
         raise
 
 
-def privileges(sandbox: Sandbox) -> set[str]:
+# Granting to an account that does not exist: 1133, or 1410 when the account that runs the grant may not create
+# users (MySQL 8.4 always; MariaDB for our runner), worded like a missing right of that account, not the student's.
+NO_SUCH_USER = {1133, 1410}
+
+
+def privileges(sandbox: Sandbox, user: str | None = None) -> set[str]:
+    """The rights of `user` (test28 by default) on school_db."""
     admin = sandbox.admin()
     try:
         found = sql_state.rows(
             admin,
             "select PRIVILEGE_TYPE as privilege_type from information_schema.SCHEMA_PRIVILEGES "
             "where GRANTEE = %s and TABLE_SCHEMA = %s",
-            (f"'{sandbox.test28}'@'%'", sandbox.school_db),
+            (f"'{user or sandbox.test28}'@'%'", sandbox.school_db),
         )
     finally:
         admin.close()
@@ -460,14 +481,31 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
         admin.close()
     runner = sandbox.as_runner()
     try:
-        sql_state.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("grant rights on"))
+        error = sql_state.fails_with(runner, text)
     finally:
         runner.close()
+    if error and error[0] in NO_SUCH_USER:
+        grantee = re.search(r"\bto\s+(.+?)\s*(?:with\b|;|$)", sql_state.code_of(found.text), re.IGNORECASE | re.DOTALL)
+        raise StudentError(
+            f"`grant_rights` grants to {grantee[1] if grantee else 'a user'}, a user that does not exist: "
+            f"({error[0]}) {error[1]}. `create_user` made 'test28'@'%'; a user is its name and its host together, "
+            "so 'test28'@'localhost' would be another user. Grant to 'test28'@'%' (or just test28, which means the "
+            "same)",
+            found.file,
+            found.line,
+        )
+    if error:
+        denied = sandbox.denied("grant rights on")
+        said = sql.failure(found.name, pymysql.err.OperationalError(*error), mysql_database, text, denied=denied)
+        raise StudentError(said, found.file, found.line)
     granted = privileges(sandbox)
-    wanted = {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "INDEX"}
+    # What `all` means on this server (MariaDB adds DELETE HISTORY): the rights of the account that ran the
+    # grant, which holds `all` on school_db.
+    wanted = privileges(sandbox, sandbox.runner)
     assert wanted <= granted, (
-        f"test28 should have all rights on school_db (grant all); it has only {sorted(granted) or 'none'} there, "
-        f"missing {sorted(wanted - granted)}"
+        f"test28 should have all rights on school_db (grant all privileges on school_db.*); it has "
+        f"{sorted(granted) or 'none'} there, missing {sorted(wanted - granted)}. Listing rights one by one "
+        "gives only those: `grant all` gives every right there is on the database"
     )
     connection = login(sandbox, sandbox.school_db)
     try:

@@ -2,7 +2,7 @@
 
 A constraint is there when a row that breaks it is refused with the server's error for it (1048 NULL,
 1062 duplicate, 1452 unknown parent, 1451 parent still referenced) while a valid row goes in, and when
-information_schema (aliased, normalised: see graders/sql_basics/sql_state.py) shows it on the right
+information_schema (aliased, normalised: see graders/harness/sql/state.py) shows it on the right
 column. Statements run as a user who may only touch this test's database; a statement that alters a table
 starts from a table the checks made, so one wrong answer does not spill into the next.
 """
@@ -10,6 +10,7 @@ starts from a table the checks made, so one wrong answer does not spill into the
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
@@ -46,7 +47,13 @@ def scratch(mysql_database):
 @pytest.fixture
 def run(mysql_database, scratch, graded):
     """run(name) runs the student's statement `name` as the scratch user."""
-    return lambda name: sql_state.execute(scratch, mysql_database, sql_state.statement(graded, CONSTRAINTS, name))
+    denied = (
+        f"the checks run this statement as a user who may only touch the database in use ({mysql_database.name} "
+        "in this check), already selected for you: name tables without a database in front"
+    )
+    return lambda name: sql_state.execute(
+        scratch, mysql_database, sql_state.statement(graded, CONSTRAINTS, name), denied=denied
+    )
 
 
 def setup(connection, *statements: str) -> None:
@@ -82,6 +89,22 @@ def column(connection, table: str, name: str) -> sql_state.Column:
     return found[name]
 
 
+def has_columns(connection, table: str, statement: str, expected: list[tuple[str, str, bool | None]]) -> None:
+    """`table` has exactly the columns (name, type, nullable) of its task, in this order; nullable None where
+    the task does not say. Types as MySQL 8.4 writes them: `int`, `varchar(20)`, `datetime`."""
+    made = sql_state.columns(connection, table)
+    if not made:
+        present = sql_state.tables(connection)
+        raise StudentError(f"after `{statement}` there is no table {table}; the database holds {present}")
+    names = [c.name for c in made]
+    wanted = [name for name, _, _ in expected]
+    assert names == wanted, f"`{statement}` should give {table} the columns {wanted}, in this order; it has {names}"
+    for found, (name, kind, nullable) in zip(made, expected, strict=True):
+        assert found.type == kind, f"`{statement}`: column {table}.{name} should be {kind}; it is {found.type}"
+        if nullable is False:
+            assert not found.nullable, f"`{statement}`: column {table}.{name} should be `not null`; it accepts NULL"
+
+
 def listed(keys) -> str:
     return ", ".join("(" + ", ".join(columns) + ")" for columns in sorted(keys))
 
@@ -96,7 +119,7 @@ def phone(rng: random.Random) -> str:
 @pytest.mark.task(1)
 def test_not_null_created_added_and_removed(scratch, run):
     run("create_member")
-    assert not column(scratch, "member", "id").nullable, "member.id should be not null; it accepts NULL"
+    has_columns(scratch, "member", "create_member", [("id", "int", False), ("name", "varchar(20)", None)])
     assert column(scratch, "member", "name").nullable, "member.name should accept NULL in create_member"
     refused(
         scratch,
@@ -160,10 +183,10 @@ def check_unique_phone(connection, table: str, statement: str) -> None:
 
 @pytest.mark.task(2)
 def test_unique_key_three_ways_and_dropped(scratch, run):
-    run("unique_in_column")
-    check_unique_phone(scratch, "customer_a", "unique_in_column")
-    run("unique_as_table_key")
-    check_unique_phone(scratch, "customer_b", "unique_as_table_key")
+    for statement, table in (("unique_in_column", "customer_a"), ("unique_as_table_key", "customer_b")):
+        run(statement)
+        has_columns(scratch, table, statement, [("id", "int", None), ("phone", "char(11)", None)])
+        check_unique_phone(scratch, table, statement)
 
     rng = random.Random()
     setup(scratch, "create table customer_c (id int, phone char(11))")
@@ -215,6 +238,15 @@ def check_primary_id(connection, table: str, statement: str) -> None:
 @pytest.mark.task(3)
 def test_primary_key_created_added_and_dropped(scratch, run):
     run("primary_in_column")
+    has_columns(scratch, "book", "primary_in_column", [("id", "int", False), ("title", "varchar(20)", False)])
+    refused(
+        scratch,
+        "insert into book (id, title) values (9, null)",
+        (),
+        1048,
+        "a book with a NULL title",
+        "title needs `not null`",
+    )
     check_primary_id(scratch, "book", "primary_in_column")
 
     setup(scratch, "create table book_b (id int, title varchar(20))", "insert into book_b values (5, '西游记')")
@@ -256,6 +288,7 @@ def new_ids(connection, table: str, count: int) -> list[int]:
 @pytest.mark.task(4)
 def test_auto_increment_starts_at_100_and_can_be_added(scratch, run):
     run("create_ticket")
+    has_columns(scratch, "ticket", "create_ticket", [("id", "int", False), ("title", "varchar(20)", False)])
     ticket_id = column(scratch, "ticket", "id")
     assert "auto_increment" in ticket_id.extra, "ticket.id should be auto_increment"
     ids = new_ids(scratch, "ticket", 2)
@@ -288,6 +321,12 @@ def test_auto_increment_starts_at_100_and_can_be_added(scratch, run):
 @pytest.mark.task(5)
 def test_defaults_fill_the_columns_left_out(scratch, run):
     run("create_profile")
+    has_columns(
+        scratch,
+        "profile",
+        "create_profile",
+        [("id", "int", False), ("city", "varchar(20)", None), ("level", "int", None), ("joined", "datetime", None)],
+    )
     expected = {"city": "北京", "level": "10", "joined": "current_timestamp"}
     for name, default in expected.items():
         found = column(scratch, "profile", name).default
@@ -298,7 +337,7 @@ def test_defaults_fill_the_columns_left_out(scratch, run):
     row = sql_state.rows(
         scratch, "select city, level, timestampdiff(second, joined, now()) as age from profile where id = 1"
     )[0]
-    assert row[:2] == ("北京", 10), f"a profile inserted with only an id got city {row[0]!r} and level {row[1]}"
+    assert row[:2] == ("北京", 10), f"a profile inserted with only an id got city {row[0]!r} and level {row[1]!r}"
     assert row[2] is not None and 0 <= row[2] < 300, (
         "a profile inserted with only an id should get the current time as joined; "
         + ("it got NULL" if row[2] is None else f"it got a time {row[2]} s away from now")
@@ -310,10 +349,15 @@ def test_defaults_fill_the_columns_left_out(scratch, run):
         "a profile with every value given",
     )
     row = sql_state.rows(scratch, "select city, level from profile where id = 2")[0]
-    assert row == ("上海", 3), f"values given in the insert must win over the defaults; got {row}"
+    assert row == ("上海", 3), f"values given in the insert must win over the defaults; got {row!r}"
 
 
 # -- task 6 ---------------------------------------------------------------------------------------------------
+
+
+# Only `constraint <name> foreign key ...` names the constraint on both servers.
+NAMED_DS_ID = re.compile(r"\bconstraint\s+`?ds_id`?\s+foreign\s+key\b", re.IGNORECASE)
+INDEX_NAMED_DS_ID = re.compile(r"\bforeign\s+key\s+`?ds_id`?\s*\(", re.IGNORECASE)
 
 
 def keys_of(connection, table: str) -> list[sql_state.ForeignKey]:
@@ -321,17 +365,38 @@ def keys_of(connection, table: str) -> list[sql_state.ForeignKey]:
 
 
 @pytest.mark.task(6)
-def test_school_student_and_detail_are_linked_by_foreign_keys(scratch, run):
+def test_school_student_and_detail_are_linked_by_foreign_keys(scratch, run, graded):
     for name in ("create_school", "create_student", "create_student_detail"):
         run(name)
+    has_columns(scratch, "school", "create_school", [("id", "int", False), ("name", "varchar(10)", False)])
     d_id = column(scratch, "student", "d_id")
     assert not d_id.nullable, "student.d_id should be not null: every student belongs to a school"
+    has_columns(
+        scratch,
+        "student",
+        "create_student",
+        [("s_id", "int", False), ("s_name", "char(10)", False), ("d_id", "int", False)],
+    )
+    has_columns(
+        scratch, "student_detail", "create_student_detail", [("de_id", "int", False), ("info", "varchar(10)", False)]
+    )
     links = {(key.columns, key.ref_table, key.ref_columns): key for key in keys_of(scratch, "student")}
     link = links.get((("d_id",), "school", ("id",)))
     assert link, "student should have a foreign key d_id → school(id); " + (
         f"its foreign keys: {[key.describe() for key in links.values()]}" if links else "it has none"
     )
-    assert link.name == "ds_id", f"the foreign key student(d_id) → school(id) should be named ds_id, not {link.name}"
+    code = sql_state.code_of(sql_state.statement(graded, CONSTRAINTS, "create_student").text)
+    if not NAMED_DS_ID.search(code) and INDEX_NAMED_DS_ID.search(code):
+        raise StudentError(
+            "`create_student` writes `foreign key ds_id (d_id)`: that names the constraint ds_id on MariaDB only. "
+            "MySQL 8.4 (the server of GitHub Actions and of docker-compose.yml) gives the name to the index and "
+            "calls the constraint student_ibfk_1, so `drop foreign key ds_id` would fail there. Name the "
+            "constraint itself: `constraint ds_id foreign key(d_id) references school(id)`"
+        )
+    assert link.name == "ds_id", (
+        f"the foreign key student(d_id) → school(id) should be named ds_id, not {link.name}: "
+        "write `constraint ds_id foreign key(d_id) references school(id)`"
+    )
     assert link.on_delete == "RESTRICT", (
         f"the foreign key ds_id says on delete {link.on_delete.lower()}; write no `on delete` clause, so a school "
         "that still has students cannot be deleted"
@@ -408,6 +473,8 @@ def test_choose_links_students_and_courses_many_to_many(scratch, run):
     setup(scratch, SCHOOL, STUDENT)
     run("create_cours")
     run("create_choose")
+    has_columns(scratch, "cours", "create_cours", [("c_id", "int", False), ("c_name", "char(10)", False)])
+    has_columns(scratch, "choose", "create_choose", [("cs_id", "int", False), ("cours_id", "int", False)])
     assert sql_state.primary_key(scratch, "cours") == ("c_id",), "the primary key of cours should be c_id"
     key = sql_state.primary_key(scratch, "choose")
     assert sorted(key) == ["cours_id", "cs_id"], (

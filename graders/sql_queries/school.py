@@ -1,7 +1,13 @@
 """A school made up afresh for every test, and the answers each query must give on it.
 
 The answers are computed here in Python, independently of SQL, so a hard-coded result from another run
-fails, and so does a query that happens to work only on some data (no NULL ages, no empty class...).
+fails, and so does a query that happens to work only on some data: every school has NULL ages, three
+students in no class (a NULL group as big as a class that counts), an empty class, a class of exactly 3,
+and rows stored in an order that is neither the ids' order nor its reverse.
+
+`student` is a MyISAM table: InnoDB stores rows in primary-key order, so there a query without `order by`
+returns them sorted by id anyway and a missing `order by id` would pass; MyISAM returns them in the order
+they were inserted, which `make_school` makes differ from the asked order. Both MySQL 8.4 and MariaDB have it.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ create table student (
     name varchar(20) not null,
     age int null,
     class_id int null
-);
+) engine = MyISAM;
 """
 
 SURNAMES = "王李赵刘陈杨黄周吴"
@@ -74,6 +80,9 @@ class School:
                 sizes[s.class_id] = sizes.get(s.class_id, 0) + 1
         return sizes
 
+    def unplaced(self) -> int:
+        return sum(1 for s in self.students if s.class_id is None)
+
     def big_classes(self) -> list[tuple]:
         return [(class_id, size) for class_id, size in self.class_sizes().items() if size >= 3]
 
@@ -97,9 +106,27 @@ def _name(rng: random.Random, surname: str, length: int) -> str:
     return surname + "".join(rng.choice(GIVEN) for _ in range(length - 1))
 
 
-def make_school(rng: random.Random | None = None) -> School:
-    """A school with every case the queries must handle: 张 and 李 names of both lengths, a name with 张
-    inside it, NULL ages, students without a class, a class without students, small and big classes."""
+def _sizes(rng: random.Random, placed: int, classes: int) -> list[int]:
+    """Class sizes that add up to `placed`: one of exactly 3 (so `> 3` for `>= 3` shows), one bigger and
+    one smaller, the rest at random."""
+    sizes = [3, rng.randint(4, 6), rng.randint(1, 2)]
+    rest = placed - sum(sizes)
+    for _ in range(classes - len(sizes) - 1):
+        share = rng.randint(1, rest - 1)
+        sizes.append(share)
+        rest -= share
+    sizes.append(rest)
+    rng.shuffle(sizes)
+    return sizes
+
+
+def make_school(rng: random.Random | None = None, *, average_is_an_age: bool = False) -> School:
+    """A school with every case the queries must handle (see the module's docstring).
+
+    The average age needs rounding (so a missing round() shows) and sits away from a rounding boundary (so
+    MySQL's 4-decimal avg() and the exact average round alike); with `average_is_an_age` it is instead a
+    whole number that some student's age equals, so `>=` where `>` is asked shows.
+    """
     rng = rng or random.Random()
     while True:
         names = [_name(rng, "张", rng.choice((2, 3))) for _ in range(rng.randint(3, 5))]
@@ -112,21 +139,44 @@ def make_school(rng: random.Random | None = None) -> School:
         classes = dict(enumerate(rng.sample(CLASS_NAMES, 5), start=1))
         empty_class = rng.choice(list(classes))
         class_ids = [c for c in classes if c != empty_class]
+        unplaced = (1, 4, 5)  # three students in no class, one of them (1) also without an age
+        sizes = _sizes(rng, len(names) - len(unplaced), len(class_ids))
+        placements = [c for c, size in zip(class_ids, sizes, strict=True) for _ in range(size)]
+        rng.shuffle(placements)
         students = []
         for position, (student_id, name) in enumerate(zip(ids, names, strict=True)):
             age = None if position < 3 else rng.randint(16, 30)
-            class_id = None if position in (1, 4) else rng.choice(class_ids)
+            class_id = None if position in unplaced else placements.pop()
             students.append(Student(student_id, name, age, class_id))
+        if average_is_an_age:
+            students = _average_is_an_age(students)
+            if students is None:
+                continue
         rng.shuffle(students)
         school = School(classes, students)
-        sizes = school.class_sizes().values()
-        # The average must need rounding (so a missing round() shows) and not sit near a rounding boundary
-        # (so MySQL's 4-decimal avg() and the exact average round alike).
+        if students[:3] == sorted(students, key=lambda s: s.id)[:3]:
+            continue
+        if school.by_id(descending=True)[3:5] == [s.row for s in students[3:5]]:
+            continue
+        if average_is_an_age:
+            return school
         fraction = (school.average_age() * 100) % 1
         margin = Decimal("0.02")
-        rounding_is_clear = margin < fraction < 1 - margin and abs(fraction - Decimal("0.5")) > margin
-        if any(size >= 3 for size in sizes) and any(size < 3 for size in sizes) and rounding_is_clear:
+        if margin < fraction < 1 - margin and abs(fraction - Decimal("0.5")) > margin:
             return school
+
+
+def _average_is_an_age(students: list[Student]) -> list[Student] | None:
+    """The same students with two ages moved so that the average is a whole number that one of them has,
+    or None when that would need an unlikely age."""
+    aged = [s for s in students if s.age is not None]
+    first, second, rest = aged[0], aged[1], aged[2:]
+    average = round(sum(s.age for s in rest) / len(rest))
+    balance = average * len(aged) - average - sum(s.age for s in rest)
+    if not 14 <= balance <= 40:
+        return None
+    moved = {first.id: balance, second.id: average}
+    return [Student(s.id, s.name, moved[s.id], s.class_id) if s.id in moved else s for s in students]
 
 
 def seed(connection, school: School) -> None:

@@ -1,5 +1,7 @@
 """Grades exercises/sql_queries/queries.sql on a school seeded afresh for every test."""
 
+from collections.abc import Callable
+
 import pytest
 
 from graders.harness.core.student import StudentError
@@ -10,14 +12,24 @@ QUERIES = "queries.sql"
 
 
 @pytest.fixture
-def school(mysql_database) -> School:
-    made = make_school()
-    admin = mysql_database.connect(as_student=False)
-    try:
-        seed(admin, made)
-    finally:
-        admin.close()
-    return made
+def seeded(mysql_database) -> Callable[..., School]:
+    """seeded(**options) makes a school (see make_school) and stores it in the test's database."""
+
+    def seed_school(**options: bool) -> School:
+        made = make_school(**options)
+        admin = mysql_database.connect(as_student=False)
+        try:
+            seed(admin, made)
+        finally:
+            admin.close()
+        return made
+
+    return seed_school
+
+
+@pytest.fixture
+def school(seeded) -> School:
+    return seeded()
 
 
 @pytest.fixture
@@ -69,12 +81,33 @@ def test_age_statistics(school, query):
 
 @pytest.mark.task(4)
 def test_group_by_having(school, query):
-    sql.compare("big_classes", query("big_classes"), school.big_classes())
+    rows = query("big_classes")
+    expected = school.big_classes()
+    if len(rows.columns) == 2:
+        if any(row[0] is None for row in rows.rows):
+            raise StudentError(
+                f"`big_classes` returned a row for class_id NULL ({school.unplaced()} students in no class): "
+                "students in no class do not form a class; leave them out with `where class_id is not null`"
+            )
+        exact = [row for row in expected if row[1] == 3]
+        if exact and not any(row in rows.rows for row in exact):
+            raise StudentError(
+                f"`big_classes` left out class {exact[0][0]}, which has exactly 3 students: at least 3 means >= 3"
+            )
+    sql.compare("big_classes", rows, expected)
 
 
 @pytest.mark.task(5)
-def test_subquery_against_average_age(school, query):
-    sql.compare("older_than_average", query("older_than_average"), school.older_than_average())
+def test_subquery_against_average_age(seeded, query):
+    school = seeded(average_is_an_age=True)
+    rows = query("older_than_average")
+    average = int(school.average_age())
+    if any(len(row) == 4 and row[2] == average for row in rows.rows):
+        raise StudentError(
+            f"`older_than_average` returned a student aged {average}, exactly the average age in this school: "
+            "older than the average means >, not >="
+        )
+    sql.compare("older_than_average", rows, school.older_than_average())
 
 
 @pytest.mark.task(6)
