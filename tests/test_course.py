@@ -164,9 +164,9 @@ def test_task_numbers_agree_in_stub_readme_and_graders(topic: curriculum.Topic) 
         assert found == expected, f"{topic.slug}: {where} tasks {sorted(found)}, curriculum.toml {sorted(expected)}"
 
 
-def test_every_topic_has_at_least_four_mutants() -> None:
-    few = {t.slug: len(mutants_of(t)) for t in curriculum.topics() if t.available and len(mutants_of(t)) < 4}
-    assert not few, f"topics with fewer than four mutants: {few}"
+def test_every_topic_has_at_least_ten_mutants() -> None:
+    few = {t.slug: len(mutants_of(t)) for t in curriculum.topics() if t.available and len(mutants_of(t)) < 10}
+    assert not few, f"topics with fewer than ten mutants (realistic mistakes the graders must catch): {few}"
 
 
 @pytest.mark.parametrize("topic", [t for t in curriculum.topics() if t.available], ids=lambda t: t.slug)
