@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import random
-import select
 import selectors
 import socket
 import threading
@@ -48,12 +47,25 @@ def listener_facts(port: int) -> dict:
         }
 
 
-def _poller(sockets: list[socket.socket], *, write: bool):
-    """A select.poll() over `sockets` (poll, not select.select: it has no limit on descriptor numbers)."""
-    poller = select.poll()
-    for sock in sockets:
-        poller.register(sock, select.POLLOUT if write else select.POLLIN)
-    return poller
+class _Poller:
+    """`select.poll()`'s interface over a selector: poll where it exists (no limit on descriptor numbers),
+    the platform's DefaultSelector elsewhere (Windows has no poll; its select takes the 200 sockets here)."""
+
+    def __init__(self, sockets: list[socket.socket], write: bool) -> None:
+        self._selector = selectors.PollSelector() if hasattr(selectors, "PollSelector") else selectors.DefaultSelector()
+        self._sockets = {sock.fileno(): sock for sock in sockets}
+        for sock in sockets:
+            self._selector.register(sock, selectors.EVENT_WRITE if write else selectors.EVENT_READ)
+
+    def poll(self, milliseconds: int) -> list[tuple[int, int]]:
+        return [(key.fd, events) for key, events in self._selector.select(milliseconds / 1000)]
+
+    def unregister(self, fd: int) -> None:
+        self._selector.unregister(self._sockets[fd])
+
+
+def _poller(sockets: list[socket.socket], *, write: bool) -> _Poller:
+    return _Poller(sockets, write)
 
 
 def _somaxconn() -> int:

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from graders.harness.core import observe
 from graders.harness.core.probing import (
     StudentMistake,
     display_path,
@@ -231,7 +232,7 @@ def program_facts() -> dict:
     """The program's OS threads, whether it still runs, and its last output."""
     process = _program["process"]
     alive = process.poll() is None
-    threads = len(os.listdir(f"/proc/{process.pid}/task")) if alive else 0
+    threads = (observe.threads(process.pid) or 0) if alive else 0
     return {"alive": alive, "exit": process.returncode, "threads": threads, "output": _tail(_program["output"])}
 
 
