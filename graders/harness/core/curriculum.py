@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -144,6 +145,17 @@ def topics() -> tuple[Topic, ...]:
             )
         )
     return tuple(result)
+
+
+HIDDEN_MARK = re.compile(r"^pytestmark\s*=.*\bpytest\.mark\.hidden\b", re.MULTILINE)
+
+
+def is_hidden(path: Path) -> bool:
+    """A hidden grader (`pytestmark = pytest.mark.hidden`), or teacher-side code such as a reference
+    counterpart a grader needs (any `*_hidden.py` file): neither reaches students."""
+    if path.suffix != ".py" or not path.is_file():
+        return False
+    return path.name.endswith("_hidden.py") or bool(HIDDEN_MARK.search(path.read_text(encoding="utf-8")))
 
 
 def topic(slug_or_dir: str) -> Topic:

@@ -23,21 +23,12 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from graders.harness.core.curriculum import ROOT
+from graders.harness.core.curriculum import ROOT, is_hidden
 
-HIDDEN = re.compile(r"^pytestmark\s*=.*\bpytest\.mark\.hidden\b", re.MULTILINE)
 TASK = re.compile(r"@pytest\.mark\.task\((\d+)\)")
 COPIED = ["curriculum.toml", "pyproject.toml", "noxfile.py", "docker-compose.yml", ".gitignore", "exercises"]
 WORKFLOW = Path(".github/workflows/classroom.yml")
 STUDENT_SECTIONS = ("Start", "For students", "Services")
-
-
-def is_hidden(path: Path) -> bool:
-    """A hidden grader (`pytestmark = pytest.mark.hidden`), or teacher-side code such as a reference
-    counterpart a grader needs (any `*_hidden.py` file): neither is exported to students."""
-    if path.suffix != ".py" or not path.is_file():
-        return False
-    return path.name.endswith("_hidden.py") or bool(HIDDEN.search(path.read_text(encoding="utf-8")))
 
 
 def hidden_files(root: Path = ROOT) -> list[Path]:

@@ -126,8 +126,7 @@ def _reason(task) -> str:
 
 def hidden_tests(root: Path | None = None) -> dict[str, set[str]]:
     """The names of hidden graders' tests (files that set `pytestmark = pytest.mark.hidden`), per topic."""
-    from graders.harness.core.curriculum import ROOT
-    from graders.harness.teacher.export import is_hidden
+    from graders.harness.core.curriculum import ROOT, is_hidden
 
     found: dict[str, set[str]] = {}
     for path in sorted(((root or ROOT) / "graders").glob("*/test_*.py")):
@@ -176,8 +175,7 @@ def test_code(topic: str, names: list[str], root: Path | None = None) -> str:
     """The source of the grader tests of a task (exercism's `test_code`); a hidden test's code stays hidden."""
     import ast
 
-    from graders.harness.core.curriculum import ROOT
-    from graders.harness.teacher.export import is_hidden
+    from graders.harness.core.curriculum import ROOT, is_hidden
 
     folder = (root or ROOT) / "graders" / topic.replace("-", "_")
     bodies: dict[str, str] = {}
