@@ -174,3 +174,24 @@ def test_every_task_of_a_readme_is_written_in_both_languages(topic: curriculum.T
         prose = re.sub(r"`[^`]*`", "", section.split("\n", 1)[1])
         assert CJK.search(prose), f"{topic.slug}: '## {section.splitlines()[0]}' has no Chinese text"
         assert re.search(r"[A-Za-z]{4,} [a-z]{2,} [a-z]{2,}", prose), f"{topic.slug}: no English text"
+
+
+@pytest.mark.parametrize(("program", "args", "says"), [
+    ("loop.hints", ["nosuchtopic"], "the topics are sql-basics"),
+    ("loop.hints", ["threads", "9"], "threads has tasks 1 to 4, not task 9"),
+    ("loop.watch", ["thread", "--no-clear"], "no topic 'thread'"),
+    ("views.reports", ["summary", "/nonexistent/results.json"], "cannot read /nonexistent/results.json"),
+    ("core.mutants", ["thread"], "no topic 'thread'"),
+])
+def test_a_mistyped_argument_is_one_line_with_the_choices(program, args, says):
+    done = subprocess.run([sys.executable, "-m", f"graders.harness.{program}", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and says in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_topic_may_be_named_by_slug_folder_or_number():
+    from graders.harness.core import curriculum
+
+    assert curriculum.topic("sql-queries") is not None
+    assert curriculum.topic("sql_queries").slug == curriculum.topic("3").slug == "sql-queries"

@@ -96,9 +96,7 @@ class Topic:
 
     def task(self, number: int) -> Task:
         if not 1 <= number <= len(self.tasks):
-            raise KeyError(
-                f"{self.slug} has tasks 1 to {len(self.tasks)} in curriculum.toml, not task {number}"
-            )
+            raise NotInCourse(f"{self.slug} has tasks 1 to {len(self.tasks)}, not task {number}")
         return self.tasks[number - 1]
 
 
@@ -158,13 +156,24 @@ def is_hidden(path: Path) -> bool:
     return path.name.endswith("_hidden.py") or bool(HIDDEN_MARK.search(path.read_text(encoding="utf-8")))
 
 
-def topic(slug_or_dir: str) -> Topic:
-    """The topic named by its slug (`sql-queries`) or its folder name (`sql_queries`)."""
-    slug = slug_or_dir.replace("_", "-")
-    for candidate in topics():
+class NotInCourse(KeyError):
+    """A topic or task the course does not have; its message names the valid choices."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def topic(name: str) -> Topic:
+    """The topic named by its slug (`sql-queries`), its folder name (`sql_queries`) or its number (`3`)."""
+    course = topics()
+    if name.isdigit() and 1 <= int(name) <= len(course):
+        return course[int(name) - 1]
+    slug = name.strip().lower().replace("_", "-")
+    for candidate in course:
         if candidate.slug == slug:
             return candidate
-    raise KeyError(f"no topic {slug_or_dir!r} in curriculum.toml")
+    choices = ", ".join(candidate.slug for candidate in course)
+    raise NotInCourse(f"no topic {name!r}; the topics are {choices} (or their numbers, 1 to {len(course)})")
 
 
 if __name__ == "__main__":

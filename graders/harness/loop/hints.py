@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from graders.harness.core import curriculum
+from graders.harness.core import cli, curriculum
 from graders.harness.core.results import PROGRESS_DIR, load_progress
 from graders.harness.loop.progress import current_topic
 
@@ -67,4 +67,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main, "hint"))

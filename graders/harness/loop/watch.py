@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from graders.harness.core import curriculum
+from graders.harness.core import cli, curriculum
 from graders.harness.core.results import load_progress
 from graders.harness.loop.progress import current_topic
 
@@ -139,4 +139,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main, "watch"))

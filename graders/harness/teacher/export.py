@@ -23,6 +23,7 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+from graders.harness.core import cli
 from graders.harness.core.curriculum import ROOT, is_hidden
 
 TASK = re.compile(r"@pytest\.mark\.task\((\d+)\)")
@@ -151,4 +152,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(cli.run(main, "export"))

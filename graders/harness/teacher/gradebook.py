@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.harness.core import curriculum, platform
+from graders.harness.core import cli, curriculum, platform
 from graders.harness.core.results import TopicResult, from_json, to_json
 from graders.harness.teacher import sandbox as sandboxes
 
@@ -364,4 +364,4 @@ def _grade_class(grader: Grader, chosen: list[tuple[int, Path]], jobs: int, star
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main, "grade"))

@@ -20,7 +20,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from graders.harness.core import curriculum
+from graders.harness.core import cli, curriculum
 
 LEFT_OUT = ("solutions/", "tests/", ".github/", ".ci/")
 
@@ -144,4 +144,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main, "gradescope"))

@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from graders.harness.core import cli
 from graders.harness.core.results import TopicResult, from_json
 
 STATUS = {"passed": "pass", "failed": "fail", "error": "error", "not-run": "fail"}
@@ -388,4 +389,4 @@ def _class(options: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(cli.run(main, "report"))
