@@ -13,23 +13,17 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from graders.harness.core.properties import deterministic
 from graders.stdlib_data import oracle_hidden as oracle
 from graders.stdlib_data import probes
 
 pytestmark = pytest.mark.hidden
 
 BATCH = 50
-PROPERTIES = settings(
-    derandomize=True,
-    database=None,
-    max_examples=4,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTIES = deterministic(4)
 TEXTS = st.text(max_size=40)
 JSON_DATA = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | TEXTS,

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from graders.harness.core.properties import deterministic
 from graders.stdlib_time import oracle_hidden as oracle
 from graders.stdlib_time import probes
 from graders.stdlib_time.test_stdlib_time import LOCAL_ZONES, outline_text, run
@@ -25,14 +26,7 @@ from graders.stdlib_time.test_stdlib_time import LOCAL_ZONES, outline_text, run
 pytestmark = pytest.mark.hidden
 
 BATCH = 40
-PROPERTIES = settings(
-    derandomize=True,
-    database=None,
-    max_examples=3,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTIES = deterministic(3)
 ZONES = st.sampled_from([timezone(timedelta(minutes=m)) for m in (-600, -330, -300, 0, 60, 345, 480, 540, 765)])
 LOCAL = st.sampled_from([zone for zone, _ in LOCAL_ZONES])
 FIRST, LAST = datetime(1971, 1, 1), datetime(2099, 12, 31)

@@ -9,9 +9,10 @@ the batch instead.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from graders.harness.core.properties import deterministic
 from graders.tcp_handshake import probes
 from graders.tcp_handshake.oracle_hidden import server_state
 from graders.tcp_handshake.test_tcp_handshake import _check, _close, _handshake, check_server_states
@@ -19,14 +20,7 @@ from graders.tcp_handshake.test_tcp_handshake import _check, _close, _handshake,
 pytestmark = pytest.mark.hidden
 
 BATCH = 60
-PROPERTIES = settings(
-    derandomize=True,
-    database=None,
-    max_examples=4,
-    deadline=None,
-    phases=(Phase.explicit, Phase.generate),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+PROPERTIES = deterministic(4)
 # Sequence numbers well inside 32 bits, so that + 1 never wraps around (the README does not ask for wrapping).
 NUMBERS = st.integers(min_value=0, max_value=2**32 - 3)
 
