@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core.network import free_port
+from graders.harness.core.network import exchange, free_port
 from graders.harness.core.student import TimedOut
 from graders.sockets import probes
 
@@ -187,23 +187,6 @@ def test_handle_echoes_a_megabyte(student):
 # -- task 3 ----------------------------------------------------------------------------------------------------
 
 
-def _echo_within(client: socket.socket, message: bytes) -> str | bytes:
-    """Send `message` and read its echo; "silent" or "reset" when it did not come."""
-    received = bytearray()
-    try:
-        client.sendall(message)
-        while len(received) < len(message):
-            chunk = client.recv(65536)
-            if not chunk:
-                return "closed"
-            received += chunk
-    except TimeoutError:
-        return "silent"
-    except OSError:
-        return "reset"
-    return bytes(received)
-
-
 @pytest.mark.task(3)
 def test_serve_serves_clients_one_after_another(student):
     port = free_port()
@@ -212,7 +195,7 @@ def test_serve_serves_clients_one_after_another(student):
     first = socket.create_connection(("127.0.0.1", port), timeout=1.5)
     second = None
     try:
-        got = _echo_within(first, messages[0])
+        got = exchange(first, messages[0])
         if got != messages[0]:
             _crashed(student)
             pytest.fail(
@@ -240,7 +223,7 @@ def test_serve_serves_clients_one_after_another(student):
             )
         second.close()
         with socket.create_connection(("127.0.0.1", port), timeout=1.5) as third:
-            got = _echo_within(third, messages[2])
+            got = exchange(third, messages[2])
         if got != messages[2]:
             _crashed(student)
             pytest.fail(

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from graders.harness.core import observe
-from graders.harness.core.network import free_port
+from graders.harness.core.network import exchange, free_port
 from graders.harness.core.student import StudentError, TimedOut
 from graders.threads import probes
 from graders.threads.switchboard import Background, Switchboard
@@ -164,23 +164,6 @@ def test_counter_loses_no_update_from_four_threads(student):
 # -- task 3 ----------------------------------------------------------------------------------------------------
 
 
-def _exchange(client: socket.socket, message: bytes) -> bytes | str:
-    """Send `message` and read its echo: the bytes, or "silent", "closed" or "reset" when it did not come."""
-    received = b""
-    try:
-        client.sendall(message)
-        while len(received) < len(message):
-            chunk = client.recv(4096)
-            if not chunk:
-                return "closed"
-            received += chunk
-    except TimeoutError:
-        return "silent"
-    except OSError:
-        return "reset"
-    return received
-
-
 def _leave_cleanly(clients: list[socket.socket], limit: float = 1.0) -> None:
     """Say goodbye as a polite client does: no more data (SHUT_WR), read what is left until the server closes.
 
@@ -211,12 +194,12 @@ def test_a_silent_client_does_not_block_the_others(student):
     try:
         first, talkers = clients[0], clients[1:]
         hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
-        got = _exchange(first, hello)
+        got = exchange(first, hello)
         if got != hello:
             _fail_client(student, 1, got, hello, "its first message")
         for number, client in enumerate(talkers, 2):
             message = f"client {number} says {secrets.token_hex(6)}".encode()
-            got = _exchange(client, message)
+            got = exchange(client, message)
             if got == "silent":
                 pytest.fail(
                     f"client {number} got no echo within 1 s while client 1 stayed connected and silent: the "
@@ -233,7 +216,7 @@ def test_a_silent_client_does_not_block_the_others(student):
                 "than before it started; expected one for the server and one per client"
             )
         again = f"client 1 speaks again {secrets.token_hex(4)}".encode()
-        got = _exchange(first, again)
+        got = exchange(first, again)
         if got != again:
             _fail_client(student, 1, got, again, "a second message after the others were served")
     finally:

@@ -1,4 +1,4 @@
-"""Ports for the servers students write."""
+"""The grader's side of the network: free ports for the servers students write, and an echo exchange."""
 
 from __future__ import annotations
 
@@ -11,3 +11,21 @@ def free_port() -> int:
     with contextlib.closing(socket.socket()) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def exchange(client: socket.socket, message: bytes) -> bytes | str:
+    """Send `message` and read its echo, within the client's timeout: the bytes, or "silent" (nothing came
+    in time), "closed" (the server closed first) or "reset"."""
+    received = bytearray()
+    try:
+        client.sendall(message)
+        while len(received) < len(message):
+            chunk = client.recv(65536)
+            if not chunk:
+                return "closed"
+            received += chunk
+    except TimeoutError:
+        return "silent"
+    except OSError:
+        return "reset"
+    return bytes(received)
