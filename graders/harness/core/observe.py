@@ -94,48 +94,41 @@ def still_running(pids: list[int], grace: float, root: int | None = None) -> lis
     return alive
 
 
-def threads(pid: int | None) -> int | None:
-    """The number of threads of process `pid`, as the kernel counts them (also threads not made by `threading`)."""
+def _fact(pid: int | None, from_proc: Callable[[int], Any], from_psutil: Callable[[Any], Any]) -> Any:
+    """One fact about `pid`: from /proc where there is one, else from psutil; None where neither can tell."""
     if pid is None:
         return None
     if available():
         try:
-            return len(os.listdir(PROC / str(pid) / "task"))
-        except OSError:
+            return from_proc(pid)
+        except (OSError, ValueError, IndexError):
             return None
     process = _process(pid)
-    with contextlib.suppress(Exception):
-        return process.num_threads() if process else None
-    return None
+    try:
+        return None if process is None else from_psutil(process)
+    except Exception:  # psutil's AccessDenied, NoSuchProcess...
+        return None
+
+
+def threads(pid: int | None) -> int | None:
+    """The number of threads of process `pid`, as the kernel counts them (also threads not made by `threading`)."""
+    return _fact(pid, lambda pid: len(os.listdir(PROC / str(pid) / "task")), lambda process: process.num_threads())
 
 
 def cpu_seconds(pid: int | None) -> float | None:
     """User plus system CPU time that process `pid` has used so far, all its threads together."""
-    if pid is None:
-        return None
-    if available():
+
+    def from_proc(pid: int) -> float | None:
         fields = _stat_fields(pid)
         return None if fields is None else (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime
-    process = _process(pid)
-    with contextlib.suppress(Exception):
-        times = process.cpu_times() if process else None
-        return None if times is None else times.user + times.system
-    return None
+
+    return _fact(pid, from_proc, lambda process: sum(process.cpu_times()[:2]))
 
 
 def open_files(pid: int | None) -> int | None:
     """The number of file descriptors process `pid` has open (sockets included; handles on Windows)."""
-    if pid is None:
-        return None
-    if available():
-        try:
-            return len(os.listdir(PROC / str(pid) / "fd"))
-        except OSError:
-            return None
-    process = _process(pid)
-    with contextlib.suppress(Exception):
-        return None if process is None else (process.num_handles() if os.name == "nt" else process.num_fds())
-    return None
+    return _fact(pid, lambda pid: len(os.listdir(PROC / str(pid) / "fd")),
+                 lambda process: process.num_handles() if os.name == "nt" else process.num_fds())
 
 
 def context_switches(pid: int) -> int | None:
@@ -143,25 +136,20 @@ def context_switches(pid: int) -> int | None:
 
     A thread blocked in a lock, a queue's get() or select() makes none; one that polls with a short sleep
     makes one per sleep, however little CPU it uses."""
-    if not available():
-        process = _process(pid)
-        with contextlib.suppress(Exception):
-            return sum(process.num_ctx_switches()) if process else None
-        return None
-    total = 0
-    try:
-        tasks = os.listdir(PROC / str(pid) / "task")
-    except OSError:
-        return None
-    for task in tasks:
-        try:
-            status = (PROC / str(pid) / "task" / task / "status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                total += int(line.split()[1])
-    return total
+
+    def from_proc(pid: int) -> int:
+        total = 0
+        for task in os.listdir(PROC / str(pid) / "task"):
+            try:
+                status = (PROC / str(pid) / "task" / task / "status").read_text()
+            except OSError:
+                continue  # a thread that ended meanwhile
+            for line in status.splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+        return total
+
+    return _fact(pid, from_proc, lambda process: sum(process.num_ctx_switches()))
 
 
 def _runnable_seconds(pid: int) -> float | None:
