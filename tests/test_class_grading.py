@@ -22,7 +22,6 @@ from graders.harness.teacher import gradebook, sandbox
 from graders.harness.views import reports
 
 ROOT = curriculum.ROOT
-FAST = ["--timeout-scale", "0.5"]
 # Where the sandbox cannot run (not root, no bubblewrap) these tests have nothing to test; .ci/run sets
 # COURSE_REQUIRE_SANDBOX=1 so that there a missing sandbox fails them instead.
 SANDBOXED = pytest.mark.skipif(sandbox.check() is not None and not os.environ.get("COURSE_REQUIRE_SANDBOX"),
@@ -152,10 +151,10 @@ def test_a_hostile_submission_changes_no_one_elses_grade_and_earns_only_what_it_
     alone = tmp_path / "alone"
     shutil.copytree(submissions / "alice", alone / "subs" / "alice")
     first = grade(str(alone / "subs"), "--topics", "threads,sql_queries", "--out", str(alone / "out"),
-                  "--no-canary", *FAST)
+                  "--no-canary")
     assert first.returncode == 0, first.stderr
 
-    done = grade(str(submissions), "--topics", "threads,sql-queries", "--out", str(out), "--jobs", "3", *FAST)
+    done = grade(str(submissions), "--topics", "threads,sql-queries", "--out", str(out), "--jobs", "2")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "sandbox: bubblewrap" in done.stdout and "solutions/ earn 22/22" in done.stdout
     book = rows(out)
@@ -235,7 +234,7 @@ def test_shards_of_a_class_merge_into_one_gradebook(tmp_path):
     mode = [] if sandbox.check() is None else ["--no-sandbox"]
     for shard in ("1/2", "2/2"):
         done = grade(str(subs), "--topics", "threads", "--shard", shard, "--out", str(tmp_path / shard[0]),
-                     "--no-canary", *mode, *FAST)
+                     "--no-canary", *mode)
         assert done.returncode == 0, done.stderr
     assert set(rows(tmp_path / "1")) == {"ann", "cat"} and set(rows(tmp_path / "2")) == {"ben"}
     merged = grade("--merge", str(tmp_path / "1"), str(tmp_path / "2"), "--out", str(tmp_path / "all"))

@@ -260,8 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("submissions", type=Path, nargs="?", help="a folder with one subfolder per student")
     parser.add_argument("--topics", help="comma-separated topics, slugs or folder names (default: every one)")
     parser.add_argument("--out", type=Path, default=Path("gradebook"), help="where to write (default: gradebook/)")
-    parser.add_argument("--jobs", type=int, default=max(2, (os.cpu_count() or 2) * 2),
-                        help="submissions graded at once (default: twice the cores: runs mostly wait)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: one per core: the concurrency graders time "
+                        "their clients, and an oversubscribed machine can fail correct code)")
     parser.add_argument("--limit", type=float, default=600, help="seconds one submission may take (default 600)")
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices of the class")
     parser.add_argument("--merge", type=Path, nargs="+", metavar="DIR", help="merge shards' --out folders")
