@@ -6,15 +6,21 @@ The GitHub Actions matrix (.github/workflows/course.yml) runs the self-check on 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
-from graders.harness.core import curriculum
+from graders.harness.core import curriculum, observe
 from graders.harness.core.results import from_json
+from graders.harness.core.student import Spares
+from tests import boundary_probes
+from tests.test_boundary import student_with
 
 ROOT = curriculum.ROOT
 POSIX_ONLY = ("pwd", "grp", "fcntl", "resource", "termios")
@@ -76,3 +82,47 @@ def test_a_narrow_console_gets_replacement_characters_not_a_crash(tmp_path, enco
     )
     assert run.returncode == 0, run.stdout.decode(encoding, errors="replace")[-3000:]
     assert "8/8" in run.stdout.decode(encoding, errors="replace")
+
+
+# -- what a wrapper or a platform changes about the worker ---------------------------------------------------
+
+
+def test_a_worker_whose_wrapper_dies_with_its_parent_outlives_the_grader_thread_that_started_it(tmp_path,
+                                                                                                  monkeypatch):
+    """bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that started the process ends;
+    graders call the student's code, and so start workers and spares, from short-lived threads."""
+    monkeypatch.setenv("GRADE_WORKER_WRAPPER", json.dumps(["setpriv", "--pdeathsig", "KILL", "--"]))
+    spares = Spares()
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = student_with(tmp_path / "first", "def answer():\n    return 42\n", spares=spares)
+    second = student_with(tmp_path / "second", "def answer():\n    return 43\n", spares=spares)
+    try:
+        caller = threading.Thread(target=first.run, args=(boundary_probes.call, "victim", "answer"))
+        caller.start()  # starts the first worker, and the spare that the second test takes
+        caller.join()
+        time.sleep(0.3)  # the signal would have arrived by now
+        assert first.run(boundary_probes.call, "victim", "answer") == 42
+        assert second.run(boundary_probes.call, "victim", "answer") == 43
+    finally:
+        first.close()
+        second.close()
+        spares.close()
+
+
+def test_the_stack_timer_does_not_change_the_workers_thread_count(tmp_path, monkeypatch):
+    """Graders count the worker's threads from outside; where stacks come from the worker's own timer
+    (Windows, a class's sandbox), a timer thread per call would make that count flicker."""
+    monkeypatch.setenv("GRADE_STACK_DUMP", "timer")
+    student = student_with(tmp_path, "import time\n\ndef nap():\n    time.sleep(0.5)\n")
+    try:
+        student.run(boundary_probes.call, "victim", "nap")
+        idle = observe.threads(student.pid)
+        caller = threading.Thread(target=student.run, args=(boundary_probes.call, "victim", "nap"))
+        caller.start()
+        time.sleep(0.25)
+        busy = observe.threads(student.pid)
+        caller.join()
+        assert idle is not None and busy == idle, f"{idle} threads between calls, {busy} during one"
+    finally:
+        student.close()

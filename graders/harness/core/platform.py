@@ -187,7 +187,7 @@ class Limits:
 
 def register_stack_dump(file: IO[str]) -> None:
     """POSIX: SIGUSR1 makes the process write every thread's stack to `file` (faulthandler). Elsewhere the
-    worker arms `faulthandler.dump_traceback_later` for each call instead (see `arm_stack_dump`)."""
+    worker's own timer thread writes them just before a call's time runs out (`worker._StackTimer`)."""
     if can_ask_for_stacks():
         faulthandler.register(signal.SIGUSR1, file=file, all_threads=True)
 

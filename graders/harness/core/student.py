@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,19 @@ def worker_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not SECRET_NAMES.search(name)}
 
 
+_LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker-launcher")
+
+
+def _popen(command: list[str], **options: Any) -> subprocess.Popen:
+    """`subprocess.Popen`, always from one thread that lives as long as the grader.
+
+    A wrapper that asks to die with its parent (bubblewrap's `--die-with-parent`, i.e. PR_SET_PDEATHSIG) is
+    killed when the *thread* that started it ends, not the process; graders make calls, and so start workers
+    and their spares, from short-lived threads of their own.
+    """
+    return _LAUNCHER.submit(subprocess.Popen, command, **options).result()
+
+
 def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker:
     layers, gevent, user = key
     python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
@@ -203,7 +217,7 @@ def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) 
     if _transport() == "inherit":
         ours, theirs = socket.socketpair()
         life_read, life_write = os.pipe()
-        process = subprocess.Popen(
+        process = _popen(
             [*module, "--fd", str(theirs.fileno()), "--lifeline", str(life_read), *tail],
             pass_fds=(theirs.fileno(), life_read),
             **options,
@@ -217,7 +231,7 @@ def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) 
         with socket.create_server(("127.0.0.1", 0)) as listener:
             listener.settimeout(RECEIVE_TIMEOUT * 3)
             address = f"127.0.0.1:{listener.getsockname()[1]}"
-            process = subprocess.Popen([*module, "--connect", address, *tail], **options)
+            process = _popen([*module, "--connect", address, *tail], **options)
             try:
                 channel, lifeline = protocol.accept_worker(listener, secret)
             except (OSError, protocol.ProtocolError):
@@ -327,18 +341,27 @@ class Student:
     def _start(self) -> None:
         self._dump = self.workdir / "stacks.txt"
         worker = self.spares.take(self._key()) if self.spares else None
-        if worker:
-            worker.channel.send(["setup", str(self.workdir), str(self._dump), json.dumps(self.import_hangs)])
-            self._worker = worker
-            while True:  # a preload's answer may come first
-                if not worker.channel.poll(RECEIVE_TIMEOUT):
-                    raise WorkerDied("the worker started for your code did not answer: is the machine very busy?")
-                if self._receive("setup")[0] == "ready":
-                    break
-        else:
+        if worker and not self._adopt(worker):
+            _discard(worker)  # it died before running any student code: not the student's doing
+            worker = None
+        if worker is None:
             self._worker = _launch(self._key(), cwd=self.workdir, dump=self._dump, import_hangs=self.import_hangs)
         if self.spares:
             self.spares.replenish(self._key())
+
+    def _adopt(self, spare: _Worker) -> bool:
+        """Give a spare worker this test's folder and stack file; False if it is gone."""
+        self._worker = spare
+        try:
+            spare.channel.send(["setup", str(self.workdir), str(self._dump), json.dumps(self.import_hangs)])
+            while True:  # a preload's answer may come first
+                if not spare.channel.poll(RECEIVE_TIMEOUT):
+                    raise WorkerDied("the worker started for your code did not answer: is the machine very busy?")
+                if self._receive("setup")[0] == "ready":
+                    return True
+        except (OSError, EOFError):
+            self._worker = None
+            return False
 
     @property
     def pid(self) -> int | None:

@@ -32,6 +32,7 @@ import importlib
 import importlib.abc
 import os
 import socket
+import time
 from pathlib import Path
 
 from graders.harness.core import platform, probing, protocol
@@ -94,6 +95,58 @@ def _os_thread(target, *args) -> None:
     start(target, args)
 
 
+class _StackTimer:
+    """Writes every thread's stack to the dump shortly before the grader gives up on a call, where the grader
+    cannot signal the worker (Windows, or a pid namespace the grader is outside of).
+
+    One operating-system thread for the worker's whole life, waiting on a lock with a timeout: graders count
+    the worker's threads from outside (/proc/<pid>/task), and `faulthandler.dump_traceback_later` would start
+    and end a thread of its own with every call, changing that count while they read it.
+    """
+
+    def __init__(self, dump) -> None:
+        self.dump = dump
+        self._deadline: float | None = None
+        self._wake = _original_lock()
+        self._wake.acquire()
+        _os_thread(self._watch)
+
+    def arm(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+        self._poke()
+
+    def cancel(self) -> None:
+        self._deadline = None
+        self._poke()
+
+    def _poke(self) -> None:
+        with contextlib.suppress(RuntimeError):  # already woken
+            self._wake.release()
+
+    def _watch(self) -> None:
+        while True:
+            deadline = self._deadline
+            left = -1 if deadline is None else max(0.0, deadline - time.monotonic())
+            if self._wake.acquire(timeout=left):
+                continue
+            if self._deadline is not None and self._deadline == deadline:
+                self._deadline = None
+                with contextlib.suppress(Exception):
+                    faulthandler.dump_traceback(self.dump, all_threads=True)
+                    self.dump.flush()
+
+
+def _original_lock():
+    """A lock that blocks the operating-system thread, also under gevent (whose patched locks are greenlets')."""
+    if "gevent" in sys.modules:
+        from gevent import monkey
+
+        return monkey.get_original("_thread", "allocate_lock")()
+    import _thread
+
+    return _thread.allocate_lock()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--fd", type=int, help="the inherited channel socket (POSIX)")
@@ -125,6 +178,7 @@ def main() -> None:
 
         multiprocessing.set_start_method(start_method, force=True)
 
+    timer = None if platform.can_ask_for_stacks() else _StackTimer(dump)
     while True:
         # poll first: under gevent it yields to the student's greenlets while we wait.
         channel.poll(None)
@@ -149,16 +203,17 @@ def main() -> None:
             os.chdir(workdir)
             dump = open(dump_path, "w")  # noqa: SIM115 - kept open for the stack dump, like the first one
             platform.register_stack_dump(dump)
+            if timer:
+                timer.dump = dump
             os.environ["GRADE_IMPORT_HANGS"] = import_hangs
             channel.send(["ready"])
             continue
         _, module, qualname, args, kwargs, timeout = request
-        timer = not platform.can_ask_for_stacks()
         if timer:  # no SIGUSR1 here: leave the stacks behind just before the grader gives up
-            faulthandler.dump_traceback_later(max(0.05, timeout - 0.3), file=dump)
+            timer.arm(max(0.05, timeout - 0.3))
         reply = call(module, qualname, args, kwargs)
         if timer:
-            faulthandler.cancel_dump_traceback_later()
+            timer.cancel()
         channel.send(reply)
 
 
