@@ -116,7 +116,9 @@ class Background:
         return self.done()
 
     def result(self) -> Any:
-        """What the probe returned; a StudentError it raised (a crash, a timeout) is raised here."""
+        """What the probe returned, once it has (the call's own timeout bounds the wait); a StudentError it
+        raised (a crash, a timeout) is raised here."""
+        self._thread.join()
         if isinstance(self.error, StudentError):
             raise self.error
         if self.error is not None:

@@ -24,6 +24,9 @@ from graders.threads import probes
 from graders.threads.switchboard import Background, Switchboard
 
 HOLD = 0.6  # how much longer than the others the grader keeps one target running
+# Waits that only wrong code pays for, long enough for correct code on a machine with every core busy:
+QUIET = 2.0  # no new call for this long: no more are coming until the grader answers one
+ECHO_WAIT = 3.0  # a client that got no echo for this long is being ignored
 
 
 def _worker_threads(student) -> int | None:
@@ -47,10 +50,10 @@ def _crash_note(student) -> str:
 def _check_start_and_join(student, count: int) -> None:
     base = _worker_threads(student)
     board = Switchboard()
-    call = Background(student, probes.start_and_join_calls, board.port, count, timeout=3 + HOLD + count * 0.1)
+    call = Background(student, probes.start_and_join_calls, board.port, count, timeout=2 * QUIET + 3 + HOLD)
     expected = [f"target {index}" for index in range(count)]
     try:
-        at_once = board.gather(count, patience=2, quiet=0.8, done=call.done)
+        at_once = board.gather(count, patience=2 * QUIET, quiet=QUIET, done=call.done)
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()  # raises what the student's code raised
@@ -132,9 +135,9 @@ def _hammer(student, counts: list[int]) -> None:
     if label in _DEADLOCKED:
         pytest.fail(f"{_DEADLOCKED[label]} (seen in an earlier check of the counter)", pytrace=False)
     board = Switchboard()
-    call = Background(student, probes.hammer_counter, board.port, len(counts), timeout=3)
+    call = Background(student, probes.hammer_counter, board.port, len(counts), timeout=2 * QUIET + 3)
     try:
-        board.gather(len(counts), patience=2, quiet=2, done=call.done)
+        board.gather(len(counts), patience=2 * QUIET, quiet=QUIET, done=call.done)
         for number, count in enumerate(counts):
             name = f"thread {number}"
             if name in board.waiting:
@@ -190,7 +193,7 @@ def test_a_silent_client_does_not_block_the_others(student):
     port = free_port()
     base = _worker_threads(student)
     student.run(probes.start_echo_server, port)
-    clients = [socket.create_connection(("127.0.0.1", port), timeout=1) for _ in range(4)]
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=ECHO_WAIT) for _ in range(4)]
     try:
         first, talkers = clients[0], clients[1:]
         hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
@@ -202,9 +205,9 @@ def test_a_silent_client_does_not_block_the_others(student):
             got = exchange(client, message)
             if got == "silent":
                 pytest.fail(
-                    f"client {number} got no echo within 1 s while client 1 stayed connected and silent: the "
-                    f"server is busy with one client at a time ({student.where()}). Hand each connection to a new "
-                    "thread and go straight back to accept()",
+                    f"client {number} got no echo within {ECHO_WAIT:g} s while client 1 stayed connected and "
+                    f"silent: the server is busy with one client at a time ({student.where()}). Hand each "
+                    "connection to a new thread and go straight back to accept()",
                     pytrace=False,
                 )
             if got != message:
@@ -234,7 +237,8 @@ def _fail_client(student, number: int, got: bytes | str, message: bytes, what: s
             pytrace=False,
         )
     if got == "silent":
-        pytest.fail(f"client {number} sent {what} and got no echo within 1 s ({student.where()})", pytrace=False)
+        pytest.fail(f"client {number} sent {what} and got no echo within {ECHO_WAIT:g} s ({student.where()})",
+                    pytrace=False)
     pytest.fail(f"client {number} sent {what}, {message!r}, and got back {got!r}", pytrace=False)
 
 
@@ -246,10 +250,10 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
     count = 8
     base = _worker_threads(student)
     board = Switchboard()
-    call = Background(student, probes.fetch_all_calls, board.port, count, timeout=6)
+    call = Background(student, probes.fetch_all_calls, board.port, count, timeout=2 * QUIET + 6)
     answers = {f"item {index}": secrets.token_hex(6).encode() for index in range(count)}
     try:
-        at_once = board.gather(count, patience=2, quiet=0.8, done=call.done)
+        at_once = board.gather(count, patience=2 * QUIET, quiet=QUIET, done=call.done)
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()
