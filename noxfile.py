@@ -6,7 +6,9 @@ Every session is listed by `nox -l`, in the order of the course.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +26,32 @@ nox.options.sessions = []  # a bare `nox` lists the sessions instead of running 
 nox.options.error_on_missing_interpreters = True
 
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+class _FailedTasksAreNoCrash(logging.Filter):
+    """Hides nox's "Command … failed with exit code 1" and "Session check-… failed." after a check: pytest's
+    exit code 1 means tasks failed, which the score table has just said, and to a student those lines read
+    like a crash. Other exit codes (an interrupted or broken run) are still reported; the exit code stays 1."""
+
+    COMMAND = re.compile(r"Command .* -m pytest graders/\S+.* failed with exit code 1$")
+    SESSION = re.compile(r"Session check(-[\w-]+)? failed\.$")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.graded = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.COMMAND.match(text):
+            self.graded = True
+            return False
+        if self.SESSION.match(text) and self.graded:
+            self.graded = False
+            return False
+        return True
+
+
+logging.getLogger("nox").addFilter(_FailedTasksAreNoCrash())
 ENVIRONMENTS = ROOT / ".nox"
 
 
