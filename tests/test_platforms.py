@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness.core import curriculum, observe
+from graders.harness.core.network import exchange
 from graders.harness.core.results import from_json
 from graders.harness.core.student import Spares
 from tests import boundary_probes
@@ -126,3 +128,40 @@ def test_the_stack_timer_does_not_change_the_workers_thread_count(tmp_path, monk
         assert idle is not None and busy == idle, f"{idle} threads between calls, {busy} during one"
     finally:
         student.close()
+
+
+@pytest.mark.skipif(not observe.available(), reason="observe.idle reads /proc (Linux)")
+def test_idle_tells_a_blocked_process_from_one_that_wants_a_cpu_even_a_starved_one():
+    """Graders stop waiting early for code that is blocked; a process only starved by a busy machine must never
+    read as blocked, however little CPU it gets."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; print('asleep', flush=True); time.sleep(60)"],
+                               stdout=subprocess.PIPE, text=True)
+    spinners = [subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", "while True: pass"]) for _ in range(3)]
+    try:
+        assert sleeper.stdout.readline() == "asleep\n"
+        assert observe.idle(sleeper.pid), "a process asleep in time.sleep read as wanting a CPU"
+        assert not any(observe.idle(spinner.pid) for spinner in spinners), "a spinning process read as idle"
+    finally:
+        for process in (sleeper, *spinners):
+            process.kill()
+            process.wait()
+
+
+def test_an_echo_that_comes_while_the_server_looks_idle_is_still_read(tmp_path):
+    """exchange() gives up early only when nothing has come: a short echo costs too little CPU to show."""
+    server = socket.create_server(("127.0.0.1", 0))
+    client = socket.create_connection(server.getsockname())
+    conn, _ = server.accept()
+    try:
+        def looks_idle() -> bool:  # as observe.idle: it takes a moment to tell, and then says "blocked"
+            time.sleep(0.3)
+            return True
+
+        echo = threading.Timer(0.6, conn.sendall, args=(b"hello",))
+        echo.start()
+        assert exchange(client, b"hello", patience=5, waiting=looks_idle) == b"hello"
+        echo.join()
+        assert exchange(client, b"again", patience=5, waiting=looks_idle) == "silent"
+    finally:
+        for sock in (client, conn, server):
+            sock.close()

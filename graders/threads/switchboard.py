@@ -31,9 +31,12 @@ class Switchboard:
         self.answered: list[str] = []
         self._unnamed: list[socket.socket] = []
 
-    def gather(self, count: int, *, patience: float, quiet: float, done: Callable[[], bool]) -> int:
+    def gather(self, count: int, *, patience: float, quiet: float, done: Callable[[], bool],
+               waiting: Callable[[], bool] | None = None) -> int:
         """Take calls until `count` wait at once, no new call came for `quiet` s, `patience` ran out or `done()`.
 
+        With `waiting` (e.g. `lambda: observe.idle(student.pid)`), one second without a new call is enough
+        when `waiting()` then holds: the student's code is blocked, so no call is on its way.
         Returns how many calls wait at once now: the peak of calls running at the same time so far.
         """
         deadline = time.monotonic() + patience
@@ -41,6 +44,9 @@ class Switchboard:
         while len(self.waiting) < count and not done():
             now = time.monotonic()
             if now >= deadline or now - last_news >= quiet:
+                break
+            blocked = waiting is not None and now - last_news >= 1.0 and waiting()
+            if blocked and not select.select([self.listener, *self._unnamed], [], [], 0)[0]:
                 break
             readable, _, _ = select.select([self.listener, *self._unnamed], [], [], 0.02)
             for sock in readable:

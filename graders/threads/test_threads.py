@@ -29,6 +29,11 @@ QUIET = 2.0  # no new call for this long: no more are coming until the grader an
 ECHO_WAIT = 3.0  # a client that got no echo for this long is being ignored
 
 
+def _blocked(student):
+    """Whether every thread of the worker is blocked right now (read from outside, see observe.idle)."""
+    return lambda: observe.idle(student.pid)
+
+
 def _worker_threads(student) -> int | None:
     """The worker's thread count from /proc, after starting it if it is not running yet."""
     student.run(probes.ready)
@@ -53,7 +58,7 @@ def _check_start_and_join(student, count: int) -> None:
     call = Background(student, probes.start_and_join_calls, board.port, count, timeout=2 * QUIET + 3 + HOLD)
     expected = [f"target {index}" for index in range(count)]
     try:
-        at_once = board.gather(count, patience=2 * QUIET, quiet=QUIET, done=call.done)
+        at_once = board.gather(count, patience=2 * QUIET, quiet=QUIET, done=call.done, waiting=_blocked(student))
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()  # raises what the student's code raised
@@ -137,7 +142,7 @@ def _hammer(student, counts: list[int]) -> None:
     board = Switchboard()
     call = Background(student, probes.hammer_counter, board.port, len(counts), timeout=2 * QUIET + 3)
     try:
-        board.gather(len(counts), patience=2 * QUIET, quiet=QUIET, done=call.done)
+        board.gather(len(counts), patience=2 * QUIET, quiet=QUIET, done=call.done, waiting=_blocked(student))
         for number, count in enumerate(counts):
             name = f"thread {number}"
             if name in board.waiting:
@@ -197,16 +202,16 @@ def test_a_silent_client_does_not_block_the_others(student):
     try:
         first, talkers = clients[0], clients[1:]
         hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
-        got = exchange(first, hello)
+        got = exchange(first, hello, patience=ECHO_WAIT, waiting=_blocked(student))
         if got != hello:
             _fail_client(student, 1, got, hello, "its first message")
         for number, client in enumerate(talkers, 2):
             message = f"client {number} says {secrets.token_hex(6)}".encode()
-            got = exchange(client, message)
+            got = exchange(client, message, patience=ECHO_WAIT, waiting=_blocked(student))
             if got == "silent":
                 pytest.fail(
-                    f"client {number} got no echo within {ECHO_WAIT:g} s while client 1 stayed connected and "
-                    f"silent: the server is busy with one client at a time ({student.where()}). Hand each "
+                    f"client {number} got no echo while client 1 stayed connected and silent, and the server "
+                    f"waited instead: it is busy with one client at a time ({student.where()}). Hand each "
                     "connection to a new thread and go straight back to accept()",
                     pytrace=False,
                 )
@@ -219,7 +224,7 @@ def test_a_silent_client_does_not_block_the_others(student):
                 "than before it started; expected one for the server and one per client"
             )
         again = f"client 1 speaks again {secrets.token_hex(4)}".encode()
-        got = exchange(first, again)
+        got = exchange(first, again, patience=ECHO_WAIT, waiting=_blocked(student))
         if got != again:
             _fail_client(student, 1, got, again, "a second message after the others were served")
     finally:
@@ -237,8 +242,8 @@ def _fail_client(student, number: int, got: bytes | str, message: bytes, what: s
             pytrace=False,
         )
     if got == "silent":
-        pytest.fail(f"client {number} sent {what} and got no echo within {ECHO_WAIT:g} s ({student.where()})",
-                    pytrace=False)
+        pytest.fail(f"client {number} sent {what} and got no echo; the server was waiting for something else "
+                    f"({student.where()})", pytrace=False)
     pytest.fail(f"client {number} sent {what}, {message!r}, and got back {got!r}", pytrace=False)
 
 
@@ -253,7 +258,7 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
     call = Background(student, probes.fetch_all_calls, board.port, count, timeout=2 * QUIET + 6)
     answers = {f"item {index}": secrets.token_hex(6).encode() for index in range(count)}
     try:
-        at_once = board.gather(count, patience=2 * QUIET, quiet=QUIET, done=call.done)
+        at_once = board.gather(count, patience=2 * QUIET, quiet=QUIET, done=call.done, waiting=_blocked(student))
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()

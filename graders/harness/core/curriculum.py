@@ -32,6 +32,11 @@ def language() -> str:
     return "zh" if system_locale().lower().startswith("zh") else "en"
 
 
+def say(en: str, zh: str) -> str:
+    """A message in the student's language: every text a student reads is written in both."""
+    return zh if language() == "zh" else en
+
+
 def system_locale() -> str:
     """The locale the operating system runs in, e.g. 'zh_CN', or '' when it cannot be told."""
     if sys.platform == "win32":

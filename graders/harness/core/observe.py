@@ -187,6 +187,35 @@ def busy(pid: int | None, seconds: float) -> float | None:
     return (after - before) / (time.monotonic() - started)
 
 
+def idle(pid: int | None, seconds: float = 0.2) -> bool:
+    """True when no thread of `pid` wanted a CPU at any moment of the next `seconds` (sampled every 10 ms from
+    the threads' states in /proc): everything it runs is blocked, in recv, accept, a lock or a sleep.
+
+    A thread that is only starved of CPU on a busy machine is in state R (runnable) all the while, so a slow
+    machine never reads as idle. (CPU or run-queue times would not do: the kernel adds them up only when a
+    thread gets a CPU, and a starved one may get none for the whole window.) False where the states cannot
+    be read: the caller then waits its full patience.
+    """
+    if pid is None or not available():
+        return False
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            tasks = os.listdir(PROC / str(pid) / "task")
+        except OSError:
+            return False
+        for task in tasks:
+            try:
+                state = (PROC / str(pid) / "task" / task / "stat").read_text().rpartition(")")[2].split()[0]
+            except (OSError, IndexError):
+                continue  # a thread that ended meanwhile
+            if state in ("R", "D"):
+                return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.01)
+
+
 def settle(read: Callable[[], int | None], target: int, wait: float) -> int | None:
     """Read a count (e.g. `lambda: open_files(pid)`) until it is down to `target` or `wait` seconds passed."""
     deadline = time.monotonic() + wait

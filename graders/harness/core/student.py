@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.harness.core import platform, protocol
-from graders.harness.core.curriculum import ROOT
+from graders.harness.core.curriculum import ROOT, say
 
 OUTPUT_LIMIT = 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -102,29 +102,34 @@ def read_student_text(path: Path) -> str:
     """The text of one of the student's files, or a StudentError that says why it cannot be read."""
     shown = display(path)
     if path.is_symlink() and not path.exists():
-        raise StudentError(f"{shown} is a link to a file that does not exist (or a loop of links)", shown)
+        raise StudentError(say(f"{shown} is a link to a file that does not exist (or a loop of links)",
+                               f"{shown} 是一个指向不存在文件的链接（或链接成环）"), shown)
     if path.is_dir():
-        raise StudentError(f"{shown} is a folder, not a file: the exercise expects a file there", shown)
+        raise StudentError(say(f"{shown} is a folder, not a file: the exercise expects a file there",
+                               f"{shown} 是文件夹而不是文件：练习要求这里是一个文件"), shown)
     if not path.exists():
-        raise StudentError(f"{shown} is missing", shown)
+        raise StudentError(say(f"{shown} is missing", f"找不到 {shown}"), shown)
     try:
         size = path.stat().st_size
         if size > STUDENT_FILE_LIMIT:
-            raise StudentError(
+            raise StudentError(say(
                 f"{shown} is {size // 1024 // 1024} MiB; an exercise file is a few KiB: was something pasted or "
-                "generated into it?", shown)
+                "generated into it?",
+                f"{shown} 有 {size // 1024 // 1024} MiB，而练习文件只有几 KiB：是不是粘贴或生成了大量内容？"), shown)
         data = path.read_bytes()
     except PermissionError:
-        raise StudentError(f"{shown} cannot be read (permission denied): check its file mode", shown) from None
+        raise StudentError(say(f"{shown} cannot be read (permission denied): check its file mode",
+                               f"无法读取 {shown}（没有权限）：检查文件的权限"), shown) from None
     except OSError as error:
-        raise StudentError(f"{shown} cannot be read: {error.strerror}", shown) from None
+        raise StudentError(say(f"{shown} cannot be read: {error.strerror}", f"无法读取 {shown}：{error.strerror}"),
+                           shown) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        raise StudentError(
-            f"{shown} is not UTF-8 text (line {line}): save it as UTF-8 in your editor", shown, line
-        ) from None
+        raise StudentError(say(f"{shown} is not UTF-8 text (line {line}): save it as UTF-8 in your editor",
+                               f"{shown} 不是 UTF-8 文本（第 {line} 行）：请在编辑器里以 UTF-8 编码保存"),
+                           shown, line) from None
 
 
 def display(path: str | Path) -> str:
@@ -472,9 +477,11 @@ class Student:
             if worker.process.poll() is None:
                 resident, processes = platform.tree_usage(worker.process.pid)
                 if resident > self.limits.memory_mib * 1024 * 1024:
-                    raise self._over_limit(name, f"more than {self.limits.memory_mib} MiB of memory")
+                    raise self._over_limit(name, say(f"more than {self.limits.memory_mib} MiB of memory",
+                                                     f"超过 {self.limits.memory_mib} MiB 的内存"))
                 if processes > self.limits.processes:
-                    raise self._over_limit(name, f"more than {self.limits.processes} processes at once")
+                    raise self._over_limit(name, say(f"more than {self.limits.processes} processes at once",
+                                                     f"同时超过 {self.limits.processes} 个进程"))
 
     def _receive(self, during: str) -> list:
         """The worker's next frame: a list whose first item names its kind, or a StudentError."""
@@ -489,9 +496,9 @@ class Student:
     def where(self) -> str:
         """Where each thread of the student's code is right now, e.g. after a client gave up waiting."""
         if not platform.can_ask_for_stacks():
-            return "where your code was cannot be seen on this platform"
+            return say("where your code was cannot be seen on this platform", "在这个平台上看不到你的代码当时在哪里")
         stuck = self._stacks()
-        return _describe_stacks(stuck) if stuck else "no thread was running your code"
+        return _describe_stacks(stuck) if stuck else say("no thread was running your code", "没有线程在运行你的代码")
 
     # -- turning what happened into messages -----------------------------------------------------------
 
@@ -523,11 +530,12 @@ class Student:
     def _timed_out(self, name: str, timeout: float) -> TimedOut:
         stuck = self._stacks()
         self._kill()
-        message = f"timed out after {timeout:g} s in {name}"
+        message = say(f"timed out after {timeout:g} s in {name}", f"{name} 在 {timeout:g} 秒后超时")
         if stuck:
-            message += "; " + _describe_stacks(stuck)
+            message += say("; ", "；") + _describe_stacks(stuck)
         else:
-            message += "; none of your code was running: a result was never produced"
+            message += say("; none of your code was running: a result was never produced",
+                           "；当时没有在运行你的代码：结果一直没有产生")
         file, line = (stuck[0][0], stuck[0][1]) if stuck else (None, None)
         for stuck_file, stuck_line, function in stuck:
             if function == "<module>":
@@ -537,36 +545,44 @@ class Student:
     def _over_limit(self, name: str, what: str) -> OverLimit:
         stuck = self._stacks()
         self._kill()
-        message = f"your code used {what} during {name}, the limit for one check, so it was stopped"
+        message = say(f"your code used {what} during {name}, the limit for one check, so it was stopped",
+                      f"你的代码在 {name} 中用了{what}，超过了一次检查的上限，所以被停止了")
         if stuck:
-            message += "; it was at " + _describe_stacks(stuck).removeprefix("stuck at ")
-        message += " (a teacher can raise limits with GRADE_LIMITS, see the README)"
+            message += say("; ", "；") + _describe_stacks(stuck)
+        message += say(" (a teacher can raise limits with GRADE_LIMITS, see the README)",
+                       "（老师可以用 GRADE_LIMITS 放宽上限，见 README）")
         file, line = (stuck[0][0], stuck[0][1]) if stuck else (None, None)
         return OverLimit(message + self._output_note(), file, line)
 
     def _tampered(self, during: str, detail: str) -> StudentError:
         self._kill()
-        return StudentError(
+        return StudentError(say(
             f"the grader could not read the worker's answer during {during} ({_text(detail, 200)}): does your "
-            "code write to file descriptors it did not open, or replace the grader's functions?"
-        )
+            "code write to file descriptors it did not open, or replace the grader's functions?",
+            f"检查程序在 {during} 中无法读取工作进程的回答（{_text(detail, 200)}）：你的代码是否写入了不是它打开的"
+            "文件描述符，或者替换了检查程序的函数？"))
 
     def _died(self, name: str) -> StudentError:
         worker = self._worker
         worker.process.wait(5)
         worker.pump.join(5)
         if self._flooded:
-            return StudentError(
+            return StudentError(say(
                 f"your code printed more than {OUTPUT_LIMIT // 1024 // 1024} MiB during {name}, so it was "
-                f"stopped; is a print inside a loop? It printed last:\n{worker.pump.last_lines(3)}"
-            )
+                f"stopped; is a print inside a loop? It printed last:\n{worker.pump.last_lines(3)}",
+                f"你的代码在 {name} 中输出了超过 {OUTPUT_LIMIT // 1024 // 1024} MiB，所以被停止了；是不是循环里有 "
+                f"print？最后输出的是：\n{worker.pump.last_lines(3)}"))
         code = worker.process.returncode
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        how = say(f"killed by signal {-code}", f"被信号 {-code} 杀死") if code < 0 else say(
+            f"exit code {code}", f"退出码 {code}")
         if code == -24:  # SIGXCPU: RLIMIT_CPU
-            return OverLimit(f"your code used more than {self.limits.cpu_seconds} s of CPU time during {name}, "
-                             "the limit for one check: is there a loop that never ends?" + self._output_note())
+            return OverLimit(say(f"your code used more than {self.limits.cpu_seconds} s of CPU time during {name}, "
+                                 "the limit for one check: is there a loop that never ends?",
+                                 f"你的代码在 {name} 中用了超过 {self.limits.cpu_seconds} 秒的 CPU 时间，超过了一次检查"
+                                 "的上限：是不是有一个永远不结束的循环？") + self._output_note())
         return WorkerDied(
-            f"the process running your code ended during {name} ({how}): os._exit() or a crash?"
+            say(f"the process running your code ended during {name} ({how}): os._exit() or a crash?",
+                f"运行你代码的进程在 {name} 中结束了（{how}）：调用了 os._exit() 还是崩溃了？")
             + self._output_note()
         )
 
@@ -582,28 +598,35 @@ class Student:
         if facts.get("student_mistake"):
             return StudentError(facts["message"], file, line)
         if facts["type"] == "NotImplementedError":
-            message = f"not done yet: {file or 'your code'}:{line or '?'} raises NotImplementedError"
+            where = f"{file or say('your code', '你的代码')}:{line or '?'}"
+            message = say(f"not done yet: {where} raises NotImplementedError",
+                          f"还没有完成：{where} 抛出 NotImplementedError")
             return StudentError(message + self._output_note(), file, line)
         elif facts["type"] == "SystemExit":
-            message = facts["message"] + ": a function must return, not end the program"
+            message = facts["message"] + say(": a function must return, not end the program",
+                                             "：函数应该返回，而不是结束整个程序")
         else:
-            message = f"your code raised {facts['type']}: {facts['message']}"
+            message = say(f"your code raised {facts['type']}: {facts['message']}",
+                          f"你的代码抛出了 {facts['type']}：{facts['message']}")
         if file:
             function = f" in {facts['function']}" if facts.get("function") else ""
-            message += f"\n  at {file}:{line}{function}: {_source(file, line)}"
+            message += say(f"\n  at {file}:{line}{function}: {_source(file, line)}",
+                           f"\n  位置 {file}:{line}{function}：{_source(file, line)}")
         return StudentError(message + self._output_note(), file, line)
 
     def _thread_crash(self, errors: list[dict]) -> StudentError:
         """The first crash of a thread, worded like an exception in the calling thread."""
         first = self._raised(errors[0])
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return StudentError(f"a thread crashed{more}: {first.message}", first.file, first.line)
+        more = say(f" (and {len(errors) - 1} more)", f"（还有 {len(errors) - 1} 个）") if len(errors) > 1 else ""
+        return StudentError(say(f"a thread crashed{more}: {first.message}", f"一个线程崩溃了{more}：{first.message}"),
+                            first.file, first.line)
 
     def _output_note(self) -> str:
         pump = self._pump
         if pump is None or not pump.total:
             return ""
-        return "\n  your code printed (last lines):\n    " + pump.last_lines().replace("\n", "\n    ")
+        return say("\n  your code printed (last lines):\n    ", "\n  你的代码输出了（最后几行）：\n    ") + \
+            pump.last_lines().replace("\n", "\n    ")
 
 
 def _facts(value: object) -> dict:
@@ -643,5 +666,5 @@ def _source(file: str, line: int) -> str:
 def _describe_stacks(stuck: list[tuple[str, int, str]]) -> str:
     parts = [f"{file}:{line} in {function}: {_source(file, line)}" for file, line, function in stuck]
     if len(parts) == 1:
-        return "stuck at " + parts[0]
-    return f"{len(parts)} threads stuck:\n    " + "\n    ".join(parts)
+        return say("stuck at ", "卡在 ") + parts[0]
+    return say(f"{len(parts)} threads stuck:", f"{len(parts)} 个线程卡住了：") + "\n    " + "\n    ".join(parts)
