@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pymongo
+import pymongo.common
 import pymongo.errors
 from bson import ObjectId
 from pymongo import monitoring
+from pymongo.command_cursor import CommandCursor
 from pymongo.cursor import Cursor
+from pymongo.database import Database
+from pymongo.read_preferences import ReadPreference
 from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
 from graders.harness.core.probing import StudentMistake, student_module
@@ -20,6 +25,7 @@ INSTEAD = {
     UpdateResult: "its .modified_count",
     DeleteResult: "its .deleted_count",
     Cursor: "list(...) of it",
+    CommandCursor: "list(...) of it",
 }
 
 
@@ -108,3 +114,65 @@ def call(url: str, database: str, function: str, *args: Any, watch: bool = False
         if c["name"] != "endSessions"
     ]
     return {**outcome, "commands": commands}
+
+
+# -- task 7 and 8: the student's own client, and a look around the server ---------------------------------------
+
+# How long a client waits for a server before it gives up, unless the student's code says otherwise: pymongo's 30 s
+# cut short, so that a client on an address where no server answers fails within the call's time. A client on the
+# right address finds its server at once. (pymongo's own tests set this default the same way.)
+WAIT_FOR_A_SERVER = 8
+
+
+def connect_and_read(url: str, name: str, collection: str, marker: Any) -> dict:
+    """The student's client.connect(name) with MONGODB_URL set to `url`, as a program started with it would see;
+    through the database it returns, the document `marker` of `collection` that the grader stored."""
+    waited, pymongo.common.SERVER_SELECTION_TIMEOUT = pymongo.common.SERVER_SELECTION_TIMEOUT, WAIT_FOR_A_SERVER
+    os.environ["MONGODB_URL"] = url
+    try:
+        db = student_module("client").connect(name)
+    finally:
+        os.environ.pop("MONGODB_URL", None)
+        pymongo.common.SERVER_SELECTION_TIMEOUT = waited
+    if isinstance(db, pymongo.MongoClient):
+        db.close()
+        raise StudentMistake(
+            f"connect({name!r}) returned the MongoClient itself; return the database called {name!r} on it: "
+            "client[name], like the outline's db = client['test']"
+        )
+    if not isinstance(db, Database):
+        kind = type(db).__name__
+        raise StudentMistake(
+            f"connect({name!r}) returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind}; return the database "
+            "client[name], a pymongo Database"
+        )
+    try:
+        found = db[collection].find_one({"_id": marker})
+    except pymongo.errors.ConnectionFailure as error:
+        # A client on an address where no server answers: the grader says which address it should have used.
+        said = str(error).split(", Timeout:")[0].split(" (configured timeouts")[0][:300]
+        return {"unreachable": f"{type(error).__name__}: {said}", "name": db.name}
+    finally:
+        db.client.close()
+    return {"found": plain(found, "find_one"), "name": db.name}
+
+
+class ShellClient(pymongo.MongoClient):
+    """The client describe() gets: a MongoClient whose server_info() asks `buildInfo` by that name.
+
+    pymongo's server_info() sends `buildinfo`, which MongoDB takes in any case but nx-27017, the embedded
+    server, only as `buildInfo` (it answers the other with no version at all). Asking it that way changes nothing
+    on MongoDB, and lets the student's db.version() work on both.
+    """
+
+    def server_info(self, session: Any = None) -> dict[str, Any]:
+        return self.admin.command("buildInfo", read_preference=ReadPreference.PRIMARY, session=session)
+
+
+def describe(url: str, name: str) -> Any:
+    """client.describe(client, name) with a client of the probe's on the server; what it returned."""
+    client = ShellClient(url, serverSelectionTimeoutMS=5000, connectTimeoutMS=5000, socketTimeoutMS=5000)
+    try:
+        return plain(student_module("client").describe(client, name), "describe")
+    finally:
+        client.close()

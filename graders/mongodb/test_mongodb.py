@@ -1,11 +1,16 @@
-"""Grades exercises/mongodb/students.py: each test gets a fresh database, seeded with students drawn for this run.
+"""Grades exercises/mongodb (students.py, client.py): each test gets a fresh database, seeded with data drawn for
+this run.
 
-The student's functions get a pymongo database built in the worker. The graders read back the stored documents
-with a client of their own, and for queries they also look at what the server sent (a command listener in the
-worker), so a projection or a filter must be done by the server, as the task asks, not afterwards in Python.
+The functions of students.py get a pymongo database built in the worker. The graders read back the stored
+documents with a client of their own, and for queries they also look at what the server sent (a command listener
+in the worker), so a projection or a filter must be done by the server, as the task asks, not afterwards in Python.
+In task 7 the student's connect() builds the client from MONGODB_URL, which points at a relay
+(graders/harness/services/relay.py) so that the grader sees which address it used; in task 8 what describe()
+returns is compared with what the grader's own client lists.
 Only behaviour that MongoDB 7 and the embedded nx-27017 share is relied on: plain CRUD, `$set`, `$lt` on
 integers, include/exclude projections; never which of several matches is "first" (natural order is the server's
-business), never index names, never mixed-type comparisons.
+business), never index names, never mixed-type comparisons. server_info() is asked as `buildInfo`, the one
+spelling both answer (probes.ShellClient).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import contextlib
 import random
 import secrets
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pymongo
 import pymongo.errors
@@ -24,6 +30,7 @@ from pymongo.database import Database
 from graders.harness.core.student import StudentError
 from graders.harness.services import ServiceUnavailable
 from graders.harness.services.mongodb import MongoDatabase, mongodb_scratch
+from graders.harness.services.relay import relayed
 from graders.mongodb import probes
 
 NAMES = ["Sam", "Ann", "Jack", "Lily", "Tom", "Mia", "Leo", "Zoe", "Max", "Eva", "Ben", "Ivy", "Kai", "Amy"]
@@ -409,3 +416,101 @@ def test_drop_school_drops_the_whole_database_and_nothing_else(student, mongodb_
         )
         kept = other.student.count_documents({})
         assert kept == 1, "drop_school must drop only its own database; another database lost its documents"
+
+
+# -- task 7: open the client yourself ------------------------------------------------------------------------------
+
+
+def public(url: str) -> str:
+    """A service URL as messages show it: scheme, host, port and path, never a password."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
+
+
+@pytest.mark.task(7)
+def test_connect_opens_a_client_from_mongodb_url_and_returns_the_named_database(student, mongodb_database, db):
+    (name,) = names(1)
+    note = f"stored by the grader {secrets.token_hex(3)}"
+    document = {"_id": random.randint(10_000, 99_999), "name": name, "note": note}
+    db.student.insert_one(dict(document))
+    with relayed(mongodb_database.url, 27017) as (given, relay):
+        # A client on an address where nobody answers waits for a server (8 s, probes.WAIT_FOR_A_SERVER).
+        seen = student.run(probes.connect_and_read, given, mongodb_database.name, "student", document["_id"],
+                           timeout=30)
+        came = relay.connections if relay else None
+    shown_url = public(given)
+    assert came != 0, (
+        f"MONGODB_URL was {shown_url}, but your client never connected to that host and port: it went to another "
+        "address, e.g. the outline's pymongo.MongoClient('127.0.0.1', 27017) written into the code. A program "
+        "gets its server from its environment: pymongo.MongoClient(os.environ['MONGODB_URL'])"
+        + (f". There it found no server: {seen['unreachable']}" if "unreachable" in seen else "")
+    )
+    assert "unreachable" not in seen, (
+        f"MONGODB_URL was {shown_url}; your client connected there, but then lost the server: {seen['unreachable']}"
+    )
+    wanted = mongodb_database.name
+    assert seen["found"] == document, (
+        f"connect({wanted!r}) should return the database {wanted!r}, in which the grader stored {document} in the "
+        f"collection student; through the database your connect() returned, named {seen['name']!r}, find_one "
+        f"found {seen['found']!r}. Return client[name] with the name you are given"
+        + ("; client['test'] is only the outline's example" if seen["name"] == "test" else "")
+    )
+
+
+# -- task 8: show dbs, show collections, db.version() --------------------------------------------------------------
+
+
+@pytest.mark.task(8)
+def test_describe_shows_the_databases_the_collections_and_the_version(student, mongodb_database, db, grader_client):
+    run = secrets.token_hex(3)
+    collections = sorted(["student", "teacher", f"room_{run}"])
+    for collection in collections:
+        db[collection].insert_one({"made_by": "the grader", "run": run})
+    with mongodb_scratch(mongodb_database.url) as neighbour:
+        grader_client[neighbour.name][f"other_{run}"].insert_one({"made_by": "the grader"})
+        before = set(grader_client.list_database_names())
+        got = student.run(probes.describe, mongodb_database.url, mongodb_database.name)
+        after = set(grader_client.list_database_names())
+    version = grader_client.admin.command("buildInfo")["version"]
+    mine, other = mongodb_database.name, neighbour.name
+
+    fields = {"databases", "collections", "version"}
+    assert isinstance(got, dict) and fields <= set(got), (
+        f"describe(client, {mine!r}) should return a dict with the keys {sorted(fields)}; got {got!r}"
+    )
+    databases = got["databases"]
+    assert isinstance(databases, list) and all(isinstance(item, str) for item in databases), (
+        f"'databases' should be a list of the databases' names, like show dbs; got {str(databases)[:300]}"
+        + (
+            ": list_databases() gives a document per database, list_database_names() only the names"
+            if isinstance(databases, list) and any(isinstance(item, dict) for item in databases)
+            else ""
+        )
+    )
+    # Other grading runs make and drop their scratch databases (course_...) meanwhile: those may come and go.
+    steady = {database for database in before & after if not database.startswith("course_")}
+    missing = sorted((steady | {mine, other}) - set(databases))
+    unknown = sorted(set(databases) - before - after - {d for d in databases if d.startswith("course_")})
+    assert not missing and not unknown, (
+        "'databases' should list every database on the server, like show dbs (client.list_database_names())"
+        + (f"; {missing} are missing" if missing else "")
+        + (f"; {unknown} are no databases of this server" if unknown else "")
+    )
+
+    listed = got["collections"]
+    assert isinstance(listed, list) and sorted(map(str, listed)) == collections, (
+        f"'collections' should be the collections of the database {mine!r}, like use {mine} and then show "
+        f"collections (client[name].list_collection_names()): {collections}; got {listed!r}"
+        + ("; those are not the collections of the database asked for" if isinstance(listed, list) else "")
+    )
+
+    shown = got["version"]
+    assert shown == version, (
+        f"'version' should be the version the server reports, like db.version() (client.server_info()"
+        f"['version']): {version!r}; got {shown!r}"
+        + (
+            ": that is the version of pymongo, the driver in your Python, not of the server"
+            if shown == pymongo.version
+            else ""
+        )
+    )

@@ -7,12 +7,13 @@ that sells between the student's read and write (a forced race), and MONITOR con
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 import redis
 
-from graders.harness.core.probing import student_module
+from graders.harness.core.probing import StudentMistake, student_module
 
 
 class WatchedRedis(redis.Redis):
@@ -98,3 +99,27 @@ def random_friend_many(url: str, user: str, times: int) -> list[Any]:
         return [pick(client, user) for _ in range(times)]
     finally:
         client.close()
+
+
+def connect_and_use(url: str, planted: str, key: str, value: str) -> dict:
+    """The student's client.connect() with REDIS_URL set to `url`, as a program started with it would see: read
+    the key the grader planted, write `key`, and return what the client read."""
+    os.environ["REDIS_URL"] = url
+    try:
+        client = student_module("client").connect()
+    finally:
+        os.environ.pop("REDIS_URL", None)
+    if not isinstance(client, redis.Redis):
+        kind = type(client).__name__
+        raise StudentMistake(
+            f"connect() returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind}: return the client itself, a redis.Redis"
+        )
+    try:
+        read = client.get(planted)
+        client.set(key, value)
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        # A client on an address where no server answers: the grader says which address it should have used.
+        return {"unreachable": f"{type(error).__name__}: {error}"}
+    finally:
+        client.close()
+    return {"read": read}

@@ -1,7 +1,9 @@
 """Grades exercises/redis: each task's functions run on a Redis logical database of the test's own.
 
-The student's functions get a client (redis.Redis, replies decoded to str) built in the worker. The graders
-then look at what the functions left in Redis with a client of their own: key types, members, scores, TTLs.
+The student's functions get a client (redis.Redis, replies decoded to str) built in the worker; in task 7 the
+student's connect() builds it from REDIS_URL, which points at a relay (graders/harness/services/relay.py) so that
+the grader sees which address the client used. The graders then look at what the functions left in Redis with a
+client of their own: key types, members, scores, TTLs.
 Names, values and scores are drawn afresh for every run, so no answer can be written in by hand.
 """
 
@@ -11,11 +13,13 @@ import contextlib
 import random
 import secrets
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import redis
 
 from graders.harness.core.student import StudentError
+from graders.harness.services.relay import relayed
 from graders.redis import probes
 from graders.redis.monitor import server_log, shown, touching
 
@@ -561,4 +565,75 @@ def test_housekeeping_touches_only_the_keys_of_its_own_prefix(student, redis_url
     )
     assert not left and deleted == 6, (
         f"delete_all({prefix!r}) should delete the 6 shop keys and return 6; it returned {deleted!r} and left {left}"
+    )
+
+
+# -- task 7: open the client yourself ----------------------------------------------------------------------------
+
+
+def stray_databases(server_url: str, key: str, besides: int) -> list[int]:
+    """The other logical databases in which `key` was written (by a client on the wrong database); removes it."""
+    with inspect(server_url) as r:
+        try:
+            count = int(r.config_get("databases").get("databases", 16))
+        except redis.ResponseError:
+            count = 16
+    found = []
+    for number in range(count):
+        if number == besides:
+            continue
+        with inspect(f"{server_url.rstrip('/')}/{number}") as r:
+            if r.delete(key):
+                found.append(number)
+    return found
+
+
+def public(url: str) -> str:
+    """A service URL as messages show it: scheme, host, port and path, never a password."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}"
+
+
+@pytest.mark.task(7)
+def test_connect_builds_a_client_from_redis_url_on_its_database_with_str_replies(student, redis_url, redis_server_url):
+    number = int(urlsplit(redis_url).path.strip("/"))
+    run = secrets.token_hex(3)
+    planted, value = f"greeting:{run}", f"你好, {random.choice(NAMES)} {run}"
+    key, written = f"written:{run}", f"from your client {run}"
+    with inspect(redis_url) as r:
+        r.set(planted, value)
+    with relayed(redis_url, 6379) as (given, relay):
+        # redis-py retries a refused connection with backoff for seconds: only a client on a wrong address waits.
+        seen = student.run(probes.connect_and_use, given, planted, key, written, timeout=20)
+        came = relay.connections if relay else None
+    with inspect(redis_url) as r:
+        landed = r.get(key)
+    elsewhere = stray_databases(redis_server_url, key, number) if landed != written else []
+    shown_url = public(given)
+    assert came != 0, (
+        f"REDIS_URL was {shown_url}, but your client never connected to that host and port: it went to another "
+        "address, e.g. a hard-coded 127.0.0.1:6379 like the outline's redis.Redis(host='127.0.0.1', port=6379). "
+        "A program gets its server from its environment: build the client from os.environ['REDIS_URL'] "
+        "(redis.Redis.from_url, or the URL's host, port and database number)"
+        + (f". There it found no server: {seen['unreachable']}" if "unreachable" in seen else "")
+    )
+    assert "unreachable" not in seen, (
+        f"REDIS_URL was {shown_url}; your client connected there, but then lost the server: {seen['unreachable']}"
+    )
+    assert landed == written, (
+        f"REDIS_URL was {shown_url}: database {number}, the number after the last /. Your client's "
+        f"set({key!r}, ...) "
+        + (f"landed in database {', '.join(map(str, elsewhere))} instead" if elsewhere else "is not there")
+        + ". Build the client on the URL's database: redis.Redis.from_url reads it from the URL; with "
+        "redis.Redis(host=..., port=..., db=...) pass that number as db, not db=0"
+    )
+    read = seen["read"]
+    assert read == value, (
+        f"through your client, get({planted!r}) should give {value!r}, which the grader stored there; got {read!r}"
+        + (
+            ": bytes, the raw reply. Build the client with decode_responses=True, so that every reply is a str "
+            "(the outline decodes each one by hand with .decode('utf8'))"
+            if isinstance(read, bytes)
+            else ""
+        )
     )
