@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import random
+import select
 import selectors
 import socket
 import threading
@@ -353,10 +354,41 @@ def event_loop_state() -> dict:
         "registered_open": len(clients) - len(closed),
         "registered_closed": len(closed),
         "unregistered_open": len(forgotten),
+        "registered_for_write": sum(1 for key in _keys(selector) if key.events & selectors.EVENT_WRITE),
     }
 
 
 SMALL_BUFFER = 4096  # the kernel doubles it; a client that does not read fills both ends after a few kilobytes
+PIECE = 700  # the most a send() on the late reader's connection takes at once, as on a busy network
+PAUSE = 10  # passes of the loop the late reader waits, at most, for the server to wait for a write event
+
+
+class _BusyConnection(socket.socket):
+    """The server's end of the late reader's connection, as on a busy network: send() takes at most PIECE bytes.
+
+    Linux takes a small buffer whole or not at all, so on 127.0.0.1 a sendall() of 1024 bytes on a non-blocking
+    socket would nearly never stop half-way; on a real network it does. sendall() here sends piece after piece,
+    as CPython's does, and raises BlockingIOError as soon as a piece does not fit, with the pieces before it
+    gone: you cannot tell how many.
+    """
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        return super().send(memoryview(data).cast("B")[:PIECE], flags)
+
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            view = view[super().send(view[:PIECE], flags) :]
+
+
+def _waits_for_room(selector: selectors.BaseSelector, conn: socket.socket, fd: int) -> bool:
+    """Whether the server waits for a write event on `conn` while the kernel has no room for more: only then
+    does the late reader read, so that the server's buffers fill up before every burst of reading."""
+    key = selector.get_map().get(fd)
+    if key is None or not key.events & selectors.EVENT_WRITE or conn.fileno() == -1:
+        return False
+    _readable, writable, _errors = select.select([], [conn], [], 0)
+    return not writable
 
 
 def _drain(peer: socket.socket, into: bytearray) -> None:
@@ -389,13 +421,16 @@ def _call_write_event(key: selectors.SelectorKey, selector: selectors.BaseSelect
         raise
 
 
-def late_reader_trace(seed: int, size: int) -> dict:
+def late_reader_trace(seed: int, size: int, busy: bool = False) -> dict:
     """Drive read()/write() as the event loop would, for a client that sends `size` bytes, reading nothing at first.
 
     The client sends as fast as the server takes it; once the server stops taking more (it waits to send its
-    echo), the client starts reading everything. Then it sends one more short message, which must be echoed
-    too (the connection is read again once its echo has gone). What the client received goes back to the
-    grader, which compares it with the data it made from the same seed.
+    echo), the client starts reading everything. With `busy`, the connection is one on a busy network: send()
+    takes at most PIECE bytes (_BusyConnection), and the client reads in bursts, only when the server waits for
+    a write event and the kernel has no room for more, so that the server's buffers fill up again and again and
+    a sendall() stops half-way. Then the client sends one more short message, which must be echoed too (the
+    connection is read again once its echo has gone). What the client received goes back to the grader, which
+    compares it with the data it made from the same seed.
     """
     read = student_module("server").read
     data = random.Random(seed).randbytes(size)
@@ -409,13 +444,16 @@ def late_reader_trace(seed: int, size: int) -> dict:
         peer.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
         peer.connect(listener.getsockname())
         conn, _ = listener.accept()
+        if busy:
+            conn = _BusyConnection(conn.family, conn.type, conn.proto, fileno=conn.detach())
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SMALL_BUFFER)
         conn.setblocking(False)  # as accept() leaves it
         peer.setblocking(False)
         selector.register(conn, selectors.EVENT_READ, read)
-        sent, received, refused, reading, stalled = 0, bytearray(), 0, False, False
-        write_events = 0
-        deadline = time.monotonic() + 4
+        fd = conn.fileno()
+        sent, received, refused, stalled, paused = 0, bytearray(), 0, False, 0
+        write_events = bursts = 0
+        deadline = time.monotonic() + 5  # a correct server needs well under a second, even on a busy machine
         quiet_since = time.monotonic()
         try:
             while len(received) < size and time.monotonic() < deadline:
@@ -426,7 +464,10 @@ def late_reader_trace(seed: int, size: int) -> dict:
                     except BlockingIOError:
                         refused += 1
                 stalled = stalled or refused >= 20  # the server stopped reading: it waits to send its echo
-                reading = reading or stalled or sent >= size
+                waiting = busy and _waits_for_room(selector, conn, fd)
+                reading = sent >= size or (stalled and (not busy or waiting or paused >= PAUSE))
+                paused = 0 if reading or not stalled else paused + 1
+                bursts += reading and waiting
                 before = len(received)
                 if reading:
                     _drain(peer, received)
@@ -438,7 +479,7 @@ def late_reader_trace(seed: int, size: int) -> dict:
                         _call_write_event(key, selector)
                 if len(received) > before or not reading:
                     quiet_since = time.monotonic()
-                elif sent >= size and time.monotonic() - quiet_since > 0.3:
+                elif sent >= size and time.monotonic() - quiet_since > 1:
                     break  # everything was sent and nothing more comes back
             final = b""
             if len(received) == size and conn.fileno() != -1:
@@ -459,6 +500,7 @@ def late_reader_trace(seed: int, size: int) -> dict:
         "received": bytes(received),
         "stalled": stalled,
         "write_events": write_events,
+        "bursts": bursts,
         "final": final,
     }
 

@@ -13,6 +13,7 @@ import pytest
 from graders.epoll import probes
 from graders.harness.core import observe
 from graders.harness.core.network import free_port
+from graders.harness.core.student import TimedOut
 
 CLIENTS = 200
 ECHO_SECONDS = 2.0
@@ -96,23 +97,39 @@ def test_read_echoes_each_message_then_unregisters_and_closes_when_the_client_le
     )
 
 
-@pytest.mark.task(3)
-def test_write_keeps_what_send_did_not_take_for_a_client_that_reads_late(student):
-    seed, size = random.getrandbits(32), 256 * 1024
-    trace = student.run(probes.late_reader_trace, seed, size, timeout=6)
+def _judge_late_reader(student, seed: int, size: int, busy: bool) -> None:
+    try:
+        trace = student.run(probes.late_reader_trace, seed, size, busy, timeout=7)
+    except TimedOut as error:
+        pytest.fail(
+            "a client sent a lot and read nothing at first, and your read() or write() did not return for 7 s: it "
+            "waited for that one client to read. In an event loop no callback may ever wait: the socket must stay "
+            "non-blocking (no setblocking(True), no settimeout) and, as sendall() cannot be used on it, write() "
+            "sends once and keeps the rest in outbox[conn] for the next write event "
+            f"({error.message})",
+            pytrace=False,
+        )
     data = random.Random(seed).randbytes(size)
     received = trace["received"]
+    situation = (
+        f"a client sent {trace['sent']} bytes over a busy connection, where send() takes at most "
+        f"{probes.PIECE} bytes at a time, reading nothing until the server had to wait, then all there was"
+        if busy
+        else f"a client sent {trace['sent']} bytes, reading nothing at first and then everything"
+    )
     if received != data:
         if data.startswith(received):
             how = f"only the first {len(received)} bytes came back"
         else:
             first = next((i for i, (a, b) in enumerate(zip(received, data, strict=False)) if a != b), len(received))
             how = f"{len(received)} bytes came back, different from what was sent from byte {first} on"
+            if data.rfind(received[first : first + 64], 0, first) != -1:
+                how += ", where bytes that had come back already came back again"
         pytest.fail(
-            f"a client sent {trace['sent']} bytes, reading nothing at first and then everything: {how}. send() on "
-            "a non-blocking socket takes only what fits right now and returns how many bytes that was: keep the "
-            "rest in outbox[conn], register the socket for EVENT_WRITE with `write`, and send it when the loop "
-            "calls write()",
+            f"{situation}: {how}. send() on a non-blocking socket takes only what fits right now and returns how "
+            "many bytes that was: keep the rest in outbox[conn], register the socket for EVENT_WRITE with "
+            "`write`, and send it when the loop calls write() (sendall() cannot tell you how much it sent before "
+            "it raised BlockingIOError)",
             pytrace=False,
         )
     last = random.Random(seed + 1).randbytes(16).hex().encode()
@@ -121,6 +138,16 @@ def test_write_keeps_what_send_did_not_take_for_a_client_that_reads_late(student
         "outbox[conn] is empty, selector.modify(conn, selectors.EVENT_READ, read), so that the loop reads from "
         "the client again"
     )
+
+
+@pytest.mark.task(3)
+def test_write_keeps_what_send_did_not_take_for_a_client_that_reads_late(student):
+    _judge_late_reader(student, random.getrandbits(32), 256 * 1024, busy=False)
+
+
+@pytest.mark.task(3)
+def test_write_loses_and_repeats_nothing_when_send_takes_part_again_and_again(student):
+    _judge_late_reader(student, random.getrandbits(32), 256 * 1024, busy=True)
 
 
 def _echoes(student, clients: list[socket.socket], sizes: list[int]) -> tuple[list[bytes], set[int]]:
@@ -199,6 +226,27 @@ IDLE_SECONDS = 0.6
 IDLE_CPU = 0.3  # a share of one core; a loop that never sleeps wants all of one, however busy the machine is
 
 
+def _check_idle_with_clients(student, connected: int) -> None:
+    """With every client connected, echoed and quiet, the loop must sleep in select(): a connection left
+    registered for EVENT_WRITE with nothing to send makes select() return at once, every time."""
+    busy = observe.busy(student.pid, IDLE_SECONDS)
+    if busy is None:
+        return
+    state = student.run(probes.event_loop_state)  # a loop that stopped is reported first, with its reason
+    if busy < IDLE_CPU:
+        return
+    writing = state["registered_for_write"]
+    pytest.fail(
+        f"with {connected} clients connected, every echo sent and no client sending anything, the server kept "
+        f"{busy:.0%} of a CPU core busy for {IDLE_SECONDS:g} s"
+        + (f", with {writing} connection{'s' if writing != 1 else ''} registered for EVENT_WRITE" if writing else "")
+        + ". A socket is writable nearly all the time, so a connection registered for EVENT_WRITE with nothing "
+        "to send wakes the loop at once, again and again: register connections for EVENT_READ, and for "
+        "EVENT_WRITE only while outbox[conn] holds what send() did not take",
+        pytrace=False,
+    )
+
+
 @pytest.mark.task(4)
 def test_one_thread_serves_200_clients_at_once_and_lets_them_all_go(student):
     port = free_port()
@@ -227,6 +275,7 @@ def test_one_thread_serves_200_clients_at_once_and_lets_them_all_go(student):
         for client, message in zip(talkers, messages, strict=True):
             client.sendall(message)
         _check_echoes(student, talkers, messages, f"with {CLIENTS} clients and a silent one connected at once")
+        _check_idle_with_clients(student, len(clients))
         threads_now = observe.threads(student.pid)
         if threads_before is not None and threads_now is not None:
             extra = threads_now - threads_before

@@ -1,13 +1,16 @@
-"""Probes for the sockets topic: they run in the worker, next to the student's server.py and client.py."""
+"""Probes for the sockets topic: they run in the worker, next to the student's server.py, client.py and udp.py."""
 
 from __future__ import annotations
 
+import errno
 import importlib
 import random
 import socket
 import time
+import traceback
+from typing import Any
 
-from graders.harness.core.probing import StudentMistake, in_background, student_module
+from graders.harness.core.probing import StudentMistake, describe, in_background, is_student_file, student_module
 
 _real_send = socket.socket.send
 _kept: list[socket.socket] = []  # listening sockets the probes opened: alive until the worker ends
@@ -144,4 +147,101 @@ def call_echo(port: int, seed: int, size: int, send_limit: int) -> dict:
         }
     if not isinstance(reply, (bytes, bytearray)):
         raise StudentMistake(f"echo() should return the reply as bytes; it returned {type(reply).__name__}")
+    return {"reply": bytes(reply), "elapsed": time.monotonic() - started}
+
+
+# -- task 5 ----------------------------------------------------------------------------------------------------
+
+_udp: dict[str, Any] = {}  # the student's UDP server socket, its thread and how that thread ended
+
+
+def _connectionless_mistake(error: BaseException) -> StudentMistake | None:
+    """The explanation of listen() or accept() called on a UDP socket: both fail at once, EOPNOTSUPP."""
+    if not isinstance(error, OSError) or error.errno != errno.EOPNOTSUPP:
+        return None
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if is_student_file(frame.filename)]
+    line = frames[-1].line if frames else ""
+    call = next((name for name in ("listen", "accept") if f"{name}(" in (line or "")), "listen() or accept")
+    facts = describe(error)
+    return StudentMistake(
+        f"{call}() on the UDP socket failed at once with {type(error).__name__}: {error} "
+        f"({facts['function']}, {facts['file']}:{facts['line']}). UDP has no connections, so there is nothing to "
+        "listen() for or accept(): bind the socket, and recvfrom() hands you each datagram together with the "
+        "address of the client that sent it"
+    )
+
+
+def make_udp(port: int) -> dict:
+    """Call make_udp_server(port) and keep the socket for start_udp(); describe what it made."""
+    make = student_module("udp").make_udp_server
+    try:
+        server = make(port)
+    except OSError as error:
+        mistake = _connectionless_mistake(error)
+        if mistake is None:
+            raise
+        raise mistake from None
+    if not isinstance(server, socket.socket):
+        raise StudentMistake(f"make_udp_server() should return a socket.socket; it returned {type(server).__name__}")
+    _udp["server"] = server
+    address = server.getsockname()
+    return {
+        "family": server.family.name,
+        "type": server.type.name,
+        "address": list(address) if isinstance(address, tuple) else address,
+    }
+
+
+def _serve_udp() -> None:
+    try:
+        student_module("udp").serve_udp(_udp["server"])
+    except BaseException as error:  # reported by the next probe, explained
+        _udp["error"] = error
+    else:
+        _udp["error"] = None
+
+
+def start_udp() -> bool:
+    """Run serve_udp on the socket make_udp() kept, in a background thread."""
+    student_module("udp").serve_udp  # noqa: B018  (a missing serve_udp() is reported now, not in the thread)
+    _udp["thread"] = in_background(_serve_udp, name="student-udp-server")
+    _udp["thread"].join(0.05)  # a serve_udp() that fails at once (accept() on UDP) is reported now
+    return udp_state()
+
+
+def udp_state() -> bool:
+    """True while serve_udp runs; an explanation of why it stopped, once it has."""
+    thread = _udp.get("thread")
+    if thread is None or thread.is_alive():
+        return True
+    error = _udp.get("error")
+    if error is None:
+        raise StudentMistake(
+            "serve_udp() returned, so nobody answers the clients any more: receive and answer datagrams forever, "
+            "in a `while True` loop"
+        )
+    mistake = _connectionless_mistake(error)
+    if mistake is not None:
+        raise mistake
+    raise error
+
+
+# -- task 6 ----------------------------------------------------------------------------------------------------
+
+
+def call_udp_echo(port: int, seed: int, size: int, timeout: float, tries: int) -> dict:
+    """Call the student's udp_echo() against the grader's UDP server on `port`; report what came back."""
+    udp_echo = student_module("udp").udp_echo
+    message = random_message(seed, size)
+    started = time.monotonic()
+    try:
+        reply = udp_echo(("127.0.0.1", port), message, timeout=timeout, tries=tries)
+    except OSError as error:  # the grader judges which one: TimeoutError is the right one when nothing came
+        return {
+            "raised": f"{type(error).__name__}: {error}",
+            "timeout_error": isinstance(error, TimeoutError),
+            "elapsed": time.monotonic() - started,
+        }
+    if not isinstance(reply, (bytes, bytearray)):
+        raise StudentMistake(f"udp_echo() should return the reply as bytes; it returned {type(reply).__name__}")
     return {"reply": bytes(reply), "elapsed": time.monotonic() - started}

@@ -1,9 +1,12 @@
-"""Grades exercises/sockets: the listening socket, handle() for any message, the accept loop, the client."""
+"""Grades exercises/sockets: the listening socket, handle() for any message, the accept loop, the client; and
+the same over UDP: a server that answers each datagram to its sender, and a client that sends again when a
+datagram is lost."""
 
 from __future__ import annotations
 
 import contextlib
 import random
+import selectors
 import socket
 import threading
 import time
@@ -11,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core.network import exchange, free_port
+from graders.harness.core.network import exchange, free_port, free_udp_port
 from graders.harness.core.student import TimedOut
 from graders.sockets import probes
 
@@ -421,4 +424,377 @@ def test_echo_raises_connection_error_when_the_server_hangs_up_early(student):
     assert got["connection_error"], (
         f"the server closed the connection half-way and echo() raised {got['raised']}; raise ConnectionError "
         "as soon as recv() returns b''"
+    )
+
+
+# -- task 5 ----------------------------------------------------------------------------------------------------
+
+UDP_SECONDS = 5.0  # how long a client waits for its replies; correct code answers within milliseconds
+
+
+def _udp_table(port: int) -> list[dict] | None:
+    """The UDP sockets bound to `port`, from /proc/net/udp: local IP, remote address (a UDP socket has one only
+    after connect()), bytes waiting to be read. None where /proc/net/udp does not exist."""
+    try:
+        text = Path("/proc/net/udp").read_text()
+    except OSError:
+        return None
+    entries = []
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        local_ip, local_port = fields[1].split(":")
+        if int(local_port, 16) != port:
+            continue
+        remote_port = fields[2].split(":")[1]
+        entries.append(
+            {
+                "local": socket.inet_ntoa(bytes.fromhex(local_ip)[::-1]),
+                "connected": int(remote_port, 16) != 0,
+                "waiting": int(fields[4].split(":")[1], 16),
+            }
+        )
+    return entries
+
+
+def _wait_until_queued(port: int) -> None:
+    """Wait until the datagrams just sent wait in the server's socket (no more arrive within 20 ms), so that
+    serve_udp finds them all there when it starts. Without /proc, wait a little instead."""
+    deadline, last = time.monotonic() + 1, -1
+    while time.monotonic() < deadline:
+        table = _udp_table(port)
+        if table is None:
+            time.sleep(0.1)
+            return
+        waiting = sum(entry["waiting"] for entry in table)
+        if waiting and waiting == last:
+            return
+        last = waiting
+        time.sleep(0.02)
+
+
+def _udp_client() -> socket.socket:
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.bind(("127.0.0.1", 0))
+    return client
+
+
+def _udp_replies(student, clients: list[socket.socket], expected: list[int]) -> list[list[tuple[bytes, tuple]]]:
+    """Every datagram each client receives within UDP_SECONDS (until each has its `expected` count), with its
+    sender. Whenever nothing arrives for a quarter of a second, the worker is asked whether serve_udp still
+    runs, so a server that stopped is reported at once, with its reason."""
+    replies: list[list[tuple[bytes, tuple]]] = [[] for _ in clients]
+    with selectors.DefaultSelector() as selector:
+        for index, client in enumerate(clients):
+            client.setblocking(False)
+            selector.register(client, selectors.EVENT_READ, index)
+        deadline = time.monotonic() + UDP_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            if all(len(got) >= want for got, want in zip(replies, expected, strict=True)):
+                break
+            ready = selector.select(min(left, 0.25))
+            if not ready:
+                student.run(probes.udp_state)  # raises with the reason when serve_udp has stopped
+            for key, _mask in ready:
+                with contextlib.suppress(BlockingIOError, ConnectionRefusedError):
+                    data, sender = key.fileobj.recvfrom(65535)
+                    replies[key.data].append((data, sender))
+    return replies
+
+
+def _start_udp_server(student, port: int) -> None:
+    facts = student.run(probes.make_udp, port)
+    assert facts["type"] == "SOCK_DGRAM", (
+        f"make_udp_server() returned a {facts['type']} socket: that is TCP, with connections and a stream of "
+        "bytes. A UDP socket is socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+    )
+    assert facts["family"] == "AF_INET", (
+        f"make_udp_server() returned an {facts['family']} socket; UDP over IPv4 is socket.AF_INET"
+    )
+    assert facts["address"] == ["127.0.0.1", port], (
+        f"make_udp_server({port}) is bound to {facts['address']}; expected ('127.0.0.1', {port}): bind the "
+        "socket to the loopback address and the port it is given"
+    )
+
+
+def _from_server(port: int, replies: list[tuple[bytes, tuple]], who: str) -> None:
+    for _data, sender in replies:
+        assert tuple(sender) == ("127.0.0.1", port), (
+            f"{who} got a reply from {tuple(sender)}, not from the server's address ('127.0.0.1', {port}): a "
+            "client that sent to the server takes only replies from there. Answer with server.sendto(...) on the "
+            "socket that received the datagram, not from a new socket"
+        )
+
+
+@pytest.mark.task(5)
+def test_udp_server_answers_each_datagram_whole_and_on_its_own(student):
+    port = free_udp_port()
+    _start_udp_server(student, port)
+    datagrams = [random.randbytes(size) for size in (random.randint(5, 40), random.randint(300, 900), 6000)]
+    with _udp_client() as client:
+        for datagram in datagrams:  # sent before serve_udp starts: all three wait in the socket together
+            client.sendto(datagram, ("127.0.0.1", port))
+        _wait_until_queued(port)
+        student.run(probes.start_udp)
+        (replies,) = _udp_replies(student, [client], [len(datagrams)])
+    sizes = " + ".join(str(len(datagram)) for datagram in datagrams)
+    if not replies:
+        pytest.fail(
+            f"a client sent three datagrams ({sizes} bytes) to ('127.0.0.1', {port}) and got no reply within "
+            f"{UDP_SECONDS:g} s: serve_udp() should recvfrom() each datagram and sendto() it back to the address "
+            f"recvfrom() returned with it ({student.where()})",
+            pytrace=False,
+        )
+    _from_server(port, replies, "the client")
+    got = [data for data, _sender in replies]
+    for data in got:
+        if data in datagrams:
+            continue
+        joined = [
+            (first, last)
+            for first in range(len(datagrams))
+            for last in range(first + 2, len(datagrams) + 1)
+            if data == b"".join(datagrams[first:last])
+        ]
+        if joined:
+            first, last = joined[0]
+            parts = " and ".join(str(len(datagram)) for datagram in datagrams[first:last])
+            pytest.fail(
+                f"the client sent {last - first} datagrams of {parts} bytes and got them back joined in one reply "
+                f"of {len(data)} bytes. A datagram is a message of its own, kept whole and apart from the others: "
+                "answer each recvfrom() with one sendto() of exactly what it returned",
+                pytrace=False,
+            )
+        cut = next((datagram for datagram in datagrams if datagram.startswith(data)), None)
+        if cut is not None:
+            pytest.fail(
+                f"the client sent a datagram of {len(cut)} bytes and got back only its first {len(data)}: "
+                f"recvfrom(n) returns at most n bytes of a datagram and throws the rest of it away (it does not "
+                f"wait for a next recv as TCP does). Receive with recvfrom(MAX_DATAGRAM), 65535 bytes, the "
+                "largest a datagram can be",
+                pytrace=False,
+            )
+        pytest.fail(
+            f"the client got a reply of {len(data)} bytes that is none of the datagrams it sent ({sizes} bytes): "
+            "send back exactly the bytes recvfrom() returned",
+            pytrace=False,
+        )
+    assert sorted(got) == sorted(datagrams), (
+        f"the client sent three datagrams ({sizes} bytes) and got {len(got)} replies of "
+        f"{' + '.join(str(len(data)) for data in got) or 'no'} bytes within {UDP_SECONDS:g} s: answer every "
+        f"datagram exactly once ({student.where()})"
+    )
+
+
+@pytest.mark.task(5)
+def test_udp_server_answers_several_clients_each_at_its_own_address(student):
+    port = free_udp_port()
+    _start_udp_server(student, port)
+    student.run(probes.start_udp)
+    clients = [_udp_client() for _ in range(3)]
+    rounds = 3
+    sent = [[f"client {n}, datagram {r}: {random.randbytes(6).hex()}".encode() for r in range(rounds)] for n in "123"]
+    try:
+        for r in range(rounds):
+            for client, mine in zip(clients, sent, strict=True):
+                client.sendto(mine[r], ("127.0.0.1", port))
+        replies = _udp_replies(student, clients, [rounds] * len(clients))
+        names = [client.getsockname() for client in clients]
+    finally:
+        for client in clients:
+            client.close()
+    for number, got in enumerate(replies, 1):
+        _from_server(port, got, f"client {number}")
+    owner = {message: number for number, mine in enumerate(sent, 1) for message in mine}
+    table = _udp_table(port)
+    connected = bool(table) and any(entry["connected"] for entry in table)
+    for number, (got, mine) in enumerate(zip(replies, sent, strict=True), 1):
+        strangers = sorted({owner[data] for data, _sender in got if owner.get(data, number) != number})
+        if not strangers and sorted(data for data, _sender in got) == sorted(mine):
+            continue
+        own = sum(data in mine for data, _sender in got)
+        others = f" and {len(got) - own} that other clients had sent" if strangers else ""
+        if connected:
+            why = (
+                "The server's socket is connected to one client (connect()): from then on it sends only there, "
+                "and the kernel drops every datagram from anyone else. A UDP server never connects: one socket "
+                "talks to every client, replying with sendto(data, address)"
+            )
+        elif strangers:
+            why = (
+                "Each datagram must go back to its own sender: sendto(data, address) with the address that "
+                "recvfrom() returned together with that datagram, not an address kept from an earlier one"
+            )
+        else:
+            why = (
+                "Answer every datagram, whoever sent it: UDP has no connection per client, so the one server "
+                f"socket receives every client's datagrams, each with its sender's address ({student.where()})"
+            )
+        pytest.fail(
+            f"three clients, each at its own address, sent {rounds} datagrams each, interleaved, to one server; "
+            f"client {number} {names[number - 1]} got {own} of its {rounds} back{others} within {UDP_SECONDS:g} s. "
+            f"{why}",
+            pytrace=False,
+        )
+
+
+# -- task 6 ----------------------------------------------------------------------------------------------------
+
+
+class DatagramServer(threading.Thread):
+    """The grader's UDP echo server for the student's client. With `lose_first`, it drops the first datagram
+    (as a network may) and, from another socket, sends a stray datagram to the client meanwhile; it answers
+    every later one. With `silent`, it answers nothing. It counts every datagram it receives."""
+
+    def __init__(self, *, lose_first: bool = False, silent: bool = False) -> None:
+        super().__init__(name="grader-udp-server", daemon=True)
+        self.lose_first = lose_first
+        self.silent = silent
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)  # short waits, so that stop() ends the thread at once
+        self.port = self.sock.getsockname()[1]
+        self.stray_from = _udp_client()
+        self.stray_address = self.stray_from.getsockname()
+        self.stray = b"not the reply: " + random.randbytes(8).hex().encode()
+        self.received: list[bytes] = []
+        self.stopping = threading.Event()
+
+    def _answer(self, data: bytes, sender: tuple) -> None:
+        self.received.append(data)
+        if self.silent:
+            return
+        if self.lose_first and len(self.received) == 1:
+            self.stray_from.sendto(self.stray, sender)
+            return
+        self.sock.sendto(data, sender)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._answer(*self.sock.recvfrom(65535))
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+
+    def stop(self) -> None:
+        """Stop, and count the datagrams that had arrived but were not read yet."""
+        self.stopping.set()
+        self.join(2)
+        self.sock.setblocking(False)
+        with contextlib.suppress(OSError):
+            while True:
+                self.received.append(self.sock.recvfrom(65535)[0])
+        self.sock.close()
+        self.stray_from.close()
+
+
+def _run_udp_echo(student, server: DatagramServer, seed: int, size: int, timeout: float, tries: int) -> dict:
+    student.run(probes.still_running)  # the worker is up before the client is timed
+    server.start()
+    try:
+        return student.run(
+            probes.call_udp_echo, server.port, seed, size, timeout, tries, timeout=timeout * tries + 5
+        )
+    except TimedOut as error:
+        return {"stuck": error.message}
+    finally:
+        server.stop()
+
+
+def _judge_datagrams(server: DatagramServer, message: bytes) -> None:
+    assert server.received, (
+        f"no datagram reached the grader's UDP server at ('127.0.0.1', {server.port}): udp_echo() should "
+        "sendto(message, address) on a SOCK_DGRAM socket"
+    )
+    for data in server.received:
+        assert data == message, (
+            f"the server received a datagram of {len(data)} bytes, not the {len(message)}-byte message: send the "
+            "whole message as one datagram, sendto(message, address); a datagram is never split or joined"
+        )
+
+
+@pytest.mark.task(6)
+def test_udp_echo_sends_again_when_a_datagram_is_lost_and_ignores_strangers(student):
+    seed, size = random.getrandbits(32), random.randint(2000, 4000)
+    message = probes.random_message(seed, size)
+    server = DatagramServer(lose_first=True)
+    timeout, tries = 1.0, 4  # tries 3 and 4 leave the reply to try 2 three seconds, however busy the machine
+    got = _run_udp_echo(student, server, seed, size, timeout, tries)
+    _judge_datagrams(server, message)
+    if len(server.received) == 1 and ("stuck" in got or got.get("timeout_error")):
+        if "stuck" in got:
+            ending = (
+                "never returned: recvfrom() waits forever unless the socket has a timeout. Call "
+                "settimeout(timeout) and"
+            )
+        else:
+            ending = "raised TimeoutError. Instead,"
+        pytest.fail(
+            f"the server lost your first datagram, as any network may (UDP does not notice, nor send it again), "
+            f"and udp_echo(address, message, timeout={timeout:g}, tries={tries}) sent it only once and {ending} "
+            "when recvfrom() raises TimeoutError, send the message again, up to `tries` times"
+            + (f" ({got['stuck']})" if "stuck" in got else ""),
+            pytrace=False,
+        )
+    if "stuck" in got:
+        pytest.fail(
+            f"the server lost your first datagram and answered the next one, but udp_echo() never returned: return "
+            f"the first datagram that comes from `address` ({got['stuck']})",
+            pytrace=False,
+        )
+    assert "raised" not in got, (
+        f"udp_echo() raised {got.get('raised')}, although the server answered your datagram number 2 "
+        f"(it received {len(server.received)}): keep waiting for a datagram from `address` after sending again"
+    )
+    reply = got["reply"]
+    assert reply != server.stray, (
+        f"udp_echo() returned {reply!r}, a datagram that came from {server.stray_address}, not from the "
+        f"server at ('127.0.0.1', {server.port}). Without a connection anyone can send a datagram to your socket: "
+        "take only one whose sender (recvfrom()'s second value) is `address`, or connect() the socket to "
+        "`address` so that the kernel drops the others"
+    )
+    assert reply == message or not message.startswith(reply), (
+        f"udp_echo() returned the first {len(reply)} bytes of a {len(message)}-byte reply: recvfrom(n) keeps at "
+        "most n bytes of a datagram and throws the rest away. Receive with recvfrom(MAX_DATAGRAM)"
+    )
+    assert reply == message, (
+        f"udp_echo() returned {len(reply)} bytes that are not the server's reply: return the datagram that came "
+        "from `address`"
+    )
+
+
+@pytest.mark.task(6)
+def test_udp_echo_gives_up_after_its_tries_with_timeout_error(student):
+    seed, size = random.getrandbits(32), random.randint(20, 200)
+    message = probes.random_message(seed, size)
+    server = DatagramServer(silent=True)
+    timeout, tries = 0.3, 3
+    got = _run_udp_echo(student, server, seed, size, timeout, tries)
+    _judge_datagrams(server, message)
+    sent = len(server.received)
+    if "stuck" in got:
+        pytest.fail(
+            f"the server never answered, and udp_echo(address, message, timeout={timeout:g}, tries={tries}) did not "
+            f"return; it had sent {sent} datagrams. "
+            + (
+                f"Stop after {tries} tries and raise TimeoutError"
+                if sent > tries
+                else "recvfrom() waits forever unless the socket has a timeout: settimeout(timeout), and raise "
+                "TimeoutError once every try has timed out"
+            )
+            + f" ({got['stuck']})",
+            pytrace=False,
+        )
+    assert "raised" in got, (
+        f"the server never answered, yet udp_echo() returned {len(got['reply'])} bytes: return only a datagram "
+        "that came from `address`; when none came after every try, raise TimeoutError"
+    )
+    assert got["timeout_error"], (
+        f"the server never answered and udp_echo() raised {got['raised']}; raise TimeoutError (socket.timeout is "
+        "the same class) once every try has timed out"
+    )
+    assert sent == tries, (
+        f"the server never answered and received {sent} datagrams from udp_echo(..., tries={tries}): send the "
+        f"message once per try, {tries} times in all, before raising TimeoutError"
     )

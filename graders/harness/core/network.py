@@ -16,6 +16,13 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_udp_port() -> int:
+    """A UDP port on 127.0.0.1 that no socket is bound to right now, for a student's UDP server."""
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def exchange(client: socket.socket, message: bytes, *, patience: float | None = None,
              waiting: Callable[[], bool] | None = None) -> bytes | str:
     """Send `message` and read its echo: the bytes, or "silent" (nothing came in time), "closed" (the server
