@@ -7,10 +7,12 @@ information_schema.PROCESSLIST), and how hostile values end up stored.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from decimal import Decimal
 
+import pymysql
 import pytest
 
 from graders.harness.core.student import StudentError
@@ -435,17 +437,26 @@ BIG_TABLE = 100_000
 def seed_big_table(mysql_database) -> None:
     """100 000 students of 100 four-byte characters each: about 40 MB to send, far more than the socket buffers
     between the server and the client hold (a few MB; some 15 MB through Docker's port proxy), so a select the
-    client stops reading keeps running on the server until the client reads on or closes its cursor."""
-    digits = "create table digits (d int)", "insert into digits values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)"
-    admin_run(
-        mysql_database,
-        STUDENTS,
-        *digits,
-        "insert into students (id, name, age) "
-        "select 1 + a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d, repeat('😀', 100), 15 + a.d "
-        "from digits a, digits b, digits c, digits e, digits f",
-        "drop table digits",
-    )
+    client stops reading keeps running on the server until the client reads on or closes its cursor.
+
+    Made by the server itself (a cross join of ten digits), and kept out of the binary log where the account may
+    do so: MySQL 8.4 logs by default, and the course's container keeps its data in memory."""
+    admin = mysql_database.connect(as_student=False)
+    try:
+        with admin.cursor() as cursor:
+            with contextlib.suppress(pymysql.err.MySQLError):
+                cursor.execute("set session sql_log_bin = 0")
+            cursor.execute(STUDENTS)
+            cursor.execute("create table digits (d int)")
+            cursor.execute("insert into digits values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)")
+            cursor.execute(
+                "insert into students (id, name, age) "
+                "select 1 + a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d, repeat('😀', 100), 15 + a.d "
+                "from digits a, digits b, digits c, digits e, digits f"
+            )
+            cursor.execute("drop table digits")
+    finally:
+        admin.close()
 
 
 def selects_running(mysql_database) -> int:
