@@ -6,7 +6,10 @@ Every function but `connect` and `count_students` gets an open connection; the t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pymysql
+import pymysql.cursors
 
 
 def connect(config: dict) -> pymysql.connections.Connection:
@@ -56,3 +59,16 @@ def count_students(config: dict) -> int:
     also when the query fails."""
     # TODO(task 6): open the connection and the cursor in `with` blocks, so both are closed whatever happens.
     raise NotImplementedError("task 6")
+
+
+def students_in_batches(conn: pymysql.connections.Connection, size: int) -> Iterator[list[tuple]]:
+    """Yield every student by id, each as (id, name, age), in lists of `size` rows (the last one may be shorter).
+
+    A generator: the rows stay on the server until the caller asks for the next batch, so only one batch is in
+    memory at a time, however big the table. A caller that stops early closes the generator; the cursor must
+    be closed then too.
+    """
+    # TODO(task 7): open an unbuffered cursor, conn.cursor(pymysql.cursors.SSCursor), in a with block; execute the
+    # select; yield cursor.fetchmany(size) as a list until it returns no rows. (fetchall() is no generator: it
+    # returns every remaining row at once.)
+    raise NotImplementedError("task 7")

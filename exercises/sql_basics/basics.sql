@@ -67,3 +67,15 @@
 
 -- TODO(task 7): give test28 all rights on every table of school_db (and nowhere else).
 -- name: grant_rights
+
+-- TODO(task 8): switch to the database school_db.
+-- name: use_school
+
+-- TODO(task 8): create the table teacher (id int, name varchar(20)) in the database in use, without naming it.
+-- name: create_teacher
+
+-- TODO(task 9): show the statement that creates the table student.
+-- name: show_student
+
+-- TODO(task 9): drop the foreign key of student, by the name `show create table student` gives it.
+-- name: drop_school_link

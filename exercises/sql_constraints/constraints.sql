@@ -57,3 +57,12 @@
 
 -- TODO(task 7): create the outline's table choose: a composite primary key and two foreign keys.
 -- name: create_choose
+
+-- TODO(task 8): make phone of the existing table customer_e unique, with modify (phone stays char(11)).
+-- name: unique_modified
+
+-- TODO(task 8): make id the primary key of the existing table book_d, with modify.
+-- name: primary_modified
+
+-- TODO(task 9): create login: id int, email varchar(50) unique, username and nickname varchar(20) not null unique; no primary key.
+-- name: create_login

@@ -9,6 +9,8 @@ what was committed through a second connection, as any other program would see i
 from __future__ import annotations
 
 import contextlib
+import inspect
+import socket
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
@@ -275,3 +277,81 @@ def release() -> int:
             left += 1
             conn.close()
     return left
+
+
+# -- task 7 ---------------------------------------------------------------------------------------------------
+
+
+def _batches(result: object, call: str) -> list[dict]:
+    if not hasattr(result, "__iter__") or isinstance(result, (str, bytes, dict)):
+        raise StudentMistake(f"{call} should yield batches of rows (a generator); it returned {result!r}")
+    return [_rows(batch) for batch in result]
+
+
+def batches_check(config: dict, size: int, more_than_all: int) -> dict:
+    """Every batch of students_in_batches(conn, size), then with a size above the row count, then on an empty
+    table."""
+    batches = student_module("students").students_in_batches
+    conn = _connect(config)
+    try:
+        seen = {
+            "batches": _batches(batches(conn, size), f"students_in_batches(conn, {size})"),
+            "one": _batches(batches(conn, more_than_all), f"students_in_batches(conn, {more_than_all})"),
+        }
+        with conn.cursor() as cursor:
+            cursor.execute("delete from students")
+        conn.commit()
+        seen["none"] = _batches(batches(conn, size), f"students_in_batches(conn, {size})")
+    finally:
+        conn.close()
+    return seen
+
+
+_stream: dict = {}
+
+
+def start_batches(config: dict, size: int) -> dict:
+    """students_in_batches(conn, size) up to its first batch, then left suspended there, so that the grader can
+    look at the server while the caller holds one batch. The connection's socket takes little at a time
+    (a receive buffer of 64 KiB), so rows the caller has not asked for stay on the server's side."""
+    conn = _connect(config)
+    conn._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    _stream["conn"] = conn
+    call = f"students_in_batches(conn, {size})"
+    with recording() as seen:
+        result = student_module("students").students_in_batches(conn, size)
+        if not hasattr(result, "__iter__") or isinstance(result, (str, bytes, dict)):
+            raise StudentMistake(f"{call} should yield batches of rows (a generator); it returned {result!r}")
+        iterator = iter(result)
+        _stream["iterator"] = iterator
+        first = next(iterator, None)
+    # Kept until end_stream(): a cursor the generator does not close itself must stay open, as it would wherever
+    # the garbage collector does not free it at once (PyPy, or another reference to it).
+    _stream["cursors"] = list(seen.cursors)
+    return {
+        "first": None if first is None else _rows(first),
+        "generator": inspect.isgenerator(result),
+        "type": type(result).__name__,
+        "cursors": [type(cursor).__name__ for cursor in seen.cursors],
+    }
+
+
+def stop_batches() -> None:
+    """The caller stops after the first batch: generator.close(), what becomes of a generator dropped after a
+    `break`. It runs the generator's with blocks and finally clauses."""
+    iterator = _stream.pop("iterator", None)
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()
+
+
+def end_stream() -> None:
+    """Close the connection, also when the student's cursor left a result half read."""
+    _stream.pop("iterator", None)
+    conn = _stream.pop("conn", None)
+    if conn is not None and conn.open:
+        result = getattr(conn, "_result", None)
+        if result is not None and getattr(result, "unbuffered_active", False):
+            result.unbuffered_active = False  # closing the socket ends the query; nothing left to read
+        conn.close()
+    _stream.clear()

@@ -1,16 +1,18 @@
 """Grades exercises/pymysql: the student's functions run in the worker against the scratch database.
 
 What counts is what another connection can see afterwards (committed rows, balances), what the server
-counts (its connections of the scratch user, in information_schema.PROCESSLIST), and how hostile values
-end up stored.
+counts (its connections of the scratch user, and the statements they are still running, in
+information_schema.PROCESSLIST), and how hostile values end up stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from decimal import Decimal
 
+import pymysql
 import pytest
 
 from graders.harness.core.student import StudentError
@@ -387,3 +389,154 @@ def test_count_students_closes_cursor_and_connection(student, mysql_database, co
         )
     finally:
         student.run(probes.release)
+
+
+# -- task 7 ---------------------------------------------------------------------------------------------------
+
+
+def batch_sizes(batches: list[dict]) -> list[int]:
+    return [len(batch["rows"]) if isinstance(batch["rows"], (list, tuple)) else -1 for batch in batches]
+
+
+@pytest.mark.task(7)
+def test_batches_hold_every_student_in_order(student, mysql_database, config):
+    rng = random.Random()
+    rows = seed_students(mysql_database, rng, rng.randint(20, 45), stored_out_of_order=True)
+    size = rng.choice([s for s in range(3, 8) if len(rows) % s])
+    seen = student.run(probes.batches_check, config, size, len(rows) + 5)
+    call = f"students_in_batches(conn, {size})"
+    got = seen["batches"]
+    for batch in got:
+        if batch["type"] not in ("list", "tuple"):
+            raise StudentError(f"{call} should yield lists of rows; one of its batches is a {batch['type']}")
+    expected = [rows[i : i + size] for i in range(0, len(rows), size)]
+    assert batch_sizes(got) == [len(batch) for batch in expected], (
+        f"{call} on {len(rows)} students should yield batches of {size} rows, the last one shorter: sizes "
+        f"{[len(batch) for batch in expected]}; it yielded batches of {batch_sizes(got)}"
+        + (": fetchmany() without a size takes cursor.arraysize rows, 1" if set(batch_sizes(got)) == {1} else "")
+    )
+    together = [row for batch in got for row in batch["rows"]]
+    assert together == rows, (
+        f"the batches of {call}, put together, should be every student by id, {rows[:3]!r}...; they are "
+        f"{together[:3]!r}..." + ORDER_NOTE
+    )
+    one = seen["one"]
+    assert [batch["rows"] for batch in one] == [rows], (
+        f"students_in_batches(conn, {len(rows) + 5}) on {len(rows)} students should yield one batch of all of them; "
+        f"it yielded batches of {batch_sizes(one)}"
+    )
+    assert seen["none"] == [], (
+        f"{call} on an empty table should yield no batch at all; it yielded {[b['rows'] for b in seen['none']]!r}: "
+        "stop when fetchmany returns no rows, before yielding"
+    )
+
+
+BIG_TABLE = 100_000
+
+
+def seed_big_table(mysql_database) -> None:
+    """100 000 students of 100 four-byte characters each: about 40 MB to send, far more than the socket buffers
+    between the server and the client hold (a few MB; some 15 MB through Docker's port proxy), so a select the
+    client stops reading keeps running on the server until the client reads on or closes its cursor.
+
+    Made by the server itself (a cross join of ten digits), and kept out of the binary log where the account may
+    do so: MySQL 8.4 logs by default, and the course's container keeps its data in memory."""
+    admin = mysql_database.connect(as_student=False)
+    try:
+        with admin.cursor() as cursor:
+            with contextlib.suppress(pymysql.err.MySQLError):
+                cursor.execute("set session sql_log_bin = 0")
+            cursor.execute(STUDENTS)
+            cursor.execute("create table digits (d int)")
+            cursor.execute("insert into digits values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)")
+            cursor.execute(
+                "insert into students (id, name, age) "
+                "select 1 + a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 10000 * f.d, repeat('😀', 100), 15 + a.d "
+                "from digits a, digits b, digits c, digits e, digits f"
+            )
+            cursor.execute("drop table digits")
+    finally:
+        admin.close()
+
+
+def selects_running(mysql_database) -> int:
+    """How many connections of the scratch user are running a statement on students right now (the server's
+    own account of it, in information_schema.PROCESSLIST)."""
+    admin = mysql_database.connect(as_student=False)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                "select count(*) as running from information_schema.PROCESSLIST "
+                "where USER = %s and COMMAND = 'Query' and INFO like %s",
+                (mysql_database.user, "%students%"),
+            )
+            return cursor.fetchone()[0]
+    finally:
+        admin.close()
+
+
+def still_running(mysql_database, checks: int = 5, pause: float = 0.05) -> bool:
+    """The select is running and stays so for a moment: one that had sent everything ends within microseconds."""
+    for _ in range(checks):
+        if not selects_running(mysql_database):
+            return False
+        time.sleep(pause)
+    return True
+
+
+def ends(mysql_database, wait: float = 10.0) -> bool:
+    deadline = time.monotonic() + wait
+    while selects_running(mysql_database):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@pytest.mark.task(7)
+def test_batches_stream_from_the_server(student, mysql_database, config):
+    seed_big_table(mysql_database)
+    size = random.randint(20, 60)
+    call = f"students_in_batches(conn, {size})"
+    try:
+        started = student.run(probes.start_batches, config, size, timeout=60)
+        first = started["first"]
+        ids = [row[0] for row in first["rows"]] if first and isinstance(first["rows"], list) else None
+        assert ids == list(range(1, size + 1)), (
+            f"the first batch of {call} on {BIG_TABLE} students should hold the ids 1 to {size}; "
+            + ("it yielded nothing" if first is None else f"it held {len(first['rows'])} rows, ids {ids[:5]}...")
+        )
+        if not still_running(mysql_database):
+            if not any(kind.startswith("SS") for kind in started["cursors"]):
+                why = (
+                    "conn.cursor() makes a buffered cursor, whose execute() reads every row into memory before it "
+                    "returns. Open conn.cursor(pymysql.cursors.SSCursor): it leaves the rows on the server until "
+                    "fetchmany asks for them"
+                )
+            elif not started["generator"]:
+                why = (
+                    f"{call} returned a {started['type']}, which it could build only by reading every row first. "
+                    "Make it a generator: `yield` each cursor.fetchmany(size) as soon as you have it"
+                )
+            else:
+                why = (
+                    "the cursor is an SSCursor, but something read every row before the first batch was handed out. "
+                    "fetchall() returns all the remaining rows at once, as a tuple: it is no generator, whatever the "
+                    "outline says; and a list of all the batches is built only after reading them all. Yield each "
+                    "cursor.fetchmany(size) as soon as you have it"
+                )
+            raise StudentError(
+                f"when the first batch of {call} reached the caller, the server had already sent all {BIG_TABLE} "
+                f"students, about 40 MB, and the select was over: {why}"
+            )
+        student.run(probes.stop_batches, timeout=60)
+        assert ends(mysql_database), (
+            f"the caller stopped after the first batch of {call} and closed the generator (generator.close(), what "
+            "becomes of a generator dropped after a `break`), yet the select still runs on the server, waiting to "
+            "send the other rows: the cursor was never closed. Open it in a with block "
+            "(`with conn.cursor(pymysql.cursors.SSCursor) as cursor:`), which closes it also when the generator is "
+            "closed early; the garbage collector closes a forgotten cursor only when nothing refers to it any more, "
+            "which may be much later (on PyPy, or with another reference to it)"
+        )
+    finally:
+        student.run(probes.end_stream, timeout=30)

@@ -1,8 +1,8 @@
 """Grades exercises/sql_basics/basics.sql by the state its statements leave on a real server.
 
 Tables, rows and columns are read back through information_schema (aliased, normalised), rows through
-plain selects, users by logging in as them. Statements of tasks 1 and 3-6 run as the scratch user, who may
-touch only this test's database; those of tasks 2 and 7 run inside a sandbox (see sandbox.py).
+plain selects, users by logging in as them. Statements of tasks 1, 3-6 and 9 run as the scratch user, who may
+touch only this test's database; those of tasks 2, 7 and 8 run inside a sandbox (see sandbox.py).
 """
 
 from __future__ import annotations
@@ -522,3 +522,190 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
         raise
     finally:
         connection.close()
+
+
+# -- task 8 ---------------------------------------------------------------------------------------------------
+
+# What a syntax error in `use_school` most likely comes from.
+USE_HINTS = [
+    (re.compile(r"^\s*use\s+database\b", re.IGNORECASE), "`use` takes only the name: `use school_db`, no `database`"),
+    (
+        re.compile(r"^\s*use\s+['\"]", re.IGNORECASE),
+        "the name after `use` is not a string: write it bare, `use school_db` (backquotes are allowed, quotes not; "
+        "the mysql command-line client accepts quotes because it handles `use` itself, the server does not)",
+    ),
+]
+
+
+def database_in_use(connection) -> str | None:
+    return sql_state.rows(connection, "select database() as in_use")[0][0]
+
+
+@pytest.mark.task(8)
+def test_use_selects_school_db_and_create_table_lands_there(mysql_database, statement, sandbox: Sandbox):
+    used = statement("use_school")
+    text = sandbox.renamed(used, "school_db")
+    made = statement("create_teacher")
+    if re.search(r"\bschool_db\b", sql_state.code_of(made.text)):
+        raise StudentError(
+            "`create_teacher` names the database school_db itself; the task is to let `use` choose it: after "
+            "`use school_db`, name only the table, `create table teacher (...)`",
+            made.file,
+            made.line,
+        )
+    admin = sandbox.admin()
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"create database `{sandbox.school_db}`")
+    finally:
+        admin.close()
+    denied = sandbox.denied("use")
+    runner = sandbox.as_runner()  # connected with no database in use
+    try:
+        try:
+            sql_state.execute(runner, mysql_database, used, text=text, denied=denied)
+        except StudentError as error:
+            hints = [hint for pattern, hint in USE_HINTS if pattern.search(sql_state.code_of(used.text))]
+            if not hints:
+                raise
+            raise StudentError(f"{error.message}\n  {hints[0]}", error.file, error.line) from None
+        in_use = database_in_use(runner)
+        assert in_use == sandbox.school_db, (
+            f"after `use_school` the database in use is {in_use!r}; it should be school_db (renamed "
+            f"{sandbox.school_db} in this check): `use school_db`"
+        )
+        sql_state.execute(runner, mysql_database, made, denied=denied)
+    finally:
+        runner.close()
+
+    admin = sandbox.admin()
+    try:
+        admin.select_db(sandbox.school_db)
+        present = sql_state.tables(admin)
+        assert "teacher" in present, (
+            "after `use_school` and `create_teacher` on one connection, school_db should hold the table teacher; "
+            f"it holds {present or 'no table'}"
+        )
+        columns = [(column.name, column.type) for column in sql_state.columns(admin, "teacher")]
+    finally:
+        admin.close()
+    expected = [("id", "int"), ("name", "varchar(20)")]
+    assert columns == expected, (
+        f"teacher should have the columns id int, name varchar(20); it has "
+        f"{', '.join(f'{name} {kind}' for name, kind in columns)}"
+    )
+
+
+# -- task 9 ---------------------------------------------------------------------------------------------------
+
+SCHOOL = "create table school (id int primary key, name varchar(10) not null)"
+
+
+def student_with_link(extra: str) -> str:
+    """The outline's student, its foreign key written without a name: the server names it student_ibfk_1."""
+    return (
+        "create table student (s_id int primary key auto_increment, s_name char(10) not null, d_id int not null, "
+        f"{extra}, foreign key(d_id) references school(id))"
+    )
+
+
+def shape(connection, table: str) -> dict:
+    """What makes a table what it is, read from information_schema: columns, keys and foreign keys."""
+    return {
+        "columns": sql_state.columns(connection, table),
+        "primary key": sql_state.primary_key(connection, table),
+        "unique keys": sql_state.unique_keys(connection, table),
+        "foreign keys": [key for key in sql_state.foreign_keys(connection) if key.table == table],
+    }
+
+
+@pytest.mark.task(9)
+def test_show_create_table_gives_the_statement_that_makes_student(mysql_database, scratch, graded):
+    rng = random.Random()
+    default = rng.choice(["无", "none", "待定"])
+    extra = f"note_{rng.randrange(10**4)} varchar({rng.randint(5, 40)}) default '{default}'"
+    with scratch.cursor() as cursor:
+        cursor.execute(SCHOOL)
+        cursor.execute(student_with_link(extra))
+    before = shape(scratch, "student")
+
+    got = sql.run(mysql_database, graded, BASICS, "show_student")
+    if got.columns[:1] == ["Field"]:
+        raise StudentError(
+            f"`show_student` returned {len(got.rows)} rows with the columns {', '.join(got.columns)}: that is what "
+            "desc shows, one row per column. `show create table student` returns one row: the table's name and the "
+            "whole statement that creates it, keys and foreign keys included"
+        )
+    assert len(got.rows) == 1 and len(got.rows[0]) == 2, (
+        f"`show_student` should return one row of two values (Table, Create Table), as `show create table "
+        f"student` does; it returned {len(got.rows)} rows with the columns {', '.join(got.columns)}"
+    )
+    ((table, text),) = got.rows
+    assert table == "student", f"`show_student` shows the table {table}; the task asks for student"
+
+    with scratch.cursor() as cursor:
+        cursor.execute("drop table student")
+        cursor.execute(text)
+    after = shape(scratch, "student")
+    differ = [part for part in before if before[part] != after[part]]
+    assert not differ, (
+        f"the statement `show_student` returned does not make the same table student again (its {', '.join(differ)} "
+        "differ): `show create table student`"
+    )
+
+
+def drop_link_failed(found, error: tuple[int, str], database) -> StudentError:
+    """Why dropping the foreign key failed, in terms of what `show create table student` prints."""
+    code, message = error
+    said = f"`{found.name}` failed on {sql.server_name(database)}: ({code}) {message}"
+    reading = (
+        "\n  `show create table student` prints the foreign key as CONSTRAINT `<its name>` FOREIGN KEY (`d_id`) "
+        "REFERENCES `school` (`id`): drop it by the name after CONSTRAINT"
+    )
+    if code == 1091:
+        name = re.search(r"\bforeign\s+key\s+`?(\w+)`?", sql_state.code_of(found.text), re.IGNORECASE)
+        what = f"there is no foreign key named {name[1]}" if name else "there is no such foreign key"
+        if name and name[1] == "d_id":
+            what += " (KEY `d_id` in that output is the index the server made for the foreign key, not its name)"
+        return StudentError(f"{said}\n  {what}{reading}", found.file, found.line)
+    if code == 1553:
+        return StudentError(
+            f"{said}\n  d_id is the index the foreign key needs (KEY `d_id`), not the foreign key: drop the foreign "
+            f"key itself, `alter table student drop foreign key ...`{reading}",
+            found.file,
+            found.line,
+        )
+    if code == 1064 and re.search(r"\bforeign\s+key\s*\(", found.text, re.IGNORECASE):
+        return StudentError(
+            f"{said}\n  a foreign key is dropped by its name, without parentheses (the outline's "
+            f"`drop foreign key(s_id)` is not SQL){reading}",
+            found.file,
+            found.line,
+        )
+    return StudentError(
+        sql.failure(found.name, pymysql.err.OperationalError(*error), database, found.text), found.file, found.line
+    )
+
+
+@pytest.mark.task(9)
+def test_drop_the_foreign_key_by_the_name_show_create_table_gives(mysql_database, scratch, statement):
+    school = random.randint(1, 50)
+    with scratch.cursor() as cursor:
+        cursor.execute(SCHOOL)
+        cursor.execute(student_with_link("note varchar(20)"))
+        cursor.execute("insert into school values (%s, '一中')", (school,))
+        cursor.execute("insert into student (s_name, d_id) values ('张三', %s)", (school,))
+    found = statement("drop_school_link")
+    error = sql_state.fails_with(scratch, found.text)
+    if error:
+        raise drop_link_failed(found, error, mysql_database)
+    left = [key.describe() for key in sql_state.foreign_keys(scratch) if key.table == "student"]
+    assert not left, f"after `drop_school_link`, student still has the foreign key {', '.join(left)}"
+    names = [column.name for column in sql_state.columns(scratch, "student")]
+    assert names == ["s_id", "s_name", "d_id", "note"], (
+        f"`drop_school_link` should drop only the foreign key; student's columns are now {', '.join(names)}"
+    )
+    error = sql_state.fails_with(scratch, "insert into student (s_name, d_id) values ('李四', %s)", (school + 100,))
+    assert error is None, (
+        f"after `drop_school_link`, a student of a school that does not exist should go in; it was refused: {error}"
+    )

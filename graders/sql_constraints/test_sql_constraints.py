@@ -527,3 +527,160 @@ def test_choose_links_students_and_courses_many_to_many(scratch, run):
         "a choice of course 999, which does not exist,",
         "cours_id needs a foreign key to cours(c_id)",
     )
+
+
+# -- task 8 ---------------------------------------------------------------------------------------------------
+
+# `modify phone unique key`: the type is missing, a syntax error (1064) on both servers.
+MODIFY_WITHOUT_TYPE = re.compile(r"\bmodify\s+(?:column\s+)?`?\w+`?\s+(?:unique|primary)\b", re.IGNORECASE)
+
+
+def run_modify(run, graded, name: str, table: str, column: str, definition: str, key: str) -> None:
+    """Run the student's `alter table ... modify` statement `name`, which must use the modify form."""
+    found = sql_state.statement(graded, CONSTRAINTS, name)
+    code = sql_state.code_of(found.text)
+    whole = f"alter table {table} modify {column} {definition} {key}"
+    if not re.search(r"\bmodify\b", code, re.IGNORECASE):
+        raise StudentError(
+            f"`{name}` should add the key with the outline's `modify` form, which restates the column with the key "
+            f"at its end: `{whole}` (`add ...` was the way of tasks 2 and 3)",
+            found.file,
+            found.line,
+        )
+    try:
+        run(name)
+    except StudentError as error:
+        if MODIFY_WITHOUT_TYPE.search(code):
+            raise StudentError(
+                f"{error.message}\n  modify restates the whole column: its name, its type, then the key: `{whole}`",
+                error.file,
+                error.line,
+            ) from None
+        raise
+
+
+def kept(connection, table: str, name: str, statement: str, kind: str, nullable: bool) -> None:
+    """`modify` must leave the column's type as it was; nullable says whether it should still accept NULL."""
+    found = column(connection, table, name)
+    assert found.type == kind, (
+        f"`{statement}` should keep {table}.{name} a {kind}, restating its type; it made it {found.type}"
+    )
+    if nullable:
+        assert found.nullable, (
+            f"`{statement}` made {table}.{name} `not null`; the task keeps it accepting NULL: modify restates the "
+            f"whole column, so write it as it was ({kind}) with only the key added"
+        )
+
+
+@pytest.mark.task(8)
+def test_unique_and_primary_key_added_by_modify(scratch, run, graded):
+    rng = random.Random()
+    setup(scratch, "create table customer_e (id int, phone char(11))")
+    setup(scratch, f"insert into customer_e values (3, '{phone(rng)}'), (4, '{phone(rng)}')")
+    run_modify(run, graded, "unique_modified", "customer_e", "phone", "char(11)", "unique key")
+    kept(scratch, "customer_e", "phone", "unique_modified", "char(11)", nullable=True)
+    count = sql_state.rows(scratch, "select count(*) as n from customer_e")[0][0]
+    assert count == 2, f"`unique_modified` should keep the rows of customer_e; it holds {count} of 2"
+    setup(scratch, "delete from customer_e")
+    check_unique_phone(scratch, "customer_e", "unique_modified")
+    accepted(
+        scratch,
+        "insert into customer_e (id, phone) values (5, null), (6, null)",
+        (),
+        "after `unique_modified`, two customers without a phone (NULL)",
+    )
+
+    setup(scratch, "create table book_d (id int, title varchar(20))")
+    setup(scratch, f"insert into book_d values ({rng.randint(2, 9)}, '西游记'), ({rng.randint(10, 99)}, '水浒传')")
+    run_modify(run, graded, "primary_modified", "book_d", "id", "int", "primary key")
+    kept(scratch, "book_d", "id", "primary_modified", "int", nullable=False)
+    count = sql_state.rows(scratch, "select count(*) as n from book_d")[0][0]
+    assert count == 2, f"`primary_modified` should keep the rows of book_d; it holds {count} of 2"
+    setup(scratch, "delete from book_d")
+    check_primary_id(scratch, "book_d", "primary_modified")
+
+
+# -- task 9 ---------------------------------------------------------------------------------------------------
+
+LOGIN_COLUMNS = [
+    ("id", "int", None),
+    ("email", "varchar(50)", None),
+    ("username", "varchar(20)", None),  # nullability checked below, with what desc then shows
+    ("nickname", "varchar(20)", False),
+]
+# COLUMN_KEY, as `desc login` shows it in its Key column: alike on MySQL 8.4 and MariaDB 10.11.
+LOGIN_KEYS = {"id": "", "email": "UNI", "username": "PRI", "nickname": "UNI"}
+
+
+@pytest.mark.task(9)
+def test_first_not_null_unique_key_acts_as_the_primary_key(scratch, run):
+    run("create_login")
+    declared = sql_state.primary_key(scratch, "login")
+    assert not declared, (
+        f"`create_login` declares the primary key ({', '.join(declared)}); declare none: the task shows the rule "
+        "that, without a primary key, the first NOT NULL unique key acts as one"
+    )
+    has_columns(scratch, "login", "create_login", LOGIN_COLUMNS)
+    keys = {c.name: c.key for c in sql_state.columns(scratch, "login")}
+    email = column(scratch, "login", "email")
+    assert email.nullable, (
+        "login.email should accept NULL (a user may have no email): with `not null` it would be the first NOT NULL "
+        "unique column and act as the primary key instead of username"
+        + (f"; desc login shows it as {keys['email']}" if keys["email"] else "")
+    )
+    username = column(scratch, "login", "username")
+    assert not username.nullable, (
+        "login.username should be `not null`: a unique column that accepts NULL never acts as the primary key, so "
+        f"desc login shows it as {keys['username'] or 'no key'}"
+        + (f" and PRI went to {', '.join(n for n, k in keys.items() if k == 'PRI')}" if "PRI" in keys.values() else "")
+    )
+    uniques = sorted(cols for cols in sql_state.unique_keys(scratch, "login").values())
+    assert uniques == [("email",), ("nickname",), ("username",)], (
+        "login should have one unique key on each of email, username and nickname; "
+        + (f"its unique keys are on {listed(uniques)}" if uniques else "it has none")
+    )
+    shown_keys = ", ".join(f"{name} {key or '(none)'}" for name, key in keys.items())
+    assert keys == LOGIN_KEYS, (
+        f"desc login should show the Key column id (none), email UNI, username PRI, nickname UNI: with no primary "
+        f"key declared, the first unique key whose columns are all NOT NULL acts as the primary key. It shows "
+        f"{shown_keys}"
+    )
+
+    rng = random.Random()
+    name = f"user{rng.randrange(10**6)}"
+    accepted(
+        scratch,
+        "insert into login (id, email, username, nickname) values (1, null, %s, %s)",
+        (name, "小明"),
+        "a first login without an email",
+    )
+    accepted(
+        scratch,
+        "insert into login (id, email, username, nickname) values (2, null, %s, %s)",
+        (name + "x", "小红"),
+        "a second login without an email (a unique key allows NULL many times)",
+    )
+    refused(
+        scratch,
+        "insert into login (id, email, username, nickname) values (3, %s, %s, %s)",
+        ("a@example.com", name, "小刚"),
+        1062,
+        f"the username {name} twice",
+        "username needs a unique key",
+    )
+    refused(
+        scratch,
+        "insert into login (id, email, username, nickname) values (4, %s, null, %s)",
+        ("b@example.com", "小李"),
+        1048,
+        "a login with a NULL username",
+        "username needs `not null`",
+    )
+    refused(
+        scratch,
+        "insert into login (id, email, username, nickname) values (5, %s, %s, %s)",
+        ("c@example.com", name + "y", "小明"),
+        1062,
+        "the nickname 小明 twice",
+        "nickname needs a unique key",
+    )

@@ -6,7 +6,10 @@ Every function but `connect` and `count_students` gets an open connection; the t
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pymysql
+import pymysql.cursors
 
 
 def connect(config: dict) -> pymysql.connections.Connection:
@@ -70,3 +73,18 @@ def count_students(config: dict) -> int:
     with connect(config) as conn, conn.cursor() as cursor:
         cursor.execute("select count(*) from students")
         return cursor.fetchone()[0]
+
+
+def students_in_batches(conn: pymysql.connections.Connection, size: int) -> Iterator[list[tuple]]:
+    """Yield every student by id, each as (id, name, age), in lists of `size` rows (the last one may be shorter).
+
+    A generator: the rows stay on the server until the caller asks for the next batch, so only one batch is in
+    memory at a time, however big the table. A caller that stops early closes the generator; the cursor must
+    be closed then too.
+    """
+    # conn.cursor() would read the whole result into memory inside execute(); an SSCursor leaves the rows on the
+    # server and reads them as fetchmany asks. The with block closes it also when the caller stops early.
+    with conn.cursor(pymysql.cursors.SSCursor) as cursor:
+        cursor.execute("select id, name, age from students order by id")
+        while batch := cursor.fetchmany(size):
+            yield list(batch)

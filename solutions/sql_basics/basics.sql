@@ -84,3 +84,22 @@ create user 'test28'@'%' identified by 'qwe123';
 -- school_db.* is every table of school_db; *.* would be every table of every database on the server.
 -- name: grant_rights
 grant all on school_db.* to 'test28'@'%';
+
+-- `use` takes the bare name: no `database` keyword, no quotes (backquotes are allowed).
+-- name: use_school
+use school_db;
+
+-- No database in front of the table: it goes into the database `use` selected.
+-- name: create_teacher
+create table teacher (
+    id int,
+    name varchar(20)
+);
+
+-- name: show_student
+show create table student;
+
+-- `show create table student` prints `CONSTRAINT `student_ibfk_1` FOREIGN KEY (`d_id`) ...`: the name MySQL
+-- gave the foreign key (table name, _ibfk_, a number). `KEY `d_id`` is the index it needs, not its name.
+-- name: drop_school_link
+alter table student drop foreign key student_ibfk_1;

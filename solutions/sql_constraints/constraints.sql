@@ -104,3 +104,20 @@ create table choose (
     foreign key(cs_id) references student(s_id),
     foreign key(cours_id) references cours(c_id)
 );
+
+-- The outline's third way to add a unique key: restate the column with `modify`, the key at its end.
+-- name: unique_modified
+alter table customer_e modify phone char(11) unique key;
+
+-- name: primary_modified
+alter table book_d modify id int primary key;
+
+-- No primary key declared: the first unique key whose columns are all NOT NULL acts as one (username),
+-- so `desc login` shows PRI on username. email may be NULL, so it is passed over; nickname comes after.
+-- name: create_login
+create table login (
+    id int,
+    email varchar(50) unique key,
+    username varchar(20) not null unique key,
+    nickname varchar(20) not null unique key
+);
