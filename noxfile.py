@@ -193,6 +193,12 @@ def gradescope(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def coverage(session: nox.Session) -> None:
+    """Write COVERAGE.md from coverage.toml: every item of the course outline and the tasks that grade it."""
+    harness(session, "teacher.coverage")
+
+
+@nox.session(python=False)
 def mutant(session: nox.Session) -> None:
     """A known-wrong variant as a teacher reads it: `-- TOPIC` lists them, `-- TOPIC NAME` shows one's diff."""
     harness(session, "core.mutants")

@@ -1,2 +1,3 @@
 """The teacher's side: `export` writes the students' repository (no solutions, mutants or hidden graders),
-`gradebook` grades a class. May import `core`, `services` and `views`."""
+`gradebook` grades a class, `coverage` maps the course outline to the tasks that grade it. May import `core`,
+`services` and `views`."""
