@@ -171,8 +171,7 @@ def test_every_task_and_hint_has_both_languages():
 
 # Topics whose hints are still being split into levels (issue 18): the test below asserts that each of them
 # still has a task with a single hint, so an entry must go as soon as its topic is done. The goal is an empty set.
-HINTS_PENDING = {"sql-basics", "sql-constraints", "pymysql", "sockets", "epoll", "processes", "threads", "queues",
-                 "pools"}
+HINTS_PENDING = {"processes", "threads", "queues", "pools"}
 
 
 def test_every_task_has_hints_in_levels_in_both_languages():
