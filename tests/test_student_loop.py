@@ -115,7 +115,7 @@ def test_progress_shows_every_topic_and_the_next_step(course: Path):
     assert before.count("not available yet") == 18
     run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3")
     after = run(course, "-m", "graders.harness.loop.progress")
-    assert re.search(r"✗ threads\s+0/8", after), after
+    assert re.search(r"✗ threads\s+0/13", after), after
     assert "next: task 1 of threads (start and join threads)" in after
 
 
@@ -152,7 +152,7 @@ def test_language_follows_the_environment_and_can_be_forced(monkeypatch, env, ex
 
 def test_the_terminal_view_speaks_chinese_when_asked(course: Path):
     output = run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3", "--lang", "zh")
-    assert "任务 1" in output and "提示:" in output and "得分 0/8" in output, output
+    assert "任务 1" in output and "提示:" in output and "得分 0/13" in output, output
     assert curriculum.topic("threads").task(1).hint.zh in output.replace("\n        ", "")
 
 
