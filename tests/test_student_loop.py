@@ -81,7 +81,7 @@ def test_watch_reruns_on_save_once_per_burst_and_moves_on_when_complete(course: 
         (exercises / "basics.py").write_text((solutions / "basics.py").read_text())
         watcher.wait_for(r"^watching exercises/threads/", count=2)
         assert re.search(r"✓ task 1", watcher.text()), watcher.text()
-        for name in ("counter.py", "echo_server.py"):  # one burst of saves: one check
+        for name in ("counter.py", "echo_server.py", "cpu_bound.py"):  # one burst of saves: one check
             (exercises / name).write_text((solutions / name).read_text())
             time.sleep(0.05)
         watcher.wait_for(r"threads is complete! Moving on to -")
@@ -178,7 +178,7 @@ def test_every_task_of_a_readme_is_written_in_both_languages(topic: curriculum.T
 
 @pytest.mark.parametrize(("program", "args", "says"), [
     ("loop.hints", ["nosuchtopic"], "the topics are sql-basics"),
-    ("loop.hints", ["threads", "9"], "threads has tasks 1 to 4, not task 9"),
+    ("loop.hints", ["threads", "9"], "threads has tasks 1 to 6, not task 9"),
     ("loop.watch", ["thread", "--no-clear"], "no topic 'thread'"),
     ("views.reports", ["summary", "/nonexistent/results.json"], "cannot read /nonexistent/results.json"),
     ("core.mutants", ["thread"], "no topic 'thread'"),
