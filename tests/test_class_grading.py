@@ -156,11 +156,11 @@ def test_a_hostile_submission_changes_no_one_elses_grade_and_earns_only_what_it_
 
     done = grade(str(submissions), "--topics", "threads,sql-queries", "--out", str(out), "--jobs", "2")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "sandbox: bubblewrap" in done.stdout and "solutions/ earn 22/22" in done.stdout
+    assert "sandbox: bubblewrap" in done.stdout and "solutions/ earn 27/27" in done.stdout
     book = rows(out)
     assert tasks(out, "alice") == tasks(alone / "out", "alice"), "alice graded with eve differs from alone"
-    assert book["alice"]["total"] == "22" and book["alice"]["status"] == "graded"
-    assert book["bob"]["threads"] == "8" and book["bob"]["sql-queries"] == "0", book["bob"]
+    assert book["alice"]["total"] == "27" and book["alice"]["status"] == "graded"
+    assert book["bob"]["threads"] == "13" and book["bob"]["sql-queries"] == "0", book["bob"]
     eve = tasks(out, "eve")
     assert {key for key, (status, _) in eve.items() if status == "passed"} <= {("threads", 3), ("threads", 4)}, eve
     assert eve[("threads", 1)][0] == "failed", "eve cannot have copied the reference solution"

@@ -32,7 +32,7 @@ def python(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float
 
 @pytest.fixture(scope="module")
 def half_done(tmp_path_factory) -> Path:
-    """Results of the threads topic with tasks 1 and 4 solved and tasks 2 and 3 not (partial credit)."""
+    """Results of the threads topic with tasks 1 and 4 solved and tasks 2, 3, 5 and 6 not (partial credit)."""
     folder = tmp_path_factory.mktemp("half-done")
     shutil.copytree(ROOT / "exercises" / "threads", folder / "exercises" / "threads")
     shutil.copy(ROOT / "solutions" / "threads" / "basics.py", folder / "exercises" / "threads" / "basics.py")
@@ -44,24 +44,24 @@ def half_done(tmp_path_factory) -> Path:
 
 def test_the_results_file_holds_partial_credit(half_done):
     (topic,) = from_json(half_done.read_text())
-    assert [task.status for task in topic.tasks] == ["passed", "failed", "failed", "passed"]
-    assert (topic.points, topic.max_points) == (3, 8)
+    assert [task.status for task in topic.tasks] == ["passed", "failed", "failed", "passed", "failed", "failed"]
+    assert (topic.points, topic.max_points) == (3, 13)
 
 
 def test_summary_goes_to_the_step_summary_file(half_done, tmp_path):
     summary = tmp_path / "summary.md"
     python("-m", "graders.harness.views.reports", "summary", str(half_done), env={"GITHUB_STEP_SUMMARY": str(summary)})
     text = summary.read_text()
-    assert text.startswith("## Score: 3 / 8")
+    assert text.startswith("## Score: 3 / 13")
     assert re.search(r"\| ❌ \| threads · task 2: .* \| 0 / 3 \| 4 threads .* updates were lost", text), text
-    assert "| threads | 3 / 8 |" in text
+    assert "| threads | 3 / 13 |" in text
 
 
 def test_annotations_point_at_the_todo_lines_of_failing_tasks(half_done):
     env = {"PYTHONPATH": str(ROOT)}  # run from the checkout of the graded files, as the workflow does
     lines = python("-m", "graders.harness.views.reports", "annotations", str(half_done), cwd=half_done.parent,
                    env=env).stdout.splitlines()
-    assert len(lines) == 2
+    assert len(lines) == 4  # tasks 2, 3, 5 and 6 fail
     counter_line = next(n for n, text in enumerate((ROOT / "exercises/threads/counter.py").read_text().splitlines(), 1)
                         if "TODO(task 2)" in text)
     assert lines[0].startswith(f"::error file=exercises/threads/counter.py,line={counter_line},title=threads task 2")
@@ -83,7 +83,7 @@ def test_classroom_gets_one_runner_per_task_and_the_same_total_everywhere(half_d
     python("-m", "graders.harness.views.reports", "classroom", str(half_done),
            env={"GITHUB_ENV": str(github_env), "GITHUB_OUTPUT": str(github_output)})
     runners = github_output.read_text().strip().removeprefix("runners=").split(",")
-    assert runners == [f"threads-task-{n}" for n in (1, 2, 3, 4)]
+    assert runners == [f"threads-task-{n}" for n in (1, 2, 3, 4, 5, 6)]
     payloads = {}
     for line in github_env.read_text().splitlines():
         name, _, value = line.partition("=")
@@ -95,7 +95,7 @@ def test_classroom_gets_one_runner_per_task_and_the_same_total_everywhere(half_d
         sum(t["status"] == "pass" for t in p["tests"]) / len(p["tests"]) * p["max_score"] for p in payloads.values()
     )
     assert classroom_total == console_total == 3
-    assert sum(p["max_score"] for p in payloads.values()) == 8
+    assert sum(p["max_score"] for p in payloads.values()) == 13
     for payload in payloads.values():
         assert payload["version"] == 1 and payload["status"] in {"pass", "fail", "error"}
         (test,) = payload["tests"]
@@ -106,12 +106,12 @@ def test_gradescope_and_exercism_results_are_renderings_of_the_same_file(half_do
     python("-m", "graders.harness.views.reports", "gradescope", str(half_done), "-o", str(tmp_path / "gs.json"))
     python("-m", "graders.harness.views.reports", "exercism", str(half_done), "-o", str(tmp_path / "ex"))
     gradescope = json.loads((tmp_path / "gs.json").read_text())
-    assert gradescope["score"] == 3 and sum(test["max_score"] for test in gradescope["tests"]) == 8
+    assert gradescope["score"] == 3 and sum(test["max_score"] for test in gradescope["tests"]) == 13
     assert {test["status"] for test in gradescope["tests"]} == {"passed", "failed"}
     exercism = json.loads((tmp_path / "ex" / "threads" / "results.json").read_text())
     assert exercism["version"] == 3 and exercism["status"] == "fail"
-    assert [test["task_id"] for test in exercism["tests"]] == [1, 2, 3, 4]
-    assert [test["status"] for test in exercism["tests"]] == ["pass", "fail", "fail", "pass"]
+    assert [test["task_id"] for test in exercism["tests"]] == [1, 2, 3, 4, 5, 6]
+    assert [test["status"] for test in exercism["tests"]] == ["pass", "fail", "fail", "pass", "fail", "fail"]
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +145,8 @@ def test_the_exported_repository_grades_a_stub_and_a_solved_copy(exported, tmp_p
     solved = python("-m", "pytest", "graders/threads", "--results-json", str(tmp_path / "solved.json"), *FAST,
                     cwd=exported)
     (topic,) = from_json((tmp_path / "solved.json").read_text())
-    assert topic.points == topic.max_points == 8, solved.stdout
-    assert [task.checks_in_ci for task in topic.tasks] == [1, 1, 0, 0]
+    assert topic.points == topic.max_points == 13, solved.stdout
+    assert [task.checks_in_ci for task in topic.tasks] == [1, 1, 0, 0, 0, 0]
 
 
 def test_grading_a_class_costs_a_broken_submission_only_its_own_row(tmp_path):
@@ -164,10 +164,10 @@ def test_grading_a_class_costs_a_broken_submission_only_its_own_row(tmp_path):
                   "--out", str(out), "--limit", "120", "--no-canary")  # real time limits: four runs share two cores
     assert done.returncode == 0, done.stderr
     rows = {row["student"]: row for row in csv.DictReader((out / "gradebook.csv").open())}
-    assert rows["alice"]["total"] == "22" and rows["alice"]["status"] == "graded"
+    assert rows["alice"]["total"] == "27" and rows["alice"]["status"] == "graded"
     assert rows["bob"]["total"] == "0"
-    assert rows["carol"]["threads"] == "5" and rows["carol"]["sql-queries"] == "14", rows["carol"]
-    assert rows["dave"]["threads"] == "5", "deleting its own files costs dave tasks 1 and 4 only"
+    assert rows["carol"]["threads"] == "10" and rows["carol"]["sql-queries"] == "14", rows["carol"]
+    assert rows["dave"]["threads"] == "10", "deleting its own files costs dave tasks 1 and 4 only"
     assert (submissions / "dave" / "threads" / "basics.py").exists(), "grading must work on a copy"
     assert {path.name for path in out.glob("*.json")} == {"alice.json", "bob.json", "carol.json", "dave.json"}
 
@@ -203,6 +203,6 @@ def test_student_code_as_another_user_cannot_read_hidden_graders_or_touch_result
     done = python("-m", "pytest", "graders/threads", "--impl", str(impl.parent), "--worker-user", "nobody",
                   "--results-json", str(results / "grading.json"), *FAST, env={"GRADE_WORKER_PYTHON": WORKER_PYTHON})
     (topic,) = from_json((results / "grading.json").read_text())
-    assert topic.points == 8, done.stdout
+    assert topic.points == 13, done.stdout
     assert not (results / "forged.json").exists()
     shutil.rmtree(shared)

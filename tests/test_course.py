@@ -29,6 +29,9 @@ START_METHODS = tuple(
     (os.environ.get("COURSE_START_METHODS") or ",".join(multiprocessing.get_all_start_methods())).split(",")
 )
 MULTIPROCESSING_TOPICS = {"processes", "queues", "pools"}
+# Topics where only some tasks start processes: under every start method their solution, their stub and the
+# mutants that fail one of these tasks; their other mutants once, under the first start method.
+MULTIPROCESSING_TASKS = {"threads": {5}}
 # The services this machine runs (default: all). A topic that needs another is graded once, as a solution, and
 # must end as an infrastructure error on every task: what a student without the service sees (macOS and
 # Windows runners in CI set COURSE_SERVICES="" and point the URLs at closed ports).
@@ -64,10 +67,15 @@ def cases() -> list[Case]:
         if not set(topic.services) <= SERVICES:
             found.append(Case(topic, "unserved"))
             continue
-        methods = START_METHODS if topic.slug in MULTIPROCESSING_TOPICS else ("",)
+        methods = START_METHODS if topic.slug in MULTIPROCESSING_TOPICS | set(MULTIPROCESSING_TASKS) else ("",)
+        some = MULTIPROCESSING_TASKS.get(topic.slug)
         for method in methods:
             found += [Case(topic, "solution", start_method=method), Case(topic, "stub", start_method=method)]
-            found += [Case(topic, "mutant", name, start_method=method) for name in mutants_of(topic)]
+            found += [
+                Case(topic, "mutant", name, start_method=method)
+                for name, mutant in mutants_of(topic).items()
+                if some is None or method == methods[0] or set(mutant.fails) & some
+            ]
     return found
 
 

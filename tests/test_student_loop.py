@@ -86,7 +86,7 @@ def test_watch_reruns_on_save_once_per_burst_and_moves_on_when_complete(course: 
         (exercises / "basics.py").write_text((solutions / "basics.py").read_text())
         watcher.wait_for(r"^watching exercises/threads/", count=2)
         assert re.search(r"✓ task 1", watcher.text()), watcher.text()
-        for name in ("counter.py", "echo_server.py"):  # one burst of saves: one check
+        for name in ("counter.py", "echo_server.py", "cpu_bound.py"):  # one burst of saves: one check
             (exercises / name).write_text((solutions / name).read_text())
             time.sleep(0.05)
         watcher.wait_for(r"threads is complete! Moving on to -")
@@ -120,7 +120,7 @@ def test_progress_shows_every_topic_and_the_next_step(course: Path):
     assert before.count("not available yet") == 18
     run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3")
     after = run(course, "-m", "graders.harness.loop.progress")
-    assert re.search(r"✗ threads\s+0/8", after), after
+    assert re.search(r"✗ threads\s+0/13", after), after
     assert "next: task 1 of threads (start and join threads)" in after
 
 
@@ -157,7 +157,7 @@ def test_language_follows_the_environment_and_can_be_forced(monkeypatch, env, ex
 
 def test_the_terminal_view_speaks_chinese_when_asked(course: Path):
     output = run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3", "--lang", "zh")
-    assert "任务 1" in output and "提示:" in output and "得分 0/8" in output, output
+    assert "任务 1" in output and "提示:" in output and "得分 0/13" in output, output
     assert curriculum.topic("threads").task(1).hint.zh in output.replace("\n        ", "")
 
 
@@ -211,7 +211,7 @@ def test_every_task_of_a_readme_is_written_in_both_languages(topic: curriculum.T
 
 @pytest.mark.parametrize(("program", "args", "says"), [
     ("loop.hints", ["nosuchtopic"], "the topics are sql-basics"),
-    ("loop.hints", ["threads", "9"], "threads has tasks 1 to 4, not task 9"),
+    ("loop.hints", ["threads", "9"], "threads has tasks 1 to 6, not task 9"),
     ("loop.watch", ["thread", "--no-clear"], "no topic 'thread'"),
     ("views.reports", ["summary", "/nonexistent/results.json"], "cannot read /nonexistent/results.json"),
     ("core.mutants", ["thread"], "no topic 'thread'"),

@@ -11,11 +11,15 @@ from __future__ import annotations
 import contextlib
 import dis
 import functools
+import multiprocessing
+import os
 import socket
 import sys
 import threading
 import types
+from dataclasses import dataclass
 from time import sleep as _sleep  # bound before the student's code runs: a patched time.sleep cannot stop the race
+from time import thread_time as _thread_time
 
 from graders.harness.core.probing import Gate, StudentMistake, in_background, is_student_file, student_module
 
@@ -27,9 +31,9 @@ def ready() -> bool:
     return True
 
 
-def _call_grader(port: int, name: str) -> bytes:
+def _call_grader(port: int, name: str, limit: float = CALL_LIMIT) -> bytes:
     """Say `name` to the grader's switchboard and wait for its answer (everything it sends until it hangs up)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=CALL_LIMIT) as line:
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as line:
         line.sendall(f"{name}\n".encode())
         answer = bytearray()
         with contextlib.suppress(TimeoutError):
@@ -161,3 +165,83 @@ def fetch_all_calls(port: int, count: int) -> list:
     if not isinstance(results, (list, tuple)):
         raise StudentMistake(f"fetch_all() should return a list; it returned {type(results).__name__}")
     return [result if isinstance(result, bytes) else repr(result) for result in results]
+
+
+# -- tasks 5 and 6 ---------------------------------------------------------------------------------------------
+
+
+def _fib(n: int) -> int:
+    """The outline's test(n): Fibonacci the slow, recursive way, all computing and no waiting."""
+    return n if n < 2 else _fib(n - 1) + _fib(n - 2)
+
+
+@dataclass(frozen=True)
+class Fib:
+    """The fn of task 5 and the CPU-bound job of task 6: fib(n), computed again and again until the thread running
+    it has used `seconds` of CPU time (the same work on a fast machine and a slow one).
+
+    With a `port`, it then says `fib <n> <pid>` to the grader's switchboard and waits for the answer: the grader
+    reads the CPU time of every thread and process from /proc while those that did the work still exist, and
+    decides the order in which the calls finish. A plain class at module level, so it pickles: spawn and
+    forkserver send it to the child processes of run_in_processes.
+    """
+
+    seconds: float
+    port: int | None = None
+
+    def __call__(self, n: int) -> int:
+        deadline = _thread_time() + self.seconds
+        value = _fib(n)
+        while _thread_time() < deadline:
+            value = _fib(n)
+        if self.port is not None:
+            with contextlib.suppress(OSError):  # the grader has already judged and stopped listening
+                _call_grader(self.port, f"fib {n} {os.getpid()}", limit=30)
+        return value
+
+
+@dataclass(frozen=True)
+class Wait:
+    """The I/O-bound job of task 6: blocks for `seconds` without computing (the outline's time.sleep), returns n."""
+
+    seconds: float
+
+    def __call__(self, n: int) -> int:
+        _sleep(self.seconds)
+        return n
+
+
+def _results(function: str, results: object) -> list:
+    if not isinstance(results, (list, tuple)):
+        raise StudentMistake(f"{function}() should return a list; it returned {type(results).__name__}")
+    return [result if isinstance(result, int) or result is None else repr(result) for result in results]
+
+
+def start_method() -> str:
+    """How multiprocessing starts a child in the worker (fork, forkserver or spawn)."""
+    return multiprocessing.get_start_method()
+
+
+def cpu_in_threads(port: int, seconds: float, items: list[int]) -> list:
+    """run_in_threads(Fib(seconds, port), items)."""
+    fn = Fib(seconds, port)
+    return _results("run_in_threads", student_module("cpu_bound").run_in_threads(fn, list(items)))
+
+
+def cpu_in_processes(port: int | None, seconds: float, items: list[int], method: str | None = None) -> list:
+    """run_in_processes(Fib(seconds, port), items), under start method `method` if one is given (then restored)."""
+    run_in_processes = student_module("cpu_bound").run_in_processes
+    previous = multiprocessing.get_start_method()
+    if method:
+        multiprocessing.set_start_method(method, force=True)
+    try:
+        return _results("run_in_processes", run_in_processes(Fib(seconds, port), list(items)))
+    finally:
+        multiprocessing.set_start_method(previous, force=True)
+
+
+def choose_for(kind: str, seconds: float, sample: int) -> object:
+    """choose(job, sample) for a CPU-bound job ("cpu": Fib) or an I/O-bound one ("io": Wait), both `seconds` long."""
+    job = Fib(seconds) if kind == "cpu" else Wait(seconds)
+    answer = student_module("cpu_bound").choose(job, sample)
+    return answer if isinstance(answer, str) else repr(answer)

@@ -1,10 +1,12 @@
-"""Grades exercises/threads: starting and joining, the counter race, a thread per client, I/O in threads.
+"""Grades exercises/threads: starting and joining, the counter race, a thread per client, I/O in threads,
+CPU-bound work in threads and in processes (the GIL), and choosing between them (parallel or concurrent).
 
 The verdicts rest on what the grader sees from outside the worker: the calls of the student's threads
 arriving at the grader's switchboard (which ones run at once, and when start_and_join returns compared with
 when the grader let the last one finish, on the grader's clock), the worker's threads as the kernel counts
-them (/proc/<pid>/task), and the echo server through the grader's own sockets. Only the counter's final
-value is read inside the worker, and the total it should reach is known only here.
+them (/proc/<pid>/task), the CPU time of each thread of the worker and of each process below it, and the
+echo server through the grader's own sockets. Only the counter's final value, the results of task 5 and
+the answers of choose() are read inside the worker, and what they should be is known only here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import random
 import secrets
 import socket
 import time
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -313,3 +316,239 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
         f"returned {[answers[f'item {i}'] for i in range(count)]} and fetch_all returned {results}: put each "
         "result at its item's index, not in the order the threads finish"
     )
+
+
+# -- task 5 ----------------------------------------------------------------------------------------------------
+
+WORK = 0.15  # CPU seconds that each call of fn computes (Fib measures its own thread's CPU time)
+CALLS = 3
+
+
+def _fib(n: int) -> int:
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+@dataclass
+class _CpuRun:
+    """What the grader saw of one run of run_in_threads or run_in_processes, read from /proc while the calls of fn
+    that had done their work waited at the switchboard."""
+
+    items: list[int]
+    peak: int = 0  # calls of fn that had done their work and waited at once
+    worker_cpu: float | None = None  # CPU seconds the worker process itself used during the call
+    threads: dict[int, float] = field(default_factory=dict)  # the worker's threads started during the call
+    children: dict[int, float] = field(default_factory=dict)  # the processes below the worker
+    results: object = None
+    measured: bool = False  # whether the kernel's CPU times of processes could be read (/proc, or psutil)
+    measured_threads: bool = False  # and those of each thread
+
+    def busy(self, where: dict[int, float]) -> list[float]:
+        """The CPU times of the threads or processes that did at least half the work of one call."""
+        return sorted((seconds for seconds in where.values() if seconds >= WORK / 2), reverse=True)
+
+    @property
+    def expected(self) -> list[int]:
+        return [_fib(n) for n in self.items]
+
+
+def _drive_cpu_work(student, probe, *, processes: bool) -> _CpuRun:
+    """Run `probe` (run_in_threads or run_in_processes on fn = Fib) and watch it from outside.
+
+    Each call of fn computes for WORK s of CPU, then waits at the switchboard. While they wait, the grader reads
+    the CPU time of the worker, of each of its threads and of each process below it. It then lets them finish
+    last item first, each child process gone before the next is let go, so that they finish in an order other
+    than the items'.
+    """
+    seen = _CpuRun(random.sample(range(17, 23), CALLS))
+    pid = _worker_pid(student)
+    threads_before = observe.thread_cpu_seconds(pid)
+    cpu_before = observe.cpu_seconds(pid)
+    seen.measured, seen.measured_threads = cpu_before is not None, threads_before is not None
+    board = Switchboard()
+    call = Background(student, probe, board.port, WORK, seen.items, timeout=40)
+    try:
+        board.gather(1, patience=20, quiet=20, done=call.done)  # spawn may take a while on a busy machine
+        while board.waiting:
+            board.gather(CALLS - len(board.answered), patience=10, quiet=4, done=call.done)
+            seen.peak = max(seen.peak, len(board.waiting))
+            worker_cpu = observe.cpu_seconds(pid)
+            if worker_cpu is not None and cpu_before is not None:
+                seen.worker_cpu = worker_cpu - cpu_before
+            for tid, seconds in (observe.thread_cpu_seconds(pid) or {}).items():
+                if tid not in (threads_before or {}):
+                    seen.threads[tid] = max(seconds, seen.threads.get(tid, 0.0))
+            for child, seconds in observe.tree_cpu_seconds(pid).items():
+                seen.children[child] = max(seconds, seen.children.get(child, 0.0))
+            if seen.peak < 2:
+                return seen  # one at a time: judged at once, the rest is let go when the board closes
+            for name in sorted(board.waiting, key=lambda name: -_item_index(seen.items, name)):
+                board.answer(name)
+                if processes and name.split()[-1].isdigit():
+                    observe.still_running(observe.as_seen_here(pid, [int(name.split()[-1])]), grace=2)
+                else:
+                    time.sleep(0.05)
+            board.gather(1, patience=2, quiet=2, done=call.done)  # a pool's next calls
+        call.join(20)
+        seen.results = call.result()
+    finally:
+        board.close()
+        call.join(10)
+    return seen
+
+
+def _item_index(items: list[int], name: str) -> int:
+    """Where the item of a call named `fib <n> <pid>` stands in `items` (-1 if it is not one of them)."""
+    parts = name.split()
+    return items.index(int(parts[1])) if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) in items else -1
+
+
+def _worker_pid(student) -> int | None:
+    student.run(probes.ready)
+    return student.pid
+
+
+def _explain_start_method(error: StudentError, method: str) -> StudentError:
+    """A failure to start a child under spawn or forkserver, with what these start methods need."""
+    if "pickl" not in error.message.lower():
+        return error
+    return StudentError(
+        f"under the start method {method!r} (the default on macOS and Windows, and forkserver on Linux from Python "
+        "3.14), the target of a Process and its arguments are pickled and sent to the child, and yours cannot be "
+        "pickled: give Process(target=...) a function defined at the top level of your module, not a lambda or "
+        f"a function nested in run_in_processes, and pass fn and the item as its args. {error.message}",
+        error.file,
+        error.line,
+    )
+
+
+def _check_results(seen: _CpuRun, function: str) -> None:
+    results, expected = seen.results, seen.expected
+    if function == "run_in_processes" and isinstance(results, list) and None in results and expected:
+        pytest.fail(
+            f"run_in_processes returned {results}; fn returned {expected} in the child processes. A child has "
+            "memory of its own: a result it stores in your list changes its own copy, which your process never "
+            "sees (the outline's a = 2 demo: after a thread the main thread prints 2, after a process it prints "
+            "1). Send each result back through a multiprocessing.Queue (or a Manager().list())",
+            pytrace=False,
+        )
+    if isinstance(results, list) and sorted(map(repr, results)) == sorted(map(repr, expected)) and results != expected:
+        pytest.fail(
+            f"{function}(fn, {seen.items}) should return [fn(items[0]), fn(items[1]), ...] in the order of items, "
+            f"{expected}; it returned {results}, in the order the calls finished. Keep each result with its item's "
+            "index (a child can send (index, value) through the queue)",
+            pytrace=False,
+        )
+    assert results == expected, (
+        f"{function}(fn, {seen.items}) should return [fn(item) for item in items], {expected}; it returned {results}"
+    )
+
+
+@pytest.mark.task(5)
+def test_run_in_threads_computes_in_several_threads_of_your_own_process(student):
+    seen = _drive_cpu_work(student, probes.cpu_in_threads, processes=False)
+    in_children = sum(seen.children.values())
+    assert in_children < CALLS * WORK / 2, (
+        f"the processes below yours used {in_children:.2f} s of CPU while run_in_threads ran fn: it started child "
+        "processes. run_in_threads should run fn in threads (threading.Thread) of your own process"
+    )
+    if seen.peak < 2:
+        where = (
+            "in the thread that called run_in_threads (no thread started during the call did any of the work)"
+            if not seen.busy(seen.threads) else "in one thread at a time"
+        )
+        pytest.fail(
+            f"only one of the {CALLS} calls of fn was running at a time: they ran one after another, {where}. "
+            "Start a threading.Thread for every item, all of them before joining any",
+            pytrace=False,
+        )
+    busy = seen.busy(seen.threads)
+    if seen.measured_threads:
+        assert len(busy) >= 2, (
+            f"each call of fn computes for {WORK:g} s of CPU; the kernel saw that work in {len(busy)} of the "
+            f"threads started during the call: run each call of fn in a thread of its own"
+        )
+    _check_results(seen, "run_in_threads")
+
+
+@pytest.mark.task(5)
+def test_run_in_processes_computes_in_child_processes_under_every_start_method(student):
+    method = student.run(probes.start_method)
+    try:
+        seen = _drive_cpu_work(student, probes.cpu_in_processes, processes=True)
+    except StudentError as error:
+        raise _explain_start_method(error, method) from None
+    total = CALLS * WORK
+    if seen.worker_cpu is not None and seen.worker_cpu >= total / 2:
+        pytest.fail(
+            f"your own process used {seen.worker_cpu:.2f} s of CPU while run_in_processes ran fn {CALLS} times "
+            f"({total:.2f} s of computing in all): fn ran in your process, not in child processes. In threads of "
+            "one process, CPU-bound work cannot run in parallel: the GIL lets one thread at a time run Python code, "
+            "so only processes use several cores. Start a multiprocessing.Process for every item",
+            pytrace=False,
+        )
+    if seen.peak < 2:
+        pytest.fail(
+            f"only one of the {CALLS} calls of fn was running at a time: each child process ran after the "
+            "previous had finished, one after another, with no parallelism. Start every process before joining any",
+            pytrace=False,
+        )
+    busy = seen.busy(seen.children)
+    if seen.measured:
+        assert len(busy) >= 2, (
+            f"each call of fn computes for {WORK:g} s of CPU; the kernel saw that work in {len(busy)} processes "
+            "below yours: run each call of fn in a child process of its own"
+        )
+    _check_results(seen, "run_in_processes")
+    if method == "fork":  # spawn and forkserver pickle what a child runs: try spawn too, as on macOS and Windows
+        items = random.sample(range(10, 20), CALLS)
+        try:
+            results = student.run(probes.cpu_in_processes, None, 0.0, items, "spawn", timeout=30)
+        except StudentError as error:
+            raise _explain_start_method(error, "spawn") from None
+        again = _CpuRun(items, results=results)
+        _check_results(again, "run_in_processes")
+
+
+# -- task 6 ----------------------------------------------------------------------------------------------------
+
+JOB = 0.1  # seconds each job of choose() computes (CPU-bound) or waits (I/O-bound)
+NEEDS = {"cpu": "processes", "io": "threads"}
+
+
+@pytest.mark.task(6)
+def test_choose_picks_processes_for_cpu_bound_jobs_and_threads_for_io_bound_ones(student):
+    kinds = ["cpu", "io", "cpu", "io"]
+    random.shuffle(kinds)
+    pid = _worker_pid(student)
+    answers = []
+    for kind in kinds:
+        cpu_before, started = observe.cpu_seconds(pid), time.monotonic()
+        answer = student.run(probes.choose_for, kind, JOB, random.randint(15, 20))
+        elapsed = time.monotonic() - started
+        cpu_after = observe.cpu_seconds(pid)
+        used = (
+            f"{cpu_after - cpu_before:.2f} s of CPU in {elapsed:.2f} s, as the kernel counted your process"
+            if cpu_before is not None and cpu_after is not None else f"{elapsed:.2f} s"
+        )
+        assert answer in ("threads", "processes"), (
+            f'choose() should return "threads" or "processes"; it returned {answer!r}'
+        )
+        answers.append((kind, answer, used))
+    for kind, answer, used in sorted(answers, key=lambda seen: seen[0]):  # the CPU-bound jobs first
+        if kind == "cpu":
+            assert answer == NEEDS[kind], (
+                f"choose() said {answer!r} for a job that computed all the time ({used}). A CPU-bound job needs "
+                "parallelism (并行: several jobs computing at the same instant, on several cores), and the GIL lets "
+                'only one thread of a process run Python code at a time: answer "processes". Tell the two kinds '
+                "apart by the CPU time the job used (time.thread_time()) compared with its elapsed time"
+            )
+        else:
+            assert answer == NEEDS[kind], (
+                f"choose() said {answer!r} for a job that waited all the time and computed almost nothing ({used}). "
+                "An I/O-bound job needs only concurrency (并发: several jobs in progress during the same period, "
+                'taking turns), and a thread that waits releases the GIL: answer "threads". A slow job is not a '
+                "CPU-bound one: compare the CPU time the job used (time.thread_time()) with its elapsed time"
+            )

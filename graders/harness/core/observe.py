@@ -125,6 +125,41 @@ def cpu_seconds(pid: int | None) -> float | None:
     return _fact(pid, from_proc, lambda process: sum(process.cpu_times()[:2]))
 
 
+def thread_cpu_seconds(pid: int | None) -> dict[int, float] | None:
+    """User plus system CPU time of each thread of process `pid` that still runs, by thread id.
+
+    A thread that has ended is no longer listed (its time stays in the process's `cpu_seconds`): read while
+    the threads you want to see are alive."""
+
+    def from_proc(pid: int) -> dict[int, float]:
+        found = {}
+        for task in os.listdir(PROC / str(pid) / "task"):
+            try:
+                fields = (PROC / str(pid) / "task" / task / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # a thread that ended meanwhile
+            found[int(task)] = (int(fields[11]) + int(fields[12])) / _TICKS
+        return found
+
+    return _fact(pid, from_proc, lambda process: {t.id: t.user_time + t.system_time for t in process.threads()})
+
+
+def tree_cpu_seconds(pid: int | None) -> dict[int, float]:
+    """CPU time (user plus system) of every process below `pid`, by pid; those that cannot be read are left out.
+
+    A child that has ended but not been reaped yet (a zombie) still shows its time."""
+    if pid is None:
+        return {}
+    from graders.harness.core import platform
+
+    found = {}
+    for child in platform.descendants(pid):
+        seconds = cpu_seconds(child)
+        if seconds is not None:
+            found[child] = seconds
+    return found
+
+
 def open_files(pid: int | None) -> int | None:
     """The number of file descriptors process `pid` has open (sockets included; handles on Windows)."""
     return _fact(pid, lambda pid: len(os.listdir(PROC / str(pid) / "fd")),
