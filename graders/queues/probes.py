@@ -509,23 +509,41 @@ def report_on_manager_queue(maxsize: int, count: int) -> dict:
 
 
 class _Meeting:
-    """Where two consumers meet when the queue holds its last item, so that both see it before either takes it.
+    """Where consumers meet when the queue holds fewer items than there are consumers, so that more of them are
+    told "there is one" than there are items to take.
 
     A consumer that asks empty() (or qsize(), or the length of q.queue) and then calls get() can be overtaken
     between the two by another consumer doing the same; CPython seldom switches threads just there, so such a
-    race would show only now and then. Holding the first asker of "is there one left?" until a second one
-    asks makes it happen every time: both are told there is one item, and only one gets it. Code that takes
-    items with get_nowait() never asks, and never waits here."""
+    race would show only now and then. Holding the first consumer told "not empty" while the queue holds
+    `size` < `consumers` items, until `size` + 1 have been told so, makes it happen every time: they all go on
+    to take, and one of them finds nothing. Code that takes with get_nowait() never asks, and never waits here;
+    code that asks and then takes with get_nowait() waits here once, and goes on."""
 
-    def __init__(self) -> None:
-        self.gate = Gate(2, patience=2.0)
+    def __init__(self, consumers: int, patience: float = 2.0) -> None:
+        self.consumers = consumers
+        self.patience = patience
+        self.size: int | None = None  # the size the meeting is about, set by its first asker
+        self.askers = 0
+        self.over = False
         self.met = False
+        self._condition = threading.Condition()
 
-    def last_item(self, size: int) -> None:
-        if size == 1 and not self.met and not self.gate.broken:
-            with self.gate:
-                pass
-            self.met = self.gate.peak >= 2
+    def told(self, size: int) -> None:
+        """A consumer was told that the queue holds `size` items."""
+        if not 0 < size < self.consumers or self.over:
+            return
+        with self._condition:
+            if self.over or self.size not in (None, size):
+                return
+            self.size = size
+            self.askers += 1
+            self._condition.notify_all()
+            deadline = time.monotonic() + self.patience
+            while self.askers <= size and not self.over and (left := deadline - time.monotonic()) > 0:
+                self._condition.wait(left)
+            self.met = self.met or self.askers > size
+            self.over = True  # once one asker goes on (met or tired of waiting), nobody else is held
+            self._condition.notify_all()
 
 
 class _Items(collections.deque):
@@ -535,16 +553,16 @@ class _Items(collections.deque):
 
     def __len__(self) -> int:
         size = super().__len__()
-        self.meeting.last_item(size)
+        self.meeting.told(size)
         return size
 
 
 class RacyQueue(_RealQueue):
     """A queue.Queue whose answers about its size are true when given and stale a moment later (see _Meeting)."""
 
-    def __init__(self, maxsize: int = 0) -> None:
-        self.meeting = _Meeting()
-        super().__init__(maxsize)
+    def __init__(self, consumers: int) -> None:
+        self.meeting = _Meeting(consumers)
+        super().__init__()
 
     def _init(self, maxsize: int) -> None:
         self.queue = _Items()
@@ -553,20 +571,22 @@ class RacyQueue(_RealQueue):
     def _qsize(self) -> int:
         return collections.deque.__len__(self.queue)  # the queue's own bookkeeping never meets
 
+    def _told(self) -> int:
+        with self.mutex:
+            size = self._qsize()
+        self.meeting.told(size)  # outside the lock: the others must be able to ask meanwhile
+        return size
+
     def empty(self) -> bool:
-        answer = super().empty()
-        self.meeting.last_item(0 if answer else self._qsize())
-        return answer
+        return self._told() == 0
 
     def qsize(self) -> int:
-        size = super().qsize()
-        self.meeting.last_item(size)
-        return size
+        return self._told()
 
 
 def drain_trace(items: list[Any], consumers: int) -> dict:
     """drain(q, handle, consumers) on a RacyQueue holding `items`; what was handled, where, and whether it returned."""
-    q = RacyQueue()
+    q = RacyQueue(consumers)
     for item in items:
         q.put_nowait(item)
     handle = _Recorder(width=consumers, nap=0.005)

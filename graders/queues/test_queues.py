@@ -394,8 +394,9 @@ def test_drain_takes_every_item_once_and_no_consumer_waits_forever(student):
             pytest.fail(
                 f"drain did not return within {DRAIN_LIMIT:g} s although all {count} items had been handled: "
                 f"{stuck} consumer thread(s) still wait in get() for an item that will never come "
-                f"({student.where()}). Each asked whether the queue was empty (q.empty(), q.qsize() or "
-                "len(q.queue)) while one item was left and was told no; another consumer took that item first. "
+                f"({student.where()}). Near the end, each asked whether the queue was empty (q.empty(), q.qsize() "
+                "or len(q.queue)) and was told no, but before it called get() the other consumers had taken the "
+                "last items. "
                 "What empty(), full() and qsize() say can be stale a moment later, once another thread has acted: "
                 "take with q.get_nowait() and stop at queue.Empty, which looks and takes in one step",
                 pytrace=False,
