@@ -371,11 +371,6 @@ class _Held:
         with self._condition:
             return self.holding
 
-    @property
-    def done(self) -> int:
-        with self._condition:
-            return len(self.handled)
-
 
 class _ClassFeed:
     """The items; records the threads that take them (a Producer may take them all at once in __init__)."""
