@@ -8,6 +8,7 @@ or process it ran in, and how many ran at once. Consumer processes report in fil
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import multiprocessing
 import multiprocessing.managers
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from graders.harness.core.observe import Reports
-from graders.harness.core.probing import Call, Gate, student_module
+from graders.harness.core.probing import Call, Gate, StudentMistake, student_module
 
 _RealQueue = queue.Queue
 
@@ -34,11 +35,13 @@ class WatchedQueue(_RealQueue):
     def __init__(self, maxsize: int = 0) -> None:
         super().__init__(maxsize)
         self.peak = 0
+        self.putters: set[threading.Thread] = set()  # the threads that put items
         WatchedQueue.made.append(self)
 
     def _put(self, item: Any) -> None:
         super()._put(item)
         self.peak = max(self.peak, len(self.queue))
+        self.putters.add(threading.current_thread())
 
 
 @contextlib.contextmanager
@@ -291,4 +294,308 @@ def process_pipeline_trace(count: int, consumers: int, maxsize: int, seed: int) 
         "folder": reports.folder,
         "peak": handle.peak.value,
         "manager_queues": manager_queues,
+    }
+
+
+# -- task 5: Producer and Consumer as threading.Thread subclasses -------------------------------------------
+
+
+def ready() -> bool:
+    """A no-op call: starts the worker, so that the grader can count its threads in /proc before a run."""
+    return True
+
+
+def _overrides(cls: type, name: str) -> bool:
+    """Whether `cls` or a class between it and threading.Thread defines `name` itself."""
+    return any(name in vars(klass) for klass in cls.__mro__ if klass is not threading.Thread
+               and issubclass(klass, threading.Thread))
+
+
+def thread_classes_shape() -> dict:
+    """What the student's Producer and Consumer are: Thread subclasses? with run() and __init__ of their own?"""
+    module = student_module("thread_classes")
+    shape = {}
+    for name in ("Producer", "Consumer"):
+        cls = getattr(module, name)
+        thread = isinstance(cls, type) and issubclass(cls, threading.Thread)
+        shape[name] = {
+            "thread": thread,
+            "run": thread and _overrides(cls, "run"),
+            "init": thread and _overrides(cls, "__init__"),
+        }
+    return shape
+
+
+class _Held:
+    """handle(item) for task 5: holds the first `width` calls until the grader lets them go (a probe call),
+    records every item and the thread it ran in, and which threads were the student's Consumer objects."""
+
+    def __init__(self, width: int, consumer_class: type) -> None:
+        self.width = width
+        self.consumer_class = consumer_class
+        self.holding = 0  # calls held now
+        self.taken = 0  # calls that were held (at most `width`)
+        self.release = threading.Event()
+        self.handled: list[Any] = []
+        self.threads: dict[int, str] = {}  # ident -> the class of the thread object
+        self.consumers: set[int] = set()  # idents whose thread object is a Consumer
+        self._condition = threading.Condition()
+
+    def __call__(self, item: Any) -> None:
+        with self._condition:
+            hold = not self.release.is_set() and self.taken < self.width
+            if hold:
+                self.taken += 1
+                self.holding += 1
+                self._condition.notify_all()
+        if hold:
+            self.release.wait(10)  # the grader lets them go; a grader that never does must not hang the worker
+            with self._condition:
+                self.holding -= 1
+        current = threading.current_thread()
+        with self._condition:
+            self.handled.append(item if isinstance(item, (int, str, type(None))) else repr(item)[:100])
+            self.threads[threading.get_ident()] = type(current).__name__
+            if isinstance(current, self.consumer_class):
+                self.consumers.add(threading.get_ident())
+
+    def wait_held(self, timeout: float, call: Call) -> int:
+        """Wait until `width` calls are held at once (or `timeout`, or the call ended); how many are held."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._condition:
+                if self.holding >= self.width:
+                    return self.holding
+                self._condition.wait(0.02)
+            call.wait(0)  # an error the call ended with is raised here; one that returned may have left threads
+        with self._condition:
+            return self.holding
+
+
+class _ClassFeed:
+    """The items; records the threads that take them (a Producer may take them all at once in __init__)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        self.items = items
+        self.threads: set[int] = set()
+        self.produced = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in self.items:
+            self.threads.add(threading.get_ident())
+            yield item
+            self.produced += 1
+
+
+@dataclass
+class _ClassSession:
+    call: Call
+    feed: _ClassFeed
+    handle: _Held
+    watching: contextlib.ExitStack
+    made: list[WatchedQueue]
+
+
+_class_session: _ClassSession | None = None
+
+
+def _not_initialised(error: BaseException) -> bool:
+    """Thread.start() on an object whose Thread.__init__ never ran: "thread.__init__() not called"."""
+    text = str(error)
+    return isinstance(error, (RuntimeError, AssertionError)) and "__init__()" in text and "not called" in text
+
+
+def classes_start(items: list[Any], consumers: int, maxsize: int) -> dict:
+    """Start run_threads(items, handle, consumers, maxsize) and return once `consumers` handle() calls are held
+    at once (or after 3 s): the grader then counts the worker's threads while they are held."""
+    global _class_session
+    module = student_module("thread_classes")
+    feed = _ClassFeed(list(items))
+    handle = _Held(consumers, module.Consumer)
+    watching = contextlib.ExitStack()
+    made = watching.enter_context(_watching_queues("thread_classes"))
+    call = Call(module.run_threads, feed, handle, consumers, maxsize)
+    _class_session = _ClassSession(call, feed, handle, watching, made)
+    try:
+        held = handle.wait_held(3.0, call)
+    except BaseException as error:
+        handle.release.set()
+        watching.close()
+        if _not_initialised(error):
+            raise StudentMistake(
+                f"start() raised {type(error).__name__}: {error}. A Producer or Consumer whose __init__ does not call "
+                "super().__init__() is not set up as a thread: call super().__init__() first in each __init__"
+            ) from None
+        raise
+    return {"held": held, "ended": call.wait(0), "queues": [[q.maxsize, q.peak] for q in made]}
+
+
+def classes_finish() -> dict:
+    """Let the held calls go; wait for run_threads to return (a correct one takes milliseconds; 4 s at most)."""
+    session = _class_session
+    handle, feed, call = session.handle, session.feed, session.call
+    ended_while_held = call.wait(0)  # it returned while the grader was still holding its consumers
+    handle.release.set()
+    try:
+        returned = call.wait(4.0)
+    finally:
+        session.watching.close()
+    putters = {thread for q in session.made for thread in q.putters}
+    producer_class = student_module("thread_classes").Producer
+    workers = (set(handle.threads) | feed.threads | {thread.ident for thread in putters}) - {call.ident}
+    return {
+        "returned": returned,
+        "ended_while_held": ended_while_held,
+        "handled": sorted(handle.handled, key=repr),
+        "caller": call.ident,
+        "handle_threads": sorted(handle.threads),
+        "not_consumers": sorted({kind for ident, kind in handle.threads.items() if ident not in handle.consumers}),
+        "put_by": sorted({type(thread).__name__ for thread in putters if not isinstance(thread, producer_class)}),
+        "caller_put": any(thread.ident == call.ident for thread in putters),
+        "produced": feed.produced,
+        "queues": [[q.maxsize, q.peak] for q in session.made],
+        "left_running": _alive(workers) if returned else None,
+    }
+
+
+# -- task 6: empty(), full() and qsize() -----------------------------------------------------------------------
+
+
+def _report_of(report: Any, q: Any) -> dict:
+    answer = report(q)
+    if not isinstance(answer, dict):
+        raise StudentMistake(f"report(q) should return a dict; it returned {type(answer).__name__}")
+    missing = [key for key in ("size", "empty", "full") if key not in answer]
+    if missing:
+        raise StudentMistake(f"report(q) returned a dict without the key(s) {missing}: it needs size, empty and full")
+    return {key: answer[key] if isinstance(answer[key], (bool, int)) else repr(answer[key])[:60]
+            for key in ("size", "empty", "full")}
+
+
+def report_answers(states: list[list[int]]) -> list[dict]:
+    """report(q) on a queue.Queue(maxsize) holding `count` items, for each [maxsize, count]; and how many items
+    each queue still held afterwards."""
+    report = student_module("queue_state").report
+    answers = []
+    for maxsize, count in states:
+        q = _RealQueue(maxsize)
+        for index in range(count):
+            q.put_nowait(f"item {index}")
+        answers.append({"answer": _report_of(report, q), "left": q.qsize()})
+    return answers
+
+
+def report_on_manager_queue(maxsize: int, count: int) -> dict:
+    """report(q) on a multiprocessing.Manager().Queue(maxsize) holding `count` items: a proxy, with the queue's
+    methods and nothing else. What it raised, if it did, is part of the answer."""
+    report = student_module("queue_state").report
+    with multiprocessing.Manager() as manager:
+        q = manager.Queue(maxsize)
+        for index in range(count):
+            q.put_nowait(f"item {index}")
+        try:
+            answer, error = _report_of(report, q), None
+        except StudentMistake:
+            raise
+        except Exception as raised:  # the student's error on a proxy: the grader explains it
+            answer, error = None, f"{type(raised).__name__}: {raised}"[:200]
+        left = q.qsize()
+    return {"answer": answer, "error": error, "left": left}
+
+
+class _Meeting:
+    """Where consumers meet when the queue holds fewer items than there are consumers, so that more of them are
+    told "there is one" than there are items to take.
+
+    A consumer that asks empty() (or qsize(), or the length of q.queue) and then calls get() can be overtaken
+    between the two by another consumer doing the same; CPython seldom switches threads just there, so such a
+    race would show only now and then. Holding the first consumer told "not empty" while the queue holds
+    `size` < `consumers` items, until `size` + 1 have been told so, makes it happen every time: they all go on
+    to take, and one of them finds nothing. Code that takes with get_nowait() never asks, and never waits here;
+    code that asks and then takes with get_nowait() waits here once, and goes on."""
+
+    def __init__(self, consumers: int, patience: float = 2.0) -> None:
+        self.consumers = consumers
+        self.patience = patience
+        self.size: int | None = None  # the size the meeting is about, set by its first asker
+        self.askers = 0
+        self.over = False
+        self.met = False
+        self._condition = threading.Condition()
+
+    def told(self, size: int) -> None:
+        """A consumer was told that the queue holds `size` items."""
+        if not 0 < size < self.consumers or self.over:
+            return
+        with self._condition:
+            if self.over or self.size not in (None, size):
+                return
+            self.size = size
+            self.askers += 1
+            self._condition.notify_all()
+            deadline = time.monotonic() + self.patience
+            while self.askers <= size and not self.over and (left := deadline - time.monotonic()) > 0:
+                self._condition.wait(left)
+            self.met = self.met or self.askers > size
+            self.over = True  # once one asker goes on (met or tired of waiting), nobody else is held
+            self._condition.notify_all()
+
+
+class _Items(collections.deque):
+    """The racy queue's storage: len(q.queue) and `while q.queue` meet like empty() and qsize() do."""
+
+    meeting: _Meeting
+
+    def __len__(self) -> int:
+        size = super().__len__()
+        self.meeting.told(size)
+        return size
+
+
+class RacyQueue(_RealQueue):
+    """A queue.Queue whose answers about its size are true when given and stale a moment later (see _Meeting)."""
+
+    def __init__(self, consumers: int) -> None:
+        self.meeting = _Meeting(consumers)
+        super().__init__()
+
+    def _init(self, maxsize: int) -> None:
+        self.queue = _Items()
+        self.queue.meeting = self.meeting
+
+    def _qsize(self) -> int:
+        return collections.deque.__len__(self.queue)  # the queue's own bookkeeping never meets
+
+    def _told(self) -> int:
+        with self.mutex:
+            size = self._qsize()
+        self.meeting.told(size)  # outside the lock: the others must be able to ask meanwhile
+        return size
+
+    def empty(self) -> bool:
+        return self._told() == 0
+
+    def qsize(self) -> int:
+        return self._told()
+
+
+def drain_trace(items: list[Any], consumers: int) -> dict:
+    """drain(q, handle, consumers) on a RacyQueue holding `items`; what was handled, where, and whether it returned."""
+    q = RacyQueue(consumers)
+    for item in items:
+        q.put_nowait(item)
+    handle = _Recorder(width=consumers, nap=0.005)
+    handle.gate.patience = 2.0
+    call = Call(student_module("queue_state").drain, q, handle, consumers)
+    returned = call.wait(4.0)
+    idents = set(handle.threads) - {call.ident}
+    return {
+        "returned": returned,
+        "handled": sorted(handle.handled, key=repr),
+        "caller_handled": call.ident in handle.threads,
+        "threads": len(idents),
+        "peak": handle.gate.peak,
+        "left": q._qsize(),
+        "met": q.meeting.met,
+        "still_running": _alive(idents),
     }

@@ -1,5 +1,6 @@
 """Grades exercises/queues: a bounded producer/consumer pipeline, task_done and join, stopping N consumers with
-sentinels, and consumer processes on a Manager queue."""
+sentinels, consumer processes on a Manager queue, the producer and consumer as threading.Thread subclasses, and
+what empty(), full() and qsize() can and cannot be trusted with."""
 
 import random
 import time
@@ -7,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from graders.harness.core.observe import Reports, context_switches, cpu_seconds, still_running
+from graders.harness.core.observe import Reports, context_switches, cpu_seconds, still_running, threads
 from graders.queues import probes
 
 # While the items stop coming (IDLE_PAUSE), the grader watches the worker from outside. A consumer blocked in
@@ -212,4 +213,206 @@ def test_consumer_processes_share_a_manager_queue(student):
     assert not running_after, (
         f"consumer processes {running_after} were still running after run_process_pipeline returned: "
         "join every consumer process"
+    )
+
+
+def _threads_now(student) -> int | None:
+    """The worker's thread count from /proc, after starting the worker if it is not running yet."""
+    student.run(probes.ready)
+    return threads(student.pid)
+
+
+def _items_with_a_zero(count: int) -> list[int]:
+    """`count` different items, one of them 0 in the second half: an item like any other, and falsy."""
+    items = random.sample(range(1, 10_000), count - 1)
+    items.insert(random.randint(count // 2, count - 1), 0)
+    return items
+
+
+def _why_missing(items: list, handled: list) -> str:
+    """A hint when the only items never handled are falsy ones (0): the consumer took them for STOP."""
+    missing = [item for item in items if item not in handled]
+    if missing and not any(missing):
+        return (
+            ". A consumer stopped at item 0: `if not item` takes 0 (and \"\" or []) for the end; only STOP ends a "
+            "consumer, so compare with `if item is STOP`"
+        )
+    return ""
+
+
+# -- task 5 ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.task(5)
+def test_producer_and_consumer_threads_run_at_once_and_hand_over_every_item(student):
+    shape = student.run(probes.thread_classes_shape)
+    for name, work in (("Producer", "puts every item and then the STOPs"), ("Consumer", "takes items until STOP")):
+        facts = shape[name]
+        assert facts["thread"], f"{name} should subclass threading.Thread: `class {name}(threading.Thread):`"
+        assert facts["run"], (
+            f"{name} does not override run(): start() calls self.run() in the new thread, and Thread's own run() "
+            f"only calls a target= function. Write the loop that {work} as `def run(self):` in {name}"
+        )
+        assert facts["init"], (
+            f"{name} has no __init__ of its own: it needs one that calls super().__init__() and keeps what run() "
+            "will need (the queue, ...) on self"
+        )
+    consumers, maxsize, count = 3, 2, 20
+    items = _items_with_a_zero(count)
+    base = _threads_now(student)
+    started = student.run(probes.classes_start, items, consumers, maxsize, timeout=8)
+    # While the grader holds `consumers` handle() calls, the producer cannot finish: the queue holds `maxsize`
+    # items and it has more to put. So every thread of a correct run is alive now, read from /proc here.
+    now = threads(student.pid)
+    extra = None if base is None or now is None else now - base - 1  # besides the thread calling run_threads
+    _check_queue(started["queues"], maxsize, "run_threads")
+    if started["held"] < consumers:
+        if started["ended"]:
+            pytest.fail(
+                f"run_threads returned, and within 3 s only {started['held']} of {consumers} consumers were handling "
+                "items at once: start() the Producer and every Consumer, then join() every one before returning",
+                pytrace=False,
+            )
+        if extra == 0:
+            pytest.fail(
+                "run_threads started no thread: while it ran, the process had no more threads than before. "
+                "thread.run() runs the thread's code right there, in the calling thread, which then waited forever "
+                f"({student.where()}). start() makes the new thread and calls run() in it: start() every Producer "
+                "and Consumer, then join() them",
+                pytrace=False,
+            )
+        if started["held"] == 0:
+            pytest.fail(
+                f"no consumer handled any item within 3 s; apart from the thread that called run_threads, the "
+                f"process had {'?' if extra is None else extra} more thread(s) (the producer, waiting in put() on "
+                f"the full queue?): the consumers were not running. start() every thread before joining any, and "
+                f"let each Consumer take items until it gets STOP ({student.where()})",
+                pytrace=False,
+            )
+        pytest.fail(
+            f"only {started['held']} of {consumers} consumers were handling items at once; the others were not "
+            "running: each Consumer needs a thread of its own. start() every one of them (consumer.run() runs in "
+            f"the calling thread, one after another) before joining any ({student.where()})",
+            pytrace=False,
+        )
+    seen = student.run(probes.classes_finish, timeout=8)
+    assert not seen["ended_while_held"], (
+        f"run_threads returned while {consumers} consumers were still handling items (the grader was holding "
+        "them) and the producer had more to put: join() every thread before returning"
+    )
+    if extra is not None:  # run_threads was running all along, so `extra` counted its threads only
+        assert extra >= consumers + 1, (
+            f"while {consumers} consumers were busy and the producer still had items to put, the process had only "
+            f"{extra} thread(s) besides the one that called run_threads; expected the producer and {consumers} "
+            "consumers, each in a thread of its own. start() the Producer too (producer.run() would run it in "
+            "the calling thread)"
+        )
+    if not seen["returned"]:
+        if seen["produced"] < count:
+            pytest.fail(
+                f"run_threads got stuck after the producer had taken {seen['produced']} of {count} items, "
+                f"{len(seen['handled'])} of which were handled: the consumers must keep taking items with get() "
+                f"until each gets its STOP ({student.where()})",
+                pytrace=False,
+            )
+        pytest.fail(
+            f"run_threads did not return within 4 s; {len(seen['handled'])} of {count} items were handled. A "
+            "thread never ended: the producer puts one STOP for each consumer, each Consumer returns from run() "
+            f"at its STOP, and run_threads joins them all ({student.where()})",
+            pytrace=False,
+        )
+    problem = _exactly_once(items, seen["handled"])
+    assert not problem, f"every item must be handled exactly once: {problem}{_why_missing(items, seen['handled'])}"
+    assert seen["caller"] not in seen["handle_threads"] and not seen["caller_put"], (
+        "the thread that called run_threads did some of the work itself: a Producer's or Consumer's run() was "
+        "called directly. start() every one of them instead"
+    )
+    assert not seen["not_consumers"], (
+        f"handle ran in threads that are not your Consumer objects ({', '.join(seen['not_consumers'])}): "
+        "run_threads should start Consumer(q, handle) objects, whose run() does the work"
+    )
+    assert not seen["put_by"], (
+        f"items were put into the queue by threads that are not your Producer object ({', '.join(seen['put_by'])}): "
+        "run_threads should start Producer(q, items, consumers), whose run() puts them"
+    )
+    assert not seen["left_running"], (
+        f"run_threads returned while {seen['left_running']} of its threads were still running: join() every one"
+    )
+
+
+# -- task 6 ----------------------------------------------------------------------------------------------------
+
+DRAIN_LIMIT = 4.0  # the probe waits this long for drain to return (a correct one takes well under 0.1 s)
+
+
+@pytest.mark.task(6)
+def test_report_says_what_the_queue_itself_says(student):
+    maxsize = random.randint(3, 6)
+    states = [[maxsize, 0], [maxsize, random.randint(1, maxsize - 1)], [maxsize, maxsize], [0, 0],
+              [0, random.randint(2, 9)]]
+    answers = student.run(probes.report_answers, states)
+    for (size, count), got in zip(states, answers, strict=True):
+        kind = f"queue.Queue({size})" if size else "queue.Queue() (no maxsize)"
+        expected = {"size": count, "empty": count == 0, "full": 0 < size <= count}
+        assert got["left"] == count, (
+            f"report(q) changed the queue: a {kind} held {count} item(s) before and {got['left']} after. A report "
+            "only looks: q.qsize(), q.empty() and q.full() take nothing out"
+        )
+        why = ""
+        if size == 0 and got["answer"]["full"] is True:
+            why = (
+                ": a queue without maxsize is never full. q.full() knows that; a comparison with q.maxsize does not "
+                "(it is 0 there)"
+            )
+        assert got["answer"] == expected, (
+            f"for a {kind} holding {count} item(s), report(q) returned {got['answer']}; expected {expected}{why}"
+        )
+    size = random.randint(2, 4)
+    got = student.run(probes.report_on_manager_queue, size, size, timeout=20)
+    assert not got["error"], (
+        f"report(q) raised {got['error']} on a multiprocessing.Manager().Queue({size}). q.queue and q.maxsize belong "
+        "to queue.Queue's insides; a Manager queue is a proxy that has only the queue's methods. Ask with q.qsize(), "
+        "q.empty() and q.full(), which every queue has"
+    )
+    expected = {"size": size, "empty": False, "full": True}
+    assert got["answer"] == expected and got["left"] == size, (
+        f"for a multiprocessing.Manager().Queue({size}) holding {size} items, report(q) returned {got['answer']} "
+        f"(and left {got['left']} items); expected {expected}"
+    )
+
+
+@pytest.mark.task(6)
+def test_drain_takes_every_item_once_and_no_consumer_waits_forever(student):
+    consumers, count = 3, 12
+    items = random.sample(range(1, 10_000), count)
+    base = _threads_now(student)
+    seen = student.run(probes.drain_trace, items, consumers, timeout=DRAIN_LIMIT + 6)
+    if not seen["returned"]:
+        now = threads(student.pid)
+        stuck = seen["still_running"] if base is None or now is None else now - base - 1  # not the caller
+        if not _exactly_once(items, seen["handled"]):
+            pytest.fail(
+                f"drain did not return within {DRAIN_LIMIT:g} s although all {count} items had been handled: "
+                f"{stuck} consumer thread(s) still wait in get() for an item that will never come "
+                f"({student.where()}). Near the end, each asked whether the queue was empty (q.empty(), q.qsize() "
+                "or len(q.queue)) and was told no, but before it called get() the other consumers had taken the "
+                "last items. "
+                "What empty(), full() and qsize() say can be stale a moment later, once another thread has acted: "
+                "take with q.get_nowait() and stop at queue.Empty, which looks and takes in one step",
+                pytrace=False,
+            )
+        pytest.fail(
+            f"drain did not return within {DRAIN_LIMIT:g} s; {len(seen['handled'])} of {count} items were handled "
+            f"({student.where()})",
+            pytrace=False,
+        )
+    problem = _exactly_once(items, seen["handled"])
+    assert not problem, f"every item must be handled exactly once: {problem}"
+    assert not seen["caller_handled"], "handle ran in the thread that called drain: take the items in new threads"
+    assert seen["threads"] == consumers and seen["peak"] == consumers, (
+        f"drain(q, handle, {consumers}) should take items in {consumers} threads at once; handle ran in "
+        f"{seen['threads']} threads, at most {seen['peak']} at a time"
+    )
+    assert not seen["still_running"], (
+        f"drain returned while {seen['still_running']} of its threads were still running: join() every one"
     )
