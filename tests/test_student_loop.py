@@ -158,7 +158,8 @@ def test_language_follows_the_environment_and_can_be_forced(monkeypatch, env, ex
 def test_the_terminal_view_speaks_chinese_when_asked(course: Path):
     output = run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3", "--lang", "zh")
     assert "任务 1" in output and "提示:" in output and "得分 0/13" in output, output
-    assert curriculum.topic("threads").task(1).hint.zh in output.replace("\n        ", "")
+    # The view wraps the hint; a line may break at a space, which the wrapping drops: compare without whitespace.
+    assert re.sub(r"\s", "", curriculum.topic("threads").task(1).hint.zh) in re.sub(r"\s", "", output), output
 
 
 def test_every_task_and_hint_has_both_languages():
@@ -171,7 +172,7 @@ def test_every_task_and_hint_has_both_languages():
 
 # Topics whose hints are still being split into levels (issue 18): the test below asserts that each of them
 # still has a task with a single hint, so an entry must go as soon as its topic is done. The goal is an empty set.
-HINTS_PENDING = {"processes", "threads", "queues", "pools"}
+HINTS_PENDING = {"processes", "pools"}
 
 
 def test_every_task_has_hints_in_levels_in_both_languages():
