@@ -16,3 +16,15 @@ def protocol_layer(protocol: str) -> str:
     """The OSI layer (a name from OSI_LAYERS) of a protocol in the outline's table: "HTTP", "udp", "Arp"..."""
     # TODO(task 2): return the layer of each protocol of the outline's table, whatever the letter case.
     raise NotImplementedError("task 2")
+
+
+def deliver(frame: dict, host: dict) -> str:
+    """Which layer of `host` drops `frame`, peeling its headers from the outside in: "data link", "network" or
+    "transport"; "application" when the payload reaches a program listening on the destination port.
+
+    frame = {"dst_mac": ..., "src_mac": ..., "packet": {"dst_ip": ..., "src_ip": ...,
+             "segment": {"dst_port": ..., "src_port": ..., "flags": ..., "payload": b"..."}}}
+    host = {"mac": "3c:22:fb:10:aa:01", "ip": "192.168.1.20", "open_ports": [22, 8000]}
+    """
+    # TODO(task 6): each layer reads only its own header and drops what is not for this host; return which one.
+    raise NotImplementedError("task 6")

@@ -18,3 +18,14 @@ def server_state(arrived: list[tuple[str, int, int | None]], server_isn: int) ->
         elif state == "SYN_RCVD" and flags == "ACK" and ack == server_isn + 1:
             state = "ESTABLISHED"
     return state
+
+
+def deliver(frame: dict, host: dict) -> str:
+    """Task 6: the layer that drops `frame` on `host`, outside in; "application" when a program gets it."""
+    if frame["dst_mac"] != host["mac"]:
+        return "data link"
+    if frame["packet"]["dst_ip"] != host["ip"]:
+        return "network"
+    if frame["packet"]["segment"]["dst_port"] not in host["open_ports"]:
+        return "transport"
+    return "application"

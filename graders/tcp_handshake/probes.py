@@ -123,3 +123,9 @@ def segments_of_each(function: str, pairs: list[tuple[int, int]]) -> list[list[d
         except Exception as error:
             answers.append({"mistake": f"{function}({first}, {second}) raised {type(error).__name__}: {error}"})
     return answers
+
+
+def deliveries(cases: list[tuple[dict, dict]]) -> list[dict]:
+    """deliver(frame, host) for each case, as {"value": repr} or {"raised": why}."""
+    deliver = student_module("layers").deliver
+    return [_answer(deliver, frame, host) for frame, host in cases]

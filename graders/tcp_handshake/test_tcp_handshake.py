@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -245,3 +246,90 @@ def test_server_opens_the_connection_only_on_the_ack_of_its_own_syn(student):
     cases = [(arrived, y) for arrived, _, _ in scenarios]
     answers = student.run(probes.server_states, cases)
     check_server_states(cases, answers, [(state, why) for _, state, why in scenarios])
+
+
+def random_mac() -> str:
+    return ":".join(f"{random.randrange(256):02x}" for _ in range(6))
+
+
+def random_ip() -> str:
+    return ".".join(str(random.randrange(1, 255)) for _ in range(4))
+
+
+def make_frame(dst_mac: str, src_mac: str, dst_ip: str, src_ip: str, dst_port: int, src_port: int) -> dict:
+    segment = {"dst_port": dst_port, "src_port": src_port, "flags": "PSH+ACK", "payload": b"GET / HTTP/1.1\r\n\r\n"}
+    return {"dst_mac": dst_mac, "src_mac": src_mac, "packet": {"dst_ip": dst_ip, "src_ip": src_ip, "segment": segment}}
+
+
+def why_delivered(frame: dict, host: dict, layer: str) -> str:
+    """Why `layer` is the answer for this frame on this host, naming the fields each layer reads."""
+    packet, segment = frame["packet"], frame["packet"]["segment"]
+    mac, ip, port = frame["dst_mac"], packet["dst_ip"], segment["dst_port"]
+    if layer == "data link":
+        return (
+            f"the data link layer delivers between neighbouring nodes (两个相邻节点之间) by MAC address, and it reads "
+            f"its header first: dst_mac {mac} is not this host's {host['mac']}, so the frame is dropped there, before "
+            "anyone reads its IP header or its port (src_mac only says which neighbour sent it)"
+        )
+    if layer == "network":
+        return (
+            f"dst_mac is this host's, so the data link layer passes the packet up; the network layer finds the "
+            f"destination host by IP address (选择路由并正确的找着目标主机): dst_ip {ip} is not this host's "
+            f"{host['ip']}, so the packet is dropped there, before the transport layer ever reads a port (src_ip only "
+            "says who sent it)"
+        )
+    if layer == "transport":
+        return (
+            "dst_mac and dst_ip are this host's, so the segment reaches the transport layer, which delivers end to "
+            f"end (端对端) to one program by port: no program listens on dst_port {port} (open: "
+            f"{host['open_ports']}), so the transport layer drops it"
+        )
+    return (
+        f"dst_mac and dst_ip are this host's and a program listens on dst_port {port}: every layer passes it up and "
+        "the payload reaches the application, whoever sent it (src_mac and src_ip say who sent it, not where it goes)"
+    )
+
+
+def check_deliveries(cases: list[tuple[dict, dict]], answers: list[dict], expected: list[str]) -> None:
+    assert len(answers) == len(cases), f"expected {len(cases)} answers, got {len(answers)}"
+    for (frame, host), got, layer in zip(cases, answers, expected, strict=True):
+        call = f"deliver(frame={frame}, host={host})"
+        why = why_delivered(frame, host, layer)
+        if "raised" in got:
+            pytest.fail(f"{call} raised {got['raised']}; expected {layer!r}: {why}", pytrace=False)
+        assert got["value"] == repr(layer), f"{call} returned {got['value']}; expected {layer!r}: {why}"
+
+
+def _other(value: str, draw: Callable[[], str]) -> str:
+    """Another value than `value`, from `draw`."""
+    while (other := draw()) == value:
+        pass
+    return other
+
+
+@pytest.mark.task(6)
+def test_deliver_drops_a_frame_at_the_layer_whose_header_is_not_for_this_host(student):
+    host = {"mac": random_mac(), "ip": random_ip(), "open_ports": random.sample(range(1, 65536), 3)}
+    port = random.choice(host["open_ports"])
+    closed = random.choice([number for number in range(1, 1025) if number not in host["open_ports"]])
+    mac, ip = host["mac"], host["ip"]
+    other_mac, other_ip = _other(mac, random_mac), _other(ip, random_ip)
+    client_port = random.randrange(49152, 65536)
+    # (dst_mac, src_mac, dst_ip, src_ip, dst_port, expected): the source fields are some other machine's, or
+    # this host's own where a layer that read the source instead of the destination would be fooled.
+    rows = [
+        (mac, random_mac(), ip, random_ip(), port, "application"),
+        (other_mac, random_mac(), ip, random_ip(), port, "data link"),
+        (mac, random_mac(), other_ip, random_ip(), port, "network"),
+        (mac, random_mac(), ip, random_ip(), closed, "transport"),
+        (other_mac, random_mac(), other_ip, random_ip(), port, "data link"),
+        (mac, random_mac(), other_ip, random_ip(), closed, "network"),
+        (other_mac, mac, other_ip, ip, port, "data link"),
+        (mac, random_mac(), other_ip, ip, port, "network"),
+    ]
+    cases = [
+        (make_frame(dst_mac, src_mac, dst_ip, src_ip, dst_port, client_port), host)
+        for dst_mac, src_mac, dst_ip, src_ip, dst_port, _ in rows
+    ]
+    answers = student.run(probes.deliveries, cases)
+    check_deliveries(cases, answers, [row[-1] for row in rows])

@@ -14,8 +14,15 @@ from hypothesis import strategies as st
 
 from graders.harness.core.properties import deterministic
 from graders.tcp_handshake import probes
-from graders.tcp_handshake.oracle_hidden import server_state
-from graders.tcp_handshake.test_tcp_handshake import _check, _close, _handshake, check_server_states
+from graders.tcp_handshake.oracle_hidden import deliver, server_state
+from graders.tcp_handshake.test_tcp_handshake import (
+    _check,
+    _close,
+    _handshake,
+    check_deliveries,
+    check_server_states,
+    make_frame,
+)
 
 pytestmark = pytest.mark.hidden
 
@@ -118,3 +125,43 @@ def _why(arrived: list[tuple[str, int, int | None]], server_isn: int) -> str:
         elif after == "LISTEN":
             because = f"an {flags} reaching a listening server changes nothing: only a SYN starts a connection"
     return because
+
+
+MACS = st.lists(st.integers(0, 255), min_size=6, max_size=6).map(lambda octets: ":".join(f"{o:02x}" for o in octets))
+IPS = st.lists(st.integers(1, 254), min_size=4, max_size=4).map(lambda octets: ".".join(map(str, octets)))
+PORTS = st.integers(1, 65535)
+
+
+@st.composite
+def deliveries(draw: st.DrawFn) -> tuple[dict, dict]:
+    """A host and a frame whose destination MAC, IP and port are each this host's (an open port) or not, and
+    whose source MAC and IP are sometimes this host's own: a layer reading the source would be fooled."""
+    open_ports = draw(st.lists(PORTS, min_size=1, max_size=4, unique=True))
+    host = {"mac": draw(MACS), "ip": draw(IPS), "open_ports": open_ports}
+
+    def pick(own: object, others: st.SearchStrategy) -> object:
+        return own if draw(st.booleans()) else draw(others.filter(lambda value: value != own))
+
+    closed = PORTS.filter(lambda port: port not in host["open_ports"])
+    dst_port = draw(st.sampled_from(host["open_ports"])) if draw(st.booleans()) else draw(closed)
+    frame = make_frame(
+        pick(host["mac"], MACS), pick(host["mac"], MACS), pick(host["ip"], IPS), pick(host["ip"], IPS), dst_port,
+        draw(PORTS),
+    )
+    return frame, host
+
+
+@pytest.mark.task(6)
+@PROPERTIES
+@given(cases=st.lists(deliveries(), min_size=BATCH, max_size=BATCH))
+def test_deliver_agrees_with_the_layers_for_any_addresses_and_ports(student, cases):
+    answers = student.run(probes.deliveries, cases)
+    assert len(answers) == len(cases), f"expected {len(cases)} answers, got {len(answers)}"
+    wrong = [
+        index
+        for index, ((frame, host), answer) in enumerate(zip(cases, answers, strict=True))
+        if answer != {"value": repr(deliver(frame, host))}
+    ]
+    if wrong:
+        case = cases[wrong[0]]
+        check_deliveries([case], [answers[wrong[0]]], [deliver(*case)])

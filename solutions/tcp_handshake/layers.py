@@ -31,3 +31,21 @@ def tcp_ip_layer(osi_layer: str) -> str:
 def protocol_layer(protocol: str) -> str:
     """The OSI layer (a name from OSI_LAYERS) of a protocol in the outline's table: "HTTP", "udp", "Arp"..."""
     return _PROTOCOLS[protocol.upper()]
+
+
+def deliver(frame: dict, host: dict) -> str:
+    """Which layer of `host` drops `frame`, peeling its headers from the outside in: "data link", "network" or
+    "transport"; "application" when the payload reaches a program listening on the destination port.
+
+    frame = {"dst_mac": ..., "src_mac": ..., "packet": {"dst_ip": ..., "src_ip": ...,
+             "segment": {"dst_port": ..., "src_port": ..., "flags": ..., "payload": b"..."}}}
+    host = {"mac": "3c:22:fb:10:aa:01", "ip": "192.168.1.20", "open_ports": [22, 8000]}
+    """
+    if frame["dst_mac"] != host["mac"]:  # data link: is this frame for this node, the next hop?
+        return "data link"
+    packet = frame["packet"]
+    if packet["dst_ip"] != host["ip"]:  # network: is this packet for this host, wherever it came from?
+        return "network"
+    if packet["segment"]["dst_port"] not in host["open_ports"]:  # transport: which program, end to end?
+        return "transport"
+    return "application"
