@@ -132,6 +132,30 @@ class Produce:
         return value
 
 
+@dataclass(frozen=True)
+class ProduceForKey:
+    """produce(key) for gather_by_key: waits until the probe lets this key (or every key) go, then returns a
+    value no one could guess, and says so."""
+
+    reports: Reports
+
+    def __call__(self, key: str) -> list:
+        self.reports.add("waiting", _plain(key), os.getpid())
+        release = Path(self.reports.folder, f"{RELEASE}-{key}") if _is_key(key) else None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (release and release.exists()):
+            if Path(self.reports.folder, RELEASE).exists():
+                break
+            time.sleep(0.005)
+        value = [key, os.getpid(), uuid.uuid4().hex[:12]]
+        self.reports.add("produced", *value)
+        return value
+
+
+def _is_key(key: Any) -> bool:
+    return isinstance(key, str) and key.isalnum()
+
+
 def _parent_of_a_daemon(reports: Reports) -> None:
     """Runs in a child of the worker: start the student's daemon, then end, as a parent process does."""
     started = time.monotonic()
@@ -295,4 +319,67 @@ def gather_trace(count: int) -> dict:
         "produced_at_return": produced_at_return,
         "values": _plain(values),
         "is_list": isinstance(values, list),
+    }
+
+
+def _ended(pid: int) -> bool:
+    """Whether this child has exited (gone, or a zombie): everything it did before exiting is done."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return True
+    except IndexError:
+        return False
+    return state in ("Z", "X")
+
+
+def _wait_until_ended(pid: int, patience: float) -> None:
+    if not Path("/proc/self/stat").exists():  # no /proc (macOS, Windows): a moment for the child to store it
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + patience
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def gather_by_key_trace(keys: list[str], order: list[str]) -> dict:
+    """gather_by_key(produce, keys) with every produce held until all of them run (or no new one starts for
+    10 s), then let go one at a time in `order`, each child ending before the next key is let go: children
+    finish in an order unlike `keys`, so a value stored by position lands under the wrong key."""
+    reports = Reports.fresh()
+    call = Call(student_module("shared_state").gather_by_key, ProduceForKey(reports), list(keys))
+    waiting: list[list] = []
+    last_change = time.monotonic()
+    while len(waiting) < len(keys) and time.monotonic() - last_change < 10.0:
+        if call.wait(0.01):  # raises the student's error, if the call ended with one
+            break
+        now = reports.of("waiting")
+        if len(now) != len(waiting):
+            waiting, last_change = now, time.monotonic()
+    returned_early = call.wait(0.1)
+    for key in order:
+        pids = [pid for said, pid in reports.of("waiting") if said == key]
+        if not pids:
+            continue  # this key's child never started while the others were held
+        Path(reports.folder, f"{RELEASE}-{key}").touch()
+        deadline = time.monotonic() + 10
+        while not any(fact[0] == key for fact in reports.of("produced")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        _wait_until_ended(pids[0], patience=10)  # it stores the value before it exits
+    _release(reports)
+    returned = returned_early or call.wait(15)
+    produced_at_return = len(reports.of("produced")) if returned else None
+    pids = [pid for _, pid in reports.of("waiting")]
+    values = call.value if returned else None
+    is_dict = isinstance(values, dict)
+    return {
+        "folder": reports.folder,
+        "me": os.getpid(),
+        "returned": returned,
+        "returned_early": returned_early,
+        "produced_at_return": produced_at_return,
+        "unjoined": _unjoined(pids) if returned else [],
+        "is_dict": is_dict,
+        "type": type(values).__name__,
+        "values": [[_plain(key), _plain(value)] for key, value in values.items()] if is_dict else _plain(values),
     }

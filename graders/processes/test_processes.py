@@ -223,3 +223,58 @@ def test_gather_returns_the_value_of_every_child(student):
     assert got == sorted(produced, key=repr), (
         f"gather should return the {count} values the children produced, {produced}; it returned {got}"
     )
+
+
+@pytest.mark.task(7)
+def test_gather_by_key_returns_a_plain_dict_of_what_each_child_stored_under_its_key(student):
+    keys = [f"k{uuid.uuid4().hex[:6]}" for _ in range(4)]
+    order = list(reversed(keys))  # the children finish last key first
+    seen = student.run(probes.gather_by_key_trace, keys, order, timeout=90)
+    produced = {key: value for key, *value in _reports(student, seen["folder"]).of("produced")}
+    assert seen["returned"], (
+        f"gather_by_key did not return within 15 s after its children were let go ({student.where()})"
+    )
+    assert not seen["returned_early"] and not seen["unjoined"], (
+        "gather_by_key returned without waiting for its children (the grader was holding them): join() every "
+        "child before reading the dict"
+    )
+    assert seen["produced_at_return"] == len(keys), (
+        f"gather_by_key returned before its children finished ({seen['produced_at_return']} of {len(keys)} had "
+        "produced their value): join() every child before reading the dict"
+    )
+    if not seen["is_dict"]:
+        kind = seen["type"]
+        why = (
+            f"A {kind} is a proxy: it only forwards every access to the manager's process, which ends with the "
+            "Manager (at the end of its with-block), so the grader could not read it back. "
+            if "Proxy" in kind else ""
+        )
+        pytest.fail(
+            f"gather_by_key should return a plain dict; it returned a {kind}: {seen['values']!r}. {why}Return a copy "
+            "made in your process: dict(results)",
+            pytrace=False,
+        )
+    got = {key: list(value) if isinstance(value, (list, tuple)) else value for key, value in seen["values"]}
+    expected = {key: [key, *value] for key, value in produced.items()}
+    if not got and produced:
+        pytest.fail(
+            f"gather_by_key returned {{}} although all {len(keys)} children produced a value: each child stored it "
+            "in its own copy of a plain dict, which the parent never sees. Create the dict with "
+            "multiprocessing.Manager().dict() and pass it to the children as an argument",
+            pytrace=False,
+        )
+    if any(isinstance(value, list) and len(value) == 3 and value[1] == seen["me"] for value in got.values()):
+        pytest.fail("produce ran in the calling process: run each produce(key) in a child process", pytrace=False)
+    assert sorted(got) == sorted(keys), (
+        f"gather_by_key(produce, {keys}) should return a dict with exactly those keys; its keys were {sorted(got)}"
+    )
+    wrong = {key: value[0] for key, value in got.items() if isinstance(value, list) and value and value[0] != key}
+    assert not wrong, (
+        "some values are stored under another key: "
+        + ", ".join(f"{key!r} holds the value produced for {other!r}" for key, other in wrong.items())
+        + ". The children finish in any order (here the grader let them go last key first), so a value must be "
+        "stored under its own key, in the child: results[key] = produce(key)"
+    )
+    assert got == expected, (
+        f"gather_by_key should map every key to the value its child produced, {expected}; it returned {got}"
+    )
