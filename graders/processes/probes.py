@@ -168,7 +168,7 @@ def _parent_of_a_daemon(reports: Reports) -> None:
     if not isinstance(child, multiprocessing.process.BaseProcess):  # a Process of any context
         reports.add("returned", repr(child)[:200], None, None, took)
         return
-    reports.wait_for("lingering", 1, timeout=1.0)  # do not end before the daemon could say who it is
+    reports.wait_for("lingering", 1, timeout=15)  # do not end before the daemon could say who it is
     reports.add("returned", "Process", child.daemon, child.is_alive(), took)
     # Returning now runs multiprocessing's exit handler: it terminates daemon children and joins the others.
 
@@ -176,22 +176,29 @@ def _parent_of_a_daemon(reports: Reports) -> None:
 # -- probes --------------------------------------------------------------------------------------------------
 
 
+def _until_all_started(call: Call, reports: Reports, kind: str, count: int) -> None:
+    """Wait until `count` children have reported `kind`, or no new child has reported for a while: 30 s for the
+    first (a spawned child imports Python afresh, slowly on a busy machine), 10 s for each next one (children
+    started one after another wait for each other: only wrong code waits this long). A call that has returned
+    is waited for too: the children it left running report what they did."""
+    seen, last_change = 0, time.monotonic()
+    while seen < count and time.monotonic() - last_change < (10.0 if seen else 30.0):
+        call.wait(0.01)  # raises the student's error, if the call ended with one
+        now = len(reports.of(kind))
+        if now != seen:
+            seen, last_change = now, time.monotonic()
+
+
 def start_and_join_trace(count: int, naps: list[float]) -> dict:
-    """start_and_join with children held until all of them have started (or none starts for 3 s), then
-    released to nap for different times: what had happened when it returned."""
+    """start_and_join with children held until all of them have started (or no new one starts for a while),
+    then released to nap for different times: what had happened when it returned."""
     reports = Reports.fresh()
     call = Call(student_module("workers").start_and_join, HeldChild(reports, tuple(naps)), count)
-    started: list[list] = []
-    last_change = time.monotonic()
-    while len(started) < count and time.monotonic() - last_change < 3.0:
-        call.wait(0.01)  # raises the student's error, if the call ended with one
-        now = reports.of("started")
-        if len(now) != len(started):
-            started, last_change = now, time.monotonic()
+    _until_all_started(call, reports, "started", count)
     returned_early = call.wait(0.2)  # a start_and_join that joins is now waiting for the held children
     held = len(reports.of("started"))
     _release(reports)
-    returned = returned_early or call.wait(max(naps) + 3)
+    returned = returned_early or call.wait(max(naps) + 15)
     ended_at_return = len(reports.of("ended")) if returned else None
     pids = [pid for _, pid in reports.of("started")]
     return {
@@ -209,7 +216,7 @@ def abandoned_children(count: int) -> str:
     """Start start_and_join with children that never end, in a thread; the grader reads their pids."""
     reports = Reports.fresh()
     call = Call(student_module("workers").start_and_join, Linger(reports), count)
-    reports.wait_for("lingering", count, timeout=3)
+    reports.wait_for("lingering", count, timeout=30)
     call.wait(0)  # a NotImplementedError (or any error) of the student's is raised here
     return reports.folder
 
@@ -226,10 +233,10 @@ def identity_trace(names: list[str]) -> dict:
         raise StudentMistake(
             f"start_named() should return the list of Process objects it started; it returned {_plain(processes)!r}"
         )
-    reports.wait_for("identity", len(names), timeout=3)
+    reports.wait_for("identity", len(names), timeout=30)
     for process in processes:
         if process.pid is not None:
-            process.join(1)
+            process.join(5)
     return {
         "folder": reports.folder,
         "me": [multiprocessing.current_process().name, os.getpid()],
@@ -256,15 +263,16 @@ def deadline_trace(quick_nap: float, quick_deadline: float, slow_deadline: float
     return {"folder": reports.folder, "me": os.getpid(), "quick": quick, "slow": slow}
 
 
-def daemon_trace(patience: float) -> dict:
-    """A parent process calls start_daemon() and then ends: the daemon must end with it, not hold it up."""
+def daemon_trace(patience: float, exit_patience: float) -> dict:
+    """A parent process calls start_daemon() and then ends: the daemon must end with it, not hold it up.
+    `patience`: for the parent to start and report what start_daemon returned; `exit_patience`: for it to end."""
     reports = Reports.fresh()
     parent = multiprocessing.Process(target=_parent_of_a_daemon, args=(reports,), name="grader-parent")
     parent.start()
-    deadline = time.monotonic() + patience + 1
+    deadline = time.monotonic() + patience
     while not (reports.of("returned") or reports.of("raised")) and time.monotonic() < deadline:
         time.sleep(0.01)
-    parent.join(patience)
+    parent.join(exit_patience)
     parent_ended = not parent.is_alive()
     if not parent_ended:
         parent.kill()
@@ -286,7 +294,7 @@ def my_process_trace(times: int, nap: float) -> dict:
             "never set up: call super().__init__() first thing in your __init__"
         ) from None
     if process.pid is not None:
-        process.join(times * nap + 3)
+        process.join(times * nap + 30)
     return {
         "folder": reports.folder,
         "me": os.getpid(),
@@ -296,19 +304,13 @@ def my_process_trace(times: int, nap: float) -> dict:
 
 
 def gather_trace(count: int) -> dict:
-    """gather(produce, count), with every produce held until all of them run (or none starts for 3 s)."""
+    """gather(produce, count), with every produce held until all of them run (or no new one starts for a while)."""
     reports = Reports.fresh()
     call = Call(student_module("shared_state").gather, Produce(reports), count)
-    waiting: list[list] = []
-    last_change = time.monotonic()
-    while len(waiting) < count and time.monotonic() - last_change < 3.0:
-        call.wait(0.01)
-        now = reports.of("waiting")
-        if len(now) != len(waiting):
-            waiting, last_change = now, time.monotonic()
+    _until_all_started(call, reports, "waiting", count)
     returned_early = call.wait(0.1)
     _release(reports)
-    returned = returned_early or call.wait(5)
+    returned = returned_early or call.wait(15)
     produced_at_return = len(reports.of("produced")) if returned else None
     values = call.value if returned else None
     return {
@@ -343,19 +345,12 @@ def _wait_until_ended(pid: int, patience: float) -> None:
 
 
 def gather_by_key_trace(keys: list[str], order: list[str]) -> dict:
-    """gather_by_key(produce, keys) with every produce held until all of them run (or no new one starts for
-    10 s), then let go one at a time in `order`, each child ending before the next key is let go: children
+    """gather_by_key(produce, keys) with every produce held until all of them run (or no new one starts for a
+    while), then let go one at a time in `order`, each child ending before the next key is let go: children
     finish in an order unlike `keys`, so a value stored by position lands under the wrong key."""
     reports = Reports.fresh()
     call = Call(student_module("shared_state").gather_by_key, ProduceForKey(reports), list(keys))
-    waiting: list[list] = []
-    last_change = time.monotonic()
-    while len(waiting) < len(keys) and time.monotonic() - last_change < 10.0:
-        if call.wait(0.01):  # raises the student's error, if the call ended with one
-            break
-        now = reports.of("waiting")
-        if len(now) != len(waiting):
-            waiting, last_change = now, time.monotonic()
+    _until_all_started(call, reports, "waiting", len(keys))
     returned_early = call.wait(0.1)
     for key in order:
         pids = [pid for said, pid in reports.of("waiting") if said == key]
