@@ -312,6 +312,7 @@ def gather_trace(count: int) -> dict:
     _release(reports)
     returned = returned_early or call.wait(15)
     produced_at_return = len(reports.of("produced")) if returned else None
+    pids = [pid for _, pid in reports.of("waiting")]
     values = call.value if returned else None
     return {
         "folder": reports.folder,
@@ -319,6 +320,7 @@ def gather_trace(count: int) -> dict:
         "returned": returned,
         "returned_early": returned_early,
         "produced_at_return": produced_at_return,
+        "unjoined": _unjoined(pids) if returned else [],
         "values": _plain(values),
         "is_list": isinstance(values, list),
     }
