@@ -3,15 +3,27 @@
 They count the threads a pool starts and which of them run the tasks (a pool reuses a fixed set), force the
 pool's threads to show how many tasks they run at once (a gate holds the first tasks until they are all
 running), and see what had finished when join() or run_all() returned.
+
+For the process pools, the tasks run in other processes: each item reports what it did in a file
+(`observe.Reports`) and waits for a release file, so the grader sees from outside which processes hold the
+items while they are held. The student's call runs in the background between probes (`_running`).
 """
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+from graders.harness.core.observe import Reports
 from graders.harness.core.probing import Call, Gate, in_background, student_module, thread_count
+
+RELEASE = "release"
+_running: dict[str, Any] = {}  # the student's call that outlives the probe that started it
 
 
 class _Tasks:
@@ -123,3 +135,85 @@ def start_pool_server(port: int, size: int) -> int:
     server = socket.create_server(("127.0.0.1", port), backlog=50)
     in_background(student_module("pool_server").serve, server, size)
     return before
+
+
+# -- process pools -------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return value
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return repr(value)[:200]
+
+
+@dataclass(frozen=True)
+class HeldItem:
+    """fn(item) for pool_map: says which process took the item, waits until the probe lets this item (or every
+    item) go, then returns a value the grader can compute and the worker cannot guess. Picklable, so it reaches
+    the pool's processes under any start method."""
+
+    reports: Reports
+    salt: str
+
+    def __call__(self, item: Any) -> Any:
+        self.reports.add("started", _plain(item), os.getpid())
+        mine = Path(self.reports.folder, f"{RELEASE}-{item}") if isinstance(item, int) else None
+        every = Path(self.reports.folder, RELEASE)
+        deadline = time.monotonic() + 120
+        while not (mine and mine.exists()) and not every.exists() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.reports.add("ended", _plain(item), os.getpid())
+        return f"{self.salt}:{item * item}" if isinstance(item, int) else None
+
+
+def start_pool_map(items: list[int], salt: str) -> dict:
+    """Start pool_map(fn, items) in the background, its items held; the grader watches, then finish_pool_map."""
+    reports = Reports.fresh()
+    call = Call(student_module("process_pool").pool_map, HeldItem(reports, salt), list(items))
+    _running["pool_map"] = (call, reports)
+    return {"folder": reports.folder, "me": os.getpid()}
+
+
+def call_status(name: str) -> bool:
+    """Whether the background call has ended; the student's error, if it ended with one, is raised here."""
+    call, _reports = _running[name]
+    return call.wait(0)
+
+
+def finish_pool_map(patience: float) -> dict:
+    """Let the held items go, highest running item first, one at a time, each ending before the next goes: the
+    items finish in an order unlike theirs. Then wait for pool_map to return."""
+    call, reports = _running["pool_map"]
+    released: set[int] = set()
+    deadline = time.monotonic() + patience
+    quiet_since = time.monotonic()
+    while not call.wait(0.01) and time.monotonic() < deadline:
+        started = {item for item, _pid in reports.of("started") if isinstance(item, int)}
+        waiting = started - released
+        if not waiting:
+            if time.monotonic() - quiet_since > 5:  # nothing new is held: let every item go
+                break
+            continue
+        item = max(waiting)
+        Path(reports.folder, f"{RELEASE}-{item}").touch()
+        released.add(item)
+        ends = time.monotonic() + 10
+        while item not in {done for done, _pid in reports.of("ended")} and time.monotonic() < ends:
+            time.sleep(0.005)
+        quiet_since = time.monotonic()
+    Path(reports.folder, RELEASE).touch()
+    returned = call.wait(max(1.0, deadline - time.monotonic()))
+    value = call.value if returned else None
+    return {
+        "returned": returned,
+        "results": _plain(value) if isinstance(value, (list, tuple)) else repr(value)[:200],
+        "is_list": isinstance(value, list),
+    }
+
+
+def start_process_pool_server(port: int) -> None:
+    """Start the student's serve(port) in the background: it serves forever."""
+    call = Call(student_module("process_pool_server").serve, port)
+    _running["server"] = (call, None)

@@ -132,6 +132,30 @@ class Produce:
         return value
 
 
+@dataclass(frozen=True)
+class ProduceForKey:
+    """produce(key) for gather_by_key: waits until the probe lets this key (or every key) go, then returns a
+    value no one could guess, and says so."""
+
+    reports: Reports
+
+    def __call__(self, key: str) -> list:
+        self.reports.add("waiting", _plain(key), os.getpid())
+        release = Path(self.reports.folder, f"{RELEASE}-{key}") if _is_key(key) else None
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not (release and release.exists()):
+            if Path(self.reports.folder, RELEASE).exists():
+                break
+            time.sleep(0.005)
+        value = [key, os.getpid(), uuid.uuid4().hex[:12]]
+        self.reports.add("produced", *value)
+        return value
+
+
+def _is_key(key: Any) -> bool:
+    return isinstance(key, str) and key.isalnum()
+
+
 def _parent_of_a_daemon(reports: Reports) -> None:
     """Runs in a child of the worker: start the student's daemon, then end, as a parent process does."""
     started = time.monotonic()
@@ -144,7 +168,7 @@ def _parent_of_a_daemon(reports: Reports) -> None:
     if not isinstance(child, multiprocessing.process.BaseProcess):  # a Process of any context
         reports.add("returned", repr(child)[:200], None, None, took)
         return
-    reports.wait_for("lingering", 1, timeout=1.0)  # do not end before the daemon could say who it is
+    reports.wait_for("lingering", 1, timeout=15)  # do not end before the daemon could say who it is
     reports.add("returned", "Process", child.daemon, child.is_alive(), took)
     # Returning now runs multiprocessing's exit handler: it terminates daemon children and joins the others.
 
@@ -152,22 +176,29 @@ def _parent_of_a_daemon(reports: Reports) -> None:
 # -- probes --------------------------------------------------------------------------------------------------
 
 
+def _until_all_started(call: Call, reports: Reports, kind: str, count: int) -> None:
+    """Wait until `count` children have reported `kind`, or no new child has reported for a while: 30 s for the
+    first (a spawned child imports Python afresh, slowly on a busy machine), 10 s for each next one (children
+    started one after another wait for each other: only wrong code waits this long). A call that has returned
+    is waited for too: the children it left running report what they did."""
+    seen, last_change = 0, time.monotonic()
+    while seen < count and time.monotonic() - last_change < (10.0 if seen else 30.0):
+        call.wait(0.01)  # raises the student's error, if the call ended with one
+        now = len(reports.of(kind))
+        if now != seen:
+            seen, last_change = now, time.monotonic()
+
+
 def start_and_join_trace(count: int, naps: list[float]) -> dict:
-    """start_and_join with children held until all of them have started (or none starts for 3 s), then
-    released to nap for different times: what had happened when it returned."""
+    """start_and_join with children held until all of them have started (or no new one starts for a while),
+    then released to nap for different times: what had happened when it returned."""
     reports = Reports.fresh()
     call = Call(student_module("workers").start_and_join, HeldChild(reports, tuple(naps)), count)
-    started: list[list] = []
-    last_change = time.monotonic()
-    while len(started) < count and time.monotonic() - last_change < 3.0:
-        call.wait(0.01)  # raises the student's error, if the call ended with one
-        now = reports.of("started")
-        if len(now) != len(started):
-            started, last_change = now, time.monotonic()
+    _until_all_started(call, reports, "started", count)
     returned_early = call.wait(0.2)  # a start_and_join that joins is now waiting for the held children
     held = len(reports.of("started"))
     _release(reports)
-    returned = returned_early or call.wait(max(naps) + 3)
+    returned = returned_early or call.wait(max(naps) + 15)
     ended_at_return = len(reports.of("ended")) if returned else None
     pids = [pid for _, pid in reports.of("started")]
     return {
@@ -185,7 +216,7 @@ def abandoned_children(count: int) -> str:
     """Start start_and_join with children that never end, in a thread; the grader reads their pids."""
     reports = Reports.fresh()
     call = Call(student_module("workers").start_and_join, Linger(reports), count)
-    reports.wait_for("lingering", count, timeout=3)
+    reports.wait_for("lingering", count, timeout=30)
     call.wait(0)  # a NotImplementedError (or any error) of the student's is raised here
     return reports.folder
 
@@ -202,10 +233,10 @@ def identity_trace(names: list[str]) -> dict:
         raise StudentMistake(
             f"start_named() should return the list of Process objects it started; it returned {_plain(processes)!r}"
         )
-    reports.wait_for("identity", len(names), timeout=3)
+    reports.wait_for("identity", len(names), timeout=30)
     for process in processes:
         if process.pid is not None:
-            process.join(1)
+            process.join(5)
     return {
         "folder": reports.folder,
         "me": [multiprocessing.current_process().name, os.getpid()],
@@ -232,15 +263,16 @@ def deadline_trace(quick_nap: float, quick_deadline: float, slow_deadline: float
     return {"folder": reports.folder, "me": os.getpid(), "quick": quick, "slow": slow}
 
 
-def daemon_trace(patience: float) -> dict:
-    """A parent process calls start_daemon() and then ends: the daemon must end with it, not hold it up."""
+def daemon_trace(patience: float, exit_patience: float) -> dict:
+    """A parent process calls start_daemon() and then ends: the daemon must end with it, not hold it up.
+    `patience`: for the parent to start and report what start_daemon returned; `exit_patience`: for it to end."""
     reports = Reports.fresh()
     parent = multiprocessing.Process(target=_parent_of_a_daemon, args=(reports,), name="grader-parent")
     parent.start()
-    deadline = time.monotonic() + patience + 1
+    deadline = time.monotonic() + patience
     while not (reports.of("returned") or reports.of("raised")) and time.monotonic() < deadline:
         time.sleep(0.01)
-    parent.join(patience)
+    parent.join(exit_patience)
     parent_ended = not parent.is_alive()
     if not parent_ended:
         parent.kill()
@@ -262,7 +294,7 @@ def my_process_trace(times: int, nap: float) -> dict:
             "never set up: call super().__init__() first thing in your __init__"
         ) from None
     if process.pid is not None:
-        process.join(times * nap + 3)
+        process.join(times * nap + 30)
     return {
         "folder": reports.folder,
         "me": os.getpid(),
@@ -272,20 +304,15 @@ def my_process_trace(times: int, nap: float) -> dict:
 
 
 def gather_trace(count: int) -> dict:
-    """gather(produce, count), with every produce held until all of them run (or none starts for 3 s)."""
+    """gather(produce, count), with every produce held until all of them run (or no new one starts for a while)."""
     reports = Reports.fresh()
     call = Call(student_module("shared_state").gather, Produce(reports), count)
-    waiting: list[list] = []
-    last_change = time.monotonic()
-    while len(waiting) < count and time.monotonic() - last_change < 3.0:
-        call.wait(0.01)
-        now = reports.of("waiting")
-        if len(now) != len(waiting):
-            waiting, last_change = now, time.monotonic()
+    _until_all_started(call, reports, "waiting", count)
     returned_early = call.wait(0.1)
     _release(reports)
-    returned = returned_early or call.wait(5)
+    returned = returned_early or call.wait(15)
     produced_at_return = len(reports.of("produced")) if returned else None
+    pids = [pid for _, pid in reports.of("waiting")]
     values = call.value if returned else None
     return {
         "folder": reports.folder,
@@ -293,6 +320,63 @@ def gather_trace(count: int) -> dict:
         "returned": returned,
         "returned_early": returned_early,
         "produced_at_return": produced_at_return,
+        "unjoined": _unjoined(pids) if returned else [],
         "values": _plain(values),
         "is_list": isinstance(values, list),
+    }
+
+
+def _ended(pid: int) -> bool:
+    """Whether this child has exited (gone, or a zombie): everything it did before exiting is done."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return True
+    except IndexError:
+        return False
+    return state in ("Z", "X")
+
+
+def _wait_until_ended(pid: int, patience: float) -> None:
+    if not Path("/proc/self/stat").exists():  # no /proc (macOS, Windows): a moment for the child to store it
+        time.sleep(0.2)
+        return
+    deadline = time.monotonic() + patience
+    while not _ended(pid) and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def gather_by_key_trace(keys: list[str], order: list[str]) -> dict:
+    """gather_by_key(produce, keys) with every produce held until all of them run (or no new one starts for a
+    while), then let go one at a time in `order`, each child ending before the next key is let go: children
+    finish in an order unlike `keys`, so a value stored by position lands under the wrong key."""
+    reports = Reports.fresh()
+    call = Call(student_module("shared_state").gather_by_key, ProduceForKey(reports), list(keys))
+    _until_all_started(call, reports, "waiting", len(keys))
+    returned_early = call.wait(0.1)
+    for key in order:
+        pids = [pid for said, pid in reports.of("waiting") if said == key]
+        if not pids:
+            continue  # this key's child never started while the others were held
+        Path(reports.folder, f"{RELEASE}-{key}").touch()
+        deadline = time.monotonic() + 10
+        while not any(fact[0] == key for fact in reports.of("produced")) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        _wait_until_ended(pids[0], patience=10)  # it stores the value before it exits
+    _release(reports)
+    returned = returned_early or call.wait(15)
+    produced_at_return = len(reports.of("produced")) if returned else None
+    pids = [pid for _, pid in reports.of("waiting")]
+    values = call.value if returned else None
+    is_dict = isinstance(values, dict)
+    return {
+        "folder": reports.folder,
+        "me": os.getpid(),
+        "returned": returned,
+        "returned_early": returned_early,
+        "produced_at_return": produced_at_return,
+        "unjoined": _unjoined(pids) if returned else [],
+        "is_dict": is_dict,
+        "type": type(values).__name__,
+        "values": [[_plain(key), _plain(value)] for key, value in values.items()] if is_dict else _plain(values),
     }

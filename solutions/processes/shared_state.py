@@ -1,4 +1,4 @@
-"""The outline's global that child processes cannot share, and the Manager list that they can."""
+"""The outline's global that child processes cannot share, and the Manager list and dict that they can."""
 
 import multiprocessing
 from collections.abc import Callable
@@ -23,3 +23,24 @@ def gather(produce: Callable[[int], Any], count: int) -> list[Any]:
         for process in processes:
             process.join()
         return list(results)
+
+
+def _produce_under(produce: Callable[[str], Any], key: str, results: Any) -> None:
+    results[key] = produce(key)
+
+
+def gather_by_key(produce: Callable[[str], Any], keys: list[str]) -> dict[str, Any]:
+    """Call produce(key) for every key, each in a child process of its own, at the same time, and return a
+    plain dict that maps each key to the value produced for it."""
+    with multiprocessing.Manager() as manager:
+        # The manager's dict lives in the manager's process; each child gets a proxy to it as an argument.
+        results = manager.dict()
+        processes = [
+            multiprocessing.Process(target=_produce_under, args=(produce, key, results)) for key in keys
+        ]
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.join()
+        # A copy in this process: the proxy stops working when the manager ends, at the end of this block.
+        return dict(results)
