@@ -16,6 +16,6 @@ def serve(server: socket.socket) -> None:
     process of its own."""
     while True:
         conn, _address = server.accept()
-        # TODO(task 7): serve this client in a new multiprocessing.Process running handle, close the parent's
+        # TODO(task 8): serve this client in a new multiprocessing.Process running handle, close the parent's
         # copy of conn, reap the children that have ended, and go straight back to accept().
         handle(conn)

@@ -235,7 +235,7 @@ def test_gather_returns_the_value_of_every_child(student):
     )
 
 
-# -- task 7 (8 after the merge): a process per client ----------------------------------------------------
+# -- task 8: a process per client ----------------------------------------------------------------------------
 
 ECHO_WAIT = 10.0  # a client with no echo for this long is ignored (a spawned child may take seconds to start)
 QUIET_AFTER = 3.0  # from then on, a server whose processes are all blocked is taken to be ignoring the client
@@ -356,7 +356,7 @@ def _await_eof(student, client: socket.socket, inode: int | None, message: bytes
     return bytes(received), False, False
 
 
-@pytest.mark.task(7)
+@pytest.mark.task(8)
 def test_each_client_is_served_by_a_child_process_of_its_own(student):
     port = free_port()
     student.run(probes.start_per_client_server, port)
