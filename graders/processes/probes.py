@@ -13,6 +13,7 @@ import importlib
 import multiprocessing
 import multiprocessing.process
 import os
+import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.harness.core.observe import Reports
-from graders.harness.core.probing import Call, StudentMistake, student_module
+from graders.harness.core.probing import Call, StudentMistake, in_background, student_module
 
 RELEASE = "release"
 
@@ -380,3 +381,21 @@ def gather_by_key_trace(keys: list[str], order: list[str]) -> dict:
         "type": type(values).__name__,
         "values": [[_plain(key), _plain(value)] for key, value in values.items()] if is_dict else _plain(values),
     }
+
+
+# -- task 8 --------------------------------------------------------------------------------------------------
+
+
+def ready() -> bool:
+    """A no-op call: starts the worker (so the grader can read its /proc) and reports a crashed thread."""
+    return True
+
+
+def start_per_client_server(port: int, method: str | None = None) -> None:
+    """Start the student's serve() on a listening socket on `port`, in a thread of its own; under start method
+    `method` if one is given (it stays set: the server keeps starting children with it)."""
+    if method:
+        multiprocessing.set_start_method(method, force=True)
+    serve = student_module("per_client_server").serve
+    server = socket.create_server(("127.0.0.1", port), backlog=50)
+    in_background(serve, server)

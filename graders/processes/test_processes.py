@@ -1,12 +1,22 @@
 """Grades exercises/processes: start and join, who a process is, deadlines and terminate, daemons, a Process
 subclass, and a list that child processes really share."""
 
+import contextlib
+import multiprocessing
+import os
 import random
+import secrets
+import socket
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 
+from graders.harness.core import observe, platform
+from graders.harness.core.network import exchange, free_port
 from graders.harness.core.observe import Reports, still_running
+from graders.harness.core.student import StudentError
 from graders.processes import probes
 
 
@@ -279,3 +289,219 @@ def test_gather_by_key_returns_a_plain_dict_of_what_each_child_stored_under_its_
     assert got == expected, (
         f"gather_by_key should map every key to the value its child produced, {expected}; it returned {got}"
     )
+
+
+# -- task 8: a process per client ----------------------------------------------------------------------------
+
+ECHO_WAIT = 10.0  # a client with no echo for this long is ignored (a spawned child may take seconds to start)
+QUIET_AFTER = 3.0  # from then on, a server whose processes are all blocked is taken to be ignoring the client
+
+
+def _all_blocked(student):
+    """After QUIET_AFTER seconds: whether the worker and every process below it are blocked (read from /proc),
+    so that a server plainly not answering costs a few seconds, while a child still starting is waited for."""
+    started = time.monotonic()
+
+    def check() -> bool:
+        if time.monotonic() - started < QUIET_AFTER:
+            return False
+        return all(observe.idle(pid) for pid in [student.pid, *platform.descendants(student.pid)])
+
+    return check
+
+
+def _crash_note(student) -> str:
+    """What crashed in the worker since the last call, explained; "" if nothing did."""
+    try:
+        student.run(probes.ready)
+    except StudentError as error:
+        if "pickl" in error.message.lower():
+            return (
+                " (under spawn and forkserver, the start methods of macOS, Windows and Linux from Python 3.14, the "
+                "target of a Process and its arguments are pickled and sent to the child, and yours could not be "
+                "pickled: give Process(target=handle, args=(conn,)) the function handle defined at the top level "
+                f"of per_client_server.py, not a lambda or a function nested in serve. {error.message})"
+            )
+        return f" ({error.message})"
+    return ""
+
+
+def _server_inode(port: int, client_port: int) -> int | None:
+    """The inode of the server's end of the loopback connection to `client_port`, from /proc/net/tcp."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if fields[1].endswith(f":{port:04X}") and fields[2].endswith(f":{client_port:04X}"):
+            return int(fields[9]) or None
+    return None
+
+
+def _holders(student, inode: int | None) -> list[int] | None:
+    """The worker's processes (itself first) that hold the socket `inode` open; None where /proc says nothing."""
+    if inode is None:
+        return None
+    found = []
+    for pid in [student.pid, *platform.descendants(student.pid)]:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except FileNotFoundError:
+            continue  # a process that ended meanwhile
+        except OSError:
+            return None
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    found.append(pid)
+                    break
+    return found
+
+
+def _leave(clients: list[socket.socket], limit: float = 2.0) -> None:
+    """Leave as a polite client does: no more data (SHUT_WR), then read what is left until the server closes."""
+    for client in clients:
+        with contextlib.suppress(OSError):
+            client.shutdown(socket.SHUT_WR)
+    deadline = time.monotonic() + limit
+    for client in clients:
+        with contextlib.suppress(OSError):
+            while (left := deadline - time.monotonic()) > 0:
+                client.settimeout(left)
+                if not client.recv(4096):
+                    break
+        client.close()
+
+
+def _fail_client(student, number: int, got: bytes | str, message: bytes, what: str) -> None:
+    if got == "silent":
+        pytest.fail(f"client {number} sent {what} and got no echo within {ECHO_WAIT:g} s{_crash_note(student)} "
+                    f"({student.where()})", pytrace=False)
+    if got in ("closed", "reset"):
+        pytest.fail(f"client {number} sent {what} and its connection was {got} instead of echoed"
+                    f"{_crash_note(student)}", pytrace=False)
+    pytest.fail(f"client {number} sent {what}, {message!r}, and got back {got!r}", pytrace=False)
+
+
+def _await_eof(student, client: socket.socket, inode: int | None, message: bytes) -> tuple[bytes, bool, bool]:
+    """Read the echo and then the end of the connection: (what came, whether EOF came, whether only the server
+    process itself held the connection for a whole second while the client waited for EOF)."""
+    received, deadline, parent_only_since = bytearray(), time.monotonic() + ECHO_WAIT, None
+    client.settimeout(0.2)
+    while time.monotonic() < deadline:
+        try:
+            chunk = client.recv(4096)
+        except TimeoutError:
+            chunk = None
+        except OSError:
+            return bytes(received), False, False
+        if chunk == b"":
+            return bytes(received), True, False
+        if chunk:
+            received += chunk
+            continue
+        if len(received) >= len(message):
+            holders = _holders(student, inode)
+            if holders == [student.pid]:
+                parent_only_since = parent_only_since or time.monotonic()
+                if time.monotonic() - parent_only_since >= 1.0:
+                    return bytes(received), False, True
+            else:
+                parent_only_since = None
+    return bytes(received), False, False
+
+
+@pytest.mark.task(8)
+def test_each_client_is_served_by_a_child_process_of_its_own(student):
+    port = free_port()
+    student.run(probes.start_per_client_server, port)
+    clients = [socket.create_connection(("127.0.0.1", port), timeout=ECHO_WAIT) for _ in range(3)]
+    children: list[int] = []
+    try:
+        hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
+        got = exchange(clients[0], hello, patience=ECHO_WAIT, waiting=_all_blocked(student))
+        if got != hello:
+            _fail_client(student, 1, got, hello, "its first message")
+        for number, client in enumerate(clients[1:], 2):
+            message = f"client {number} says {secrets.token_hex(6)}".encode()
+            got = exchange(client, message, patience=ECHO_WAIT, waiting=_all_blocked(student))
+            if got == "silent" and not _crash_note(student):
+                pytest.fail(
+                    f"client {number} got no echo while client 1 stayed connected and silent, and the server waited "
+                    f"instead: it serves one client at a time ({student.where()}). Start a "
+                    "multiprocessing.Process(target=handle, args=(conn,)) for each connection and go straight back "
+                    "to accept()",
+                    pytrace=False,
+                )
+            if got != message:
+                _fail_client(student, number, got, message, "its message")
+
+        for number, client in enumerate(clients, 1):
+            inode = _server_inode(port, client.getsockname()[1])
+            holders = _holders(student, inode)
+            if holders is None:
+                continue  # no /proc (or not ours to read): the echoes and the EOF below still grade the server
+            assert holders != [student.pid], (
+                f"client {number}'s connection was held by the server process itself (pid {student.pid}) and by no "
+                "child process: each client should be served in a child process of its own (threads run inside "
+                "the server's process). Start a multiprocessing.Process(target=handle, args=(conn,)) per client"
+            )
+            holders = [pid for pid in holders if pid != student.pid]  # the parent's copy is judged by the EOF below
+            assert holders, f"no process of the server held client {number}'s connection any more, yet it was echoed"
+            assert not set(holders) & set(children), (
+                f"client {number} was served by process {holders}, which also serves an earlier client: each client "
+                "needs a child process of its own"
+            )
+            children += holders
+
+        late = socket.create_connection(("127.0.0.1", port), timeout=ECHO_WAIT)
+        clients.append(late)
+        message = f"client 4 says goodbye {secrets.token_hex(6)}".encode()
+        inode = _server_inode(port, late.getsockname()[1])  # the server's end, even before accept()
+        late.sendall(message)
+        late.shutdown(socket.SHUT_WR)
+        got, ended, parent_only = _await_eof(student, late, inode, message)
+        if got != message:
+            _fail_client(student, 4, got or "silent", message, "a message and then shut down its sending side")
+        why = (
+            "the child had ended, and only the server process itself still held the connection"
+            if parent_only
+            else f"the connection stayed open for {ECHO_WAIT:g} s"
+        )
+        assert ended, (
+            "client 4 sent a message and shut down its sending side; it got the echo, but the client never sees "
+            f"the end of the connection (EOF): {why}. "
+            "The child closes its copy when handle() returns, but the client sees the end of the connection only "
+            "when every copy is closed: close conn in the parent right after start()"
+        )
+    finally:
+        _leave(clients)
+
+    left = still_running(children, grace=5.0)
+    assert not left, (
+        f"the child processes {left} were still running 5 s after their clients left: handle(conn) should return "
+        "when recv() returns b'' (the client has gone), which ends its process"
+    )
+    crash = _crash_note(student)
+    assert not crash, f"the server crashed while its clients came and went{crash}"
+
+    if _worker_method() == "fork":
+        _check_under_spawn(student)
+
+
+def _worker_method() -> str:
+    """The worker's start method: the one the harness sets, else the platform's default, as here."""
+    return os.environ.get("GRADE_START_METHOD") or multiprocessing.get_start_method()
+
+
+def _check_under_spawn(student) -> None:
+    """Under fork, a lambda or nested target works: try the server once under spawn too, as on macOS and Windows."""
+    port = free_port()
+    student.run(probes.start_per_client_server, port, "spawn")
+    with socket.create_connection(("127.0.0.1", port), timeout=ECHO_WAIT) as client:
+        message = f"a client of the server under spawn {secrets.token_hex(6)}".encode()
+        got = exchange(client, message, patience=ECHO_WAIT, waiting=_all_blocked(student))
+        _leave([client])
+    if got != message:
+        _fail_client(student, 1, got, message, "its message to the server started under spawn")
