@@ -170,32 +170,21 @@ def test_every_task_and_hint_has_both_languages():
             assert text.en != text.zh
 
 
-# Topics whose hints are still being split into levels (issue 18): the test below asserts that each of them
-# still has a task with a single hint, so an entry must go as soon as its topic is done. The goal is an empty set.
-HINTS_PENDING = {"processes", "pools"}
-
-
 def test_every_task_has_hints_in_levels_in_both_languages():
     """At least two levels (a nudge towards the outline, then the API, then perhaps the shape of the fix), as lists
     of the same length in hint.en and hint.zh, each level a different text."""
     manifest = tomllib.loads(curriculum.MANIFEST.read_text(encoding="utf-8"))
-    short: dict[str, list[int]] = {}
+    short: list[str] = []
     for block in manifest["topic"]:
         for number, task in enumerate(block.get("task", []), start=1):
             en, zh = task["hint"]["en"], task["hint"]["zh"]
             where = f"{block['slug']} task {number}"
-            if isinstance(en, str) and isinstance(zh, str):
-                short.setdefault(block["slug"], []).append(number)
-                continue
             assert isinstance(en, list) and isinstance(zh, list), f"{where}: hint.en and hint.zh are not both lists"
             assert len(en) == len(zh), f"{where}: {len(en)} English hint levels but {len(zh)} Chinese ones"
             if len(en) < 2:
-                short.setdefault(block["slug"], []).append(number)
+                short.append(where)
             assert len(set(en)) == len(en) and len(set(zh)) == len(zh), f"{where}: two hint levels are the same"
-    unexpected = {slug: tasks for slug, tasks in short.items() if slug not in HINTS_PENDING}
-    assert not unexpected, f"tasks with fewer than 2 hint levels: {unexpected}"
-    done = HINTS_PENDING - short.keys()
-    assert not done, f"{sorted(done)} have hints in levels for every task now: take them out of HINTS_PENDING"
+    assert not short, f"tasks with fewer than 2 hint levels: {short}"
 
 
 @pytest.mark.parametrize("topic", [t for t in curriculum.topics() if t.available], ids=lambda t: t.slug)
