@@ -1,6 +1,5 @@
-"""Check your exercises: `nox -s check-<topic>` grades one topic, `nox -s check` grades them all.
-
-Every session is listed by `nox -l`, in the order of the course.
+"""Check your exercises: `nox -s check-<topic>` grades one topic, `nox -s check` grades them all; `nox -s watch`
+checks again on every save. Run one with `nox -s NAME` (nox marks each with "-": a bare `nox` runs none).
 """
 
 from __future__ import annotations
@@ -141,29 +140,35 @@ def soak(session: nox.Session) -> None:
                 external=True)
 
 
-def harness(session: nox.Session, module: str) -> None:
+def harness(session: nox.Session, module: str, interrupt_timeout: float = 0.3) -> None:
     """Run one of the harness's own programs (watch, hint, progress) in the grading environment."""
     python = environment(session, "grading")
     session.run(python, "-m", f"graders.harness.{module}", *session.posargs,
-                env={"PYTHONDONTWRITEBYTECODE": None}, external=True)
+                env={"PYTHONDONTWRITEBYTECODE": None}, external=True, interrupt_timeout=interrupt_timeout)
 
 
 @nox.session(python=False)
 def watch(session: nox.Session) -> None:
-    """Check again on every save, then move on to the next topic (`-- <topic>` to choose)."""
-    harness(session, "loop.watch")
+    """Check again on every save; keys h hint, l list, n next topic, r reset a file, q quit (`-- <topic>`)."""
+    harness(session, "loop.watch", interrupt_timeout=20)  # on Ctrl-C, time for the check in flight to stop
 
 
 @nox.session(python=False)
 def hint(session: nox.Session) -> None:
-    """The hint for your first failing task (`-- <topic> [task]` to choose); ask again for more."""
+    """The hint for the first failing task of the topic you checked last (`-- <topic> [task]`); again for more."""
     harness(session, "loop.hints")
 
 
 @nox.session(python=False)
 def progress(session: nox.Session) -> None:
-    """Every topic with its score, and what to do next."""
+    """Every topic with its score and the date of its last check, and what to do next."""
     harness(session, "loop.progress")
+
+
+@nox.session(python=False)
+def reset(session: nox.Session) -> None:
+    """Put an exercise file back as the stub, keeping yours as a backup: `-- <topic> [file|all]`."""
+    harness(session, "loop.reset")
 
 
 @nox.session(python=False)

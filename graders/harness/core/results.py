@@ -7,7 +7,8 @@ Everything a student, a teacher or a CI step is shown is rendered from these rec
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,7 @@ class TaskResult:
     duration: float = 0.0
     tests: list[str] = field(default_factory=list)
     checks_in_ci: int = 0  # hidden checks of this task that did not run here (they run in Classroom CI)
+    checked: str | None = None  # in saved progress: when this result was graded (ISO 8601, local time)
 
 
 @dataclass
@@ -55,6 +57,12 @@ class TopicResult:
     @property
     def complete(self) -> bool:
         return bool(self.tasks) and all(task.status == "passed" for task in self.tasks)
+
+    @property
+    def checked(self) -> datetime | None:
+        """When the latest of its saved results was graded; None for a run's own results and old progress."""
+        times = [_parse_time(task.checked) for task in self.tasks]
+        return max((time for time in times if time is not None), default=None)
 
     @property
     def status(self) -> Status:
@@ -90,22 +98,35 @@ def from_json(text: str) -> list[TopicResult]:
     ]
 
 
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo else moment.astimezone()  # a naive time is taken as local time
+
+
 PROGRESS_DIR = ROOT / ".results"
 
 
-def save_progress(results: list[TopicResult], directory: Path = PROGRESS_DIR) -> None:
+def save_progress(results: list[TopicResult], directory: Path = PROGRESS_DIR, now: datetime | None = None) -> None:
     """Keep each task's latest real result, for the next run's 'topics complete' and for `nox -s progress`.
 
-    Only a task that was graded to its end (passed or failed) replaces what was saved: an infrastructure
-    error, an interrupted run or a task left out with -k keeps the earlier result.
+    Only a task that was graded to its end (passed or failed) replaces what was saved, stamped with the time
+    of this save (`checked`): an infrastructure error, an interrupted run or a task left out with -k keeps
+    the earlier result and its time. Progress saved before times were kept loads with none.
     """
+    stamp = (now or datetime.now()).astimezone().isoformat(timespec="milliseconds")
     directory.mkdir(exist_ok=True)
     (directory / ".gitignore").write_text("*\n")
     saved = load_progress(directory)
     for result in results:
         before = {task.task: task for task in saved[result.topic].tasks} if result.topic in saved else {}
         tasks = [
-            task if task.status in ("passed", "failed") or task.task not in before else before[task.task]
+            replace(task, checked=stamp) if task.status in ("passed", "failed")
+            else before.get(task.task, task)
             for task in result.tasks
         ]
         merged = TopicResult(topic=result.topic, title=result.title, graded=result.graded, tasks=tasks)

@@ -1,12 +1,17 @@
-"""`nox -s hint -- [topic] [task]`: the hint for the first failing task, one level deeper each time asked."""
+"""`nox -s hint -- [topic] [task]`: the hint for the first failing task, one level deeper each time asked.
+
+Without a topic it hints the one you checked last (while it is not complete); watch's `h` key asks here too.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 
 from graders.harness.core import cli, curriculum
-from graders.harness.core.results import PROGRESS_DIR, load_progress
+from graders.harness.core.results import PROGRESS_DIR, TopicResult, load_progress
 from graders.harness.loop.progress import current_topic
 
 SHOWN = PROGRESS_DIR / "hints-shown.json"
@@ -14,18 +19,21 @@ SHOWN = PROGRESS_DIR / "hints-shown.json"
 WORDS = {
     "en": {"hint": "hint {level} of {levels}", "last": "(that is the last hint for this task)",
            "more": "(ask again for more)", "done": "every task of {slug} passes: no hint needed",
-           "none": "no topic left to hint at"},
+           "none": "no topic left to hint at", "task": "task"},
     "zh": {"hint": "提示 {level}/{levels}", "last": "（这是本任务的最后一条提示）",
            "more": "（再运行一次可以看到更多提示）", "done": "{slug} 的所有任务都已通过，不需要提示",
-           "none": "没有需要提示的主题了"},
+           "none": "没有需要提示的主题了", "task": "任务"},
 }
 
 
-def chosen_task(topic: curriculum.Topic, number: int | None) -> curriculum.Task | None:
-    """The task named, else the first that failed in the last check, else the first task."""
+def chosen_task(topic: curriculum.Topic, number: int | None,
+                result: TopicResult | None = None) -> curriculum.Task | None:
+    """The task named, else the first that failed in `result` (by default the saved progress), else the
+    first task; None when every task passed."""
     if number is not None:
         return topic.task(number)
-    result = load_progress().get(topic.slug)
+    if result is None:
+        result = load_progress().get(topic.slug)
     if result is None:
         return topic.tasks[0]
     failing = [task.task for task in result.tasks if task.status != "passed"]
@@ -34,7 +42,10 @@ def chosen_task(topic: curriculum.Topic, number: int | None) -> curriculum.Task 
 
 def next_level(topic: curriculum.Topic, task: curriculum.Task) -> int:
     """1 the first time a task's hint is asked for, then 2, 3... up to the number of hints it has."""
-    shown = json.loads(SHOWN.read_text()) if SHOWN.exists() else {}
+    try:
+        shown = json.loads(SHOWN.read_text()) if SHOWN.exists() else {}
+    except ValueError:
+        shown = {}
     key = f"{topic.slug}:{task.number}"
     level = min(shown.get(key, 0) + 1, len(task.hints))
     shown[key] = level
@@ -44,25 +55,53 @@ def next_level(topic: curriculum.Topic, task: curriculum.Task) -> int:
     return level
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("topic", nargs="?", help="topic slug (default: the topic you are working on)")
-    parser.add_argument("task", nargs="?", type=int, help="task number (default: the first failing task)")
-    options = parser.parse_args(argv)
+def _width(text: str) -> int:
+    """Columns on a terminal: CJK characters and full-width punctuation take two."""
+    return sum(2 if "\u1100" <= char <= "\uffdc" else 1 for char in text)
+
+
+def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
+    """`text` in lines of at most `width` columns, the later ones indented: English breaks between words,
+    Chinese between any two characters (never before its closing punctuation)."""
+    pieces = re.findall(r"[\u1100-\uffdc][，。、；：！？）》”’]*|[^\s\u1100-\uffdc]+\s*|\s+", text)
+    lines, line = [], ""
+    for piece in pieces:
+        if line.strip() and _width(line + piece.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = indent + piece.lstrip()
+        else:
+            line += piece
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
+def hint_text(topic: curriculum.Topic, number: int | None = None, result: TopicResult | None = None,
+              again: str | None = None) -> str:
+    """The next level of the hint for task `number` (default: the first failing one), as the student reads it.
+    `again` replaces "(ask again for more)", e.g. with the key to press in watch."""
     words = WORDS[curriculum.language()]
-    topic = curriculum.topic(options.topic) if options.topic else current_topic(load_progress())
-    if topic is None:
-        print(words["none"])
-        return 0
-    task = chosen_task(topic, options.task)
+    task = chosen_task(topic, number, result)
     if task is None:
-        print(words["done"].format(slug=topic.slug))
-        return 0
+        return words["done"].format(slug=topic.slug)
     level = next_level(topic, task)
     label = words["hint"].format(level=level, levels=len(task.hints))
-    print(f"{topic.slug} · task {task.number}: {task.title}\n{label}: {task.hints[level - 1]}")
+    width = min(100, shutil.get_terminal_size((100, 24)).columns) - 1
+    lines = [f"{topic.slug} · {words['task']} {task.number}: {task.title}",
+             *wrap(f"{label}: {task.hints[level - 1]}", width)]
     if len(task.hints) > 1:
-        print(words["last"] if level == len(task.hints) else words["more"])
+        lines.append(words["last"] if level == len(task.hints) else again or words["more"])
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("topic", nargs="?", help="topic slug, folder name or number (default: the last checked)")
+    parser.add_argument("task", nargs="?", type=int, help="task number (default: the first failing task)")
+    options = parser.parse_args(argv)
+    topic = curriculum.topic(options.topic) if options.topic else current_topic(load_progress())
+    if topic is None:
+        print(WORDS[curriculum.language()]["none"])
+        return 0
+    print(hint_text(topic, options.task))
     return 0
 
 

@@ -3,7 +3,8 @@
 It holds the stubs, the public graders, the harness, noxfile.py, docker-compose.yml, the classroom workflow
 and a README for students. It leaves out solutions/, mutants, the course's own tests and CI, and every
 hidden grader (a file that sets `pytestmark = pytest.mark.hidden`). In their place `graders/hidden.toml`
-counts the hidden checks of each task, so a student's local check can say that more of them run in CI.
+counts the hidden checks of each task, so a student's local check can say that more of them run in CI, and
+`.stubs/` keeps a copy of exercises/ as exported: `nox -s reset` and watch's `r` key put a file back from it.
 
 The export is taken from the committed tree (`git archive HEAD`), never from the working tree: a stub the
 teacher solved while trying an exercise must not ship. With uncommitted changes under exercises/ it refuses
@@ -80,6 +81,7 @@ def export(target: Path, root: Path = ROOT) -> Path:
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy2(source, target / name)
+    shutil.copytree(root / "exercises", target / ".stubs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(root / "graders", target / "graders", ignore=ignore)
     (target / "graders" / "hidden.toml").write_text(hidden_manifest(hidden_files(root)), encoding="utf-8")
     (target / WORKFLOW).parent.mkdir(parents=True)

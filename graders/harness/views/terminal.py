@@ -122,8 +122,9 @@ def _bar(done: float, total: float, width: int = 16) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def render_course(results: dict[str, TopicResult], colour: bool = False) -> str:
-    """One line per topic of the course, in course order: its score and a bar, or why it has none."""
+def render_course(results: dict[str, TopicResult], colour: bool = False, dates: bool = False) -> str:
+    """One line per topic of the course, in course order: its score and a bar, or why it has none; with
+    `dates`, the local date and time of its last real result too (saved progress keeps it)."""
     from graders.harness.core.curriculum import topics
 
     lines = []
@@ -142,5 +143,9 @@ def render_course(results: dict[str, TopicResult], colour: bool = False) -> str:
             left = sum(task.status != "passed" for task in result.tasks)
             note = phrase("all-done") if result.complete else f"{left} {phrase('tasks-left')}"
             bar = _bar(result.points, result.max_points)
-            lines.append(f"  {mark} {topic.slug.ljust(width)}  {score}  {bar}  {note}")
+            when = ""
+            if dates:
+                checked = result.checked
+                when = (checked.astimezone().strftime("%Y-%m-%d %H:%M") if checked else "").ljust(16) + "  "
+            lines.append(f"  {mark} {topic.slug.ljust(width)}  {score}  {bar}  {when}{note}")
     return "\n".join(lines)
