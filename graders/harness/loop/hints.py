@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
+import unicodedata
 
 from graders.harness.core import cli, curriculum
 from graders.harness.core.results import PROGRESS_DIR, TopicResult, load_progress
@@ -55,17 +55,36 @@ def next_level(topic: curriculum.Topic, task: curriculum.Task) -> int:
     return level
 
 
+CLOSING = "，。、；：！？）》」』”’"  # punctuation that never starts a line
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
 def _width(text: str) -> int:
     """Columns on a terminal: CJK characters and full-width punctuation take two."""
-    return sum(2 if "\u1100" <= char <= "\uffdc" else 1 for char in text)
+    return sum(2 if _wide(char) else 1 for char in text)
+
+
+def _pieces(text: str) -> list[str]:
+    """Words with the spaces after them, and each wide character with the closing punctuation after it."""
+    pieces: list[str] = []
+    for char in text:
+        if char in CLOSING and pieces:
+            pieces[-1] += char
+        elif _wide(char) or not pieces or _wide(pieces[-1][-1]) or (pieces[-1][-1].isspace() and not char.isspace()):
+            pieces.append(char)
+        else:
+            pieces[-1] += char
+    return pieces
 
 
 def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
     """`text` in lines of at most `width` columns, the later ones indented: English breaks between words,
     Chinese between any two characters (never before its closing punctuation)."""
-    pieces = re.findall(r"[\u1100-\uffdc][，。、；：！？）》”’]*|[^\s\u1100-\uffdc]+\s*|\s+", text)
     lines, line = [], ""
-    for piece in pieces:
+    for piece in _pieces(text):
         if line.strip() and _width(line + piece.rstrip()) > width:
             lines.append(line.rstrip())
             line = indent + piece.lstrip()

@@ -417,7 +417,7 @@ class Watch:
                                              again=words()["again"]))
                 self.legend()
             elif key == "l":
-                self.say("", course_table(self.progress(), use_colour()))
+                print(f"\n{course_table(self.progress(), use_colour())}", flush=True)  # laid out already
                 self.legend()
             elif key == "r":
                 self.reset()
