@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import unicodedata
 
 from graders.harness.core import cli, curriculum
 from graders.harness.core.results import PROGRESS_DIR, TopicResult, load_progress
 from graders.harness.loop.progress import current_topic
+from graders.harness.loop.text import terminal_width, wrap
 
 SHOWN = PROGRESS_DIR / "hints-shown.json"
 
@@ -55,44 +54,6 @@ def next_level(topic: curriculum.Topic, task: curriculum.Task) -> int:
     return level
 
 
-CLOSING = "，。、；：！？）》」』”’"  # punctuation that never starts a line
-
-
-def _wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-def _width(text: str) -> int:
-    """Columns on a terminal: CJK characters and full-width punctuation take two."""
-    return sum(2 if _wide(char) else 1 for char in text)
-
-
-def _pieces(text: str) -> list[str]:
-    """Words with the spaces after them, and each wide character with the closing punctuation after it."""
-    pieces: list[str] = []
-    for char in text:
-        if char in CLOSING and pieces:
-            pieces[-1] += char
-        elif _wide(char) or not pieces or _wide(pieces[-1][-1]) or (pieces[-1][-1].isspace() and not char.isspace()):
-            pieces.append(char)
-        else:
-            pieces[-1] += char
-    return pieces
-
-
-def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
-    """`text` in lines of at most `width` columns, the later ones indented: English breaks between words,
-    Chinese between any two characters (never before its closing punctuation)."""
-    lines, line = [], ""
-    for piece in _pieces(text):
-        if line.strip() and _width(line + piece.rstrip()) > width:
-            lines.append(line.rstrip())
-            line = indent + piece.lstrip()
-        else:
-            line += piece
-    return [*lines, line.rstrip()] if line.strip() else lines
-
-
 def hint_text(topic: curriculum.Topic, number: int | None = None, result: TopicResult | None = None,
               again: str | None = None) -> str:
     """The next level of the hint for task `number` (default: the first failing one), as the student reads it.
@@ -103,7 +64,7 @@ def hint_text(topic: curriculum.Topic, number: int | None = None, result: TopicR
         return words["done"].format(slug=topic.slug)
     level = next_level(topic, task)
     label = words["hint"].format(level=level, levels=len(task.hints))
-    width = min(100, shutil.get_terminal_size((100, 24)).columns) - 1
+    width = terminal_width()
     lines = [f"{topic.slug} · {words['task']} {task.number}: {task.title}",
              *wrap(f"{label}: {task.hints[level - 1]}", width)]
     if len(task.hints) > 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from graders.harness.core import curriculum
 from graders.harness.core.results import TopicResult, load_progress, topics_complete
+from graders.harness.loop.text import wrapped
 from graders.harness.views.terminal import phrase, render_course, use_colour
 
 NEXT = {
@@ -86,7 +87,7 @@ def course_table(progress: dict[str, TopicResult], colour: bool) -> str:
 def main() -> None:
     progress = load_progress()
     print(course_table(progress, use_colour()))
-    print(next_step(progress))
+    print(wrapped(next_step(progress)))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from graders.harness.core import cli, curriculum
+from graders.harness.loop.text import wrapped
 
 STUBS = curriculum.ROOT / ".stubs"
 BACKUP = ".bak-"
@@ -140,10 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     where = shown(folder) + "/"
     if options.file is None or (options.file == "all" and not changed):
         if not changed:
-            print(text["same"].format(folder=where, source=source))
+            print(wrapped(text["same"].format(folder=where, source=source)))
             return 0
-        print(text["changed"].format(folder=where, source=source, files=", ".join(changed)))
-        print(text["how"].format(slug=topic.slug))
+        print(wrapped(text["changed"].format(folder=where, source=source, files=", ".join(changed)),
+                      text["how"].format(slug=topic.slug)))
         return 0
     if options.file == "all":
         names = changed
@@ -152,10 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         if name not in stubs:
             raise NoStub(text["unknown"].format(folder=where, name=options.file, files=", ".join(stubs)))
         if name not in changed:
-            print(text["unchanged"].format(file=shown(folder / name), source=source))
+            print(wrapped(text["unchanged"].format(file=shown(folder / name), source=source)))
             return 0
         names = [name]
-    print("\n".join(reset(folder, names, stubs, source)))
+    print(wrapped(*reset(folder, names, stubs, source)))
     return 0
 
 

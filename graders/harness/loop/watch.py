@@ -29,6 +29,7 @@ from graders.harness.core import cli, curriculum
 from graders.harness.core.results import TopicResult, from_json, load_progress
 from graders.harness.loop import hints, reset
 from graders.harness.loop.progress import course_table, current_topic, topic_after
+from graders.harness.loop.text import wrapped
 from graders.harness.views.terminal import use_colour
 
 QUIET = 0.15  # seconds without a save before the check runs
@@ -282,9 +283,7 @@ class Watch:
 
     def say(self, *lines: str) -> None:
         """Lines of ours, wrapped at the terminal's width (a Chinese character takes two columns)."""
-        width = shutil.get_terminal_size((100, 24)).columns - 1
-        rows = [row for line in lines for row in line.split("\n")]
-        print("\n".join(part for row in rows for part in (hints.wrap(row, width) or [""])), flush=True)
+        print(wrapped(*lines), flush=True)
 
     def legend(self) -> None:
         if self.keys.active:
