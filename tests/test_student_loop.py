@@ -179,6 +179,11 @@ def run(course: Path, *args: str, lang: str = "en") -> str:
     return done.stdout + done.stderr
 
 
+def flat(text: str) -> str:
+    """Output with its lines joined: texts are wrapped at the terminal's width."""
+    return " ".join(text.split())
+
+
 def check(course: Path, topic: str) -> str:
     return run(course, "-m", "pytest", f"graders/{topic}", "--timeout-scale=0.3")
 
@@ -492,16 +497,22 @@ def test_hint_without_arguments_hints_the_topic_checked_last(mini: Path):
 
 def test_reset_puts_the_stub_back_and_keeps_the_students_file(mini: Path):
     shapes = mini / "exercises" / "alpha" / "shapes.py"
-    assert "every file of exercises/alpha/ is as the stub" in run(mini, "-m", "graders.harness.loop.reset", "alpha")
+    same = flat(run(mini, "-m", "graders.harness.loop.reset", "alpha"))
+    assert "every file of exercises/alpha/ is as the stub (as committed in git): nothing to reset" in same, same
     shapes.write_text("def area(w, h):\n    return w * h  # mine\n")
-    listed = run(mini, "-m", "graders.harness.loop.reset", "alpha")
+    listed = flat(run(mini, "-m", "graders.harness.loop.reset", "alpha"))
     assert "files of exercises/alpha/ that differ from the stub (as committed in git): shapes.py" in listed, listed
-    done = run(mini, "-m", "graders.harness.loop.reset", "alpha", "shapes.py")
-    found = re.search(r"yours is kept in (exercises/alpha/shapes\.py\.bak-\d{8}-\d{6})$", done, re.MULTILINE)
+    assert "`nox -s reset -- alpha FILE`, or all of them with `nox -s reset -- alpha all`" in listed, listed
+    done = flat(run(mini, "-m", "graders.harness.loop.reset", "alpha", "shapes.py"))
+    found = re.search(r"^exercises/alpha/shapes\.py is the stub again \(as committed in git\); yours is kept in "
+                      r"(exercises/alpha/shapes\.py\.bak-\d{8}-\d{6})$", done)
     assert found and shapes.read_text() == stub("alpha"), done
     assert "# mine" in (mini / found[1]).read_text()
+    again = flat(run(mini, "-m", "graders.harness.loop.reset", "alpha", "shapes.py"))
+    assert again == "exercises/alpha/shapes.py is the stub already (as committed in git): nothing to reset", again
+    assert len(list(shapes.parent.glob("shapes.py.bak-*"))) == 1, "a file that is the stub needs no backup"
     nothing = run(mini, "-m", "graders.harness.loop.reset", "alpha", "nosuch.py")
-    assert "exercises/alpha/ has no stub file 'nosuch.py'; its files are README.md, shapes.py" in nothing, nothing
+    assert "exercises/alpha/ has no stub file 'nosuch.py'; its files are README.md, shapes.py" in flat(nothing)
     assert "Traceback" not in nothing
 
 
@@ -512,7 +523,7 @@ def test_reset_in_an_exported_repository_uses_the_stubs_as_exported(mini: Path, 
     assert (student / ".stubs" / "alpha" / "shapes.py").read_text() == stub("alpha")
     shapes = student / "exercises" / "alpha" / "shapes.py"
     shapes.write_text("# committed by the student\n")
-    done = run(student, "-m", "graders.harness.loop.reset", "alpha", "all")
+    done = flat(run(student, "-m", "graders.harness.loop.reset", "alpha", "all"))
     assert "exercises/alpha/shapes.py is the stub again (as exported); yours is kept in" in done, done
     assert shapes.read_text() == stub("alpha")
 

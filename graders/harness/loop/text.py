@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import unicodedata
 
@@ -17,16 +18,29 @@ def _width(text: str) -> int:
     return sum(2 if _wide(char) else 1 for char in text)
 
 
+SHORT_CODE = re.compile(r"`[^`\n]{1,30}`")  # `nox -s watch`: kept on one line
+
+
 def _pieces(text: str) -> list[str]:
-    """Words with the spaces after them, and each wide character with the closing punctuation after it."""
+    """Words with the spaces after them, each wide character with the closing punctuation after it, and
+    short `code` whole."""
     pieces: list[str] = []
-    for char in text:
-        if char in CLOSING and pieces:
-            pieces[-1] += char
-        elif _wide(char) or not pieces or _wide(pieces[-1][-1]) or (pieces[-1][-1].isspace() and not char.isspace()):
-            pieces.append(char)
-        else:
-            pieces[-1] += char
+    at = 0
+    for code in [*SHORT_CODE.finditer(text), None]:
+        for char in text[at:code.start() if code else len(text)]:
+            if char in CLOSING and pieces:
+                pieces[-1] += char
+            elif (_wide(char) or not pieces or _wide(pieces[-1][-1])
+                  or (pieces[-1][-1].isspace() and not char.isspace())):
+                pieces.append(char)
+            else:
+                pieces[-1] += char
+        if code:
+            if pieces and not pieces[-1][-1].isspace() and not _wide(pieces[-1][-1]):
+                pieces[-1] += code[0]  # glued to the word before it, as in (`x`)
+            else:
+                pieces.append(code[0])
+            at = code.end()
     return pieces
 
 
