@@ -335,6 +335,7 @@ class Watch:
         Its output comes through a pipe and is shown as it arrives (in colour and at this terminal's width when
         this is a terminal), so that a check stopped by q or Ctrl-C ends quietly, without pytest's lines about
         the interruption. On Ctrl-C the check stops its student code itself (it gets the same signal)."""
+        self.forget_saves()  # this check reads the files as they are now
         if self.clear:
             print(CLEAR, end="", flush=True)
         results = self.scratch / "results.json"
@@ -357,14 +358,18 @@ class Watch:
                 except queue.Empty:
                     continue
                 if event[0] == "key" and str(event[1]).lower() in QUIT_KEYS:
-                    output.mute()
-                    stop_check(process, interrupt=True)
                     raise Quit
-                self.pending.append(event)  # a save or a key during the check counts once it has shown
-        except BaseException:  # Ctrl-C (the check has the signal too), SIGTERM, SIGHUP
+                if event[0] == "key" or event not in self.pending:  # counted once the result has shown
+                    self.pending.append(event)
+        except KeyboardInterrupt:  # Ctrl-C: the check has had the signal too, and stops its student code
             output.mute()
             self.keys.stop()
             stop_check(process, interrupt=False)
+            raise
+        except BaseException:  # q, SIGTERM, SIGHUP
+            output.mute()
+            self.keys.stop()
+            stop_check(process, interrupt=True)
             raise
         finally:
             output.join()
@@ -381,6 +386,14 @@ class Watch:
             self.say("", *self.notices)
             self.notices = []
         return result
+
+    def forget_saves(self) -> None:
+        """Drop the saves noticed so far (keeping keys): a check that starts now sees them all."""
+        waiting = list(self.pending)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                waiting.append(self.events.get_nowait())
+        self.pending = [event for event in waiting if event[0] != "change"]
 
     def next_event(self, timeout: float | None) -> tuple[str, object] | None:
         if self.pending:
@@ -480,7 +493,6 @@ class Watch:
                 return False
         else:
             time.sleep(self.pause)
-        self.pending = [event for event in self.pending if event[0] != "change"]  # saves of the topic left behind
         self.watch(following)
         return True
 
