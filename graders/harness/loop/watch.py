@@ -78,11 +78,14 @@ IGNORED_SUFFIXES = (".pyc", ".pyo", "~", ".swp", ".swo", ".swx", ".tmp", ".bak")
 
 
 def ignored(path: Path, folder: Path) -> bool:
-    """Files no student saves: caches, editors' swap and lock files, the backups a reset leaves."""
-    try:
-        parts = path.relative_to(folder).parts
-    except ValueError:
-        return True
+    """Files no student saves: caches, editors' swap and lock files, the backups a reset leaves. (File events
+    may name the folder by its real path, e.g. /private/var/... on macOS for /var/...)"""
+    for base in (folder, folder.resolve()):
+        with contextlib.suppress(ValueError):
+            parts = path.relative_to(base).parts
+            break
+    else:
+        parts = (path.name,)
     if any(part == "__pycache__" or part.startswith(".") for part in parts):
         return True
     name = parts[-1] if parts else ""
