@@ -73,7 +73,8 @@ def stub_files(topic: curriculum.Topic) -> tuple[dict[str, bytes], str]:
     files = {}
     for path in listed.stdout.decode().split("\0"):
         if path:
-            files[path[len(prefix):]] = _git("show", f"HEAD:{path}").stdout
+            # HEAD:./path is read from the course's folder, even where the repository starts above it
+            files[path[len(prefix):]] = _git("show", f"HEAD:./{path}").stdout
     return files, words()["committed"]
 
 

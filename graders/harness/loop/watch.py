@@ -438,8 +438,14 @@ class Watch:
                 self.reset()
                 self.legend()
 
-    def wait_for_key(self, timeout: float | None) -> str | None:
-        """The next key within `timeout` seconds (None: none came); saves meanwhile are kept for later."""
+    def wait_for_key(self, timeout: float | None, typed_ahead: bool = False) -> str | None:
+        """The next key within `timeout` seconds (None: none came), or with `typed_ahead` one typed while a check
+        ran; saves meanwhile are kept for later."""
+        if typed_ahead:
+            for event in self.pending:
+                if event[0] == "key":
+                    self.pending.remove(event)
+                    return str(event[1])
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             left = 0.5 if deadline is None else deadline - time.monotonic()
@@ -467,7 +473,7 @@ class Watch:
             return
         choices = " · ".join(f"{number} {name}" for number, name in enumerate(changed[:9], start=1))
         self.say("", words()["ask"].format(folder=where, source=source, choices=choices))
-        key = (self.wait_for_key(None) or "").lower()
+        key = (self.wait_for_key(None, typed_ahead=True) or "").lower()
         if key in QUIT_KEYS[1:]:
             raise Quit
         if key == "a":
