@@ -310,21 +310,25 @@ def gather_trace(count: int) -> dict:
     call = Call(student_module("shared_state").gather, Produce(reports), count)
     _until_all_started(call, reports, "waiting", count)
     returned_early = call.wait(0.1)
+    facts, values = _after_release(call, reports, returned_early)
+    return {**facts, "values": _plain(values), "is_list": isinstance(values, list)}
+
+
+def _after_release(call: Call, reports: Reports, returned_early: bool) -> tuple[dict, Any]:
+    """Let every held child go, wait for the student's call, and say what the grader needs to judge how it
+    waited for its children: (facts, the value it returned or None)."""
     _release(reports)
     returned = returned_early or call.wait(15)
-    produced_at_return = len(reports.of("produced")) if returned else None
     pids = [pid for _, pid in reports.of("waiting")]
-    values = call.value if returned else None
-    return {
+    facts = {
         "folder": reports.folder,
         "me": os.getpid(),
         "returned": returned,
         "returned_early": returned_early,
-        "produced_at_return": produced_at_return,
+        "produced_at_return": len(reports.of("produced")) if returned else None,
         "unjoined": _unjoined(pids) if returned else [],
-        "values": _plain(values),
-        "is_list": isinstance(values, list),
     }
+    return facts, call.value if returned else None
 
 
 def _ended(pid: int) -> bool:
@@ -364,19 +368,10 @@ def gather_by_key_trace(keys: list[str], order: list[str]) -> dict:
         while not any(fact[0] == key for fact in reports.of("produced")) and time.monotonic() < deadline:
             time.sleep(0.005)
         _wait_until_ended(pids[0], patience=10)  # it stores the value before it exits
-    _release(reports)
-    returned = returned_early or call.wait(15)
-    produced_at_return = len(reports.of("produced")) if returned else None
-    pids = [pid for _, pid in reports.of("waiting")]
-    values = call.value if returned else None
+    facts, values = _after_release(call, reports, returned_early)
     is_dict = isinstance(values, dict)
     return {
-        "folder": reports.folder,
-        "me": os.getpid(),
-        "returned": returned,
-        "returned_early": returned_early,
-        "produced_at_return": produced_at_return,
-        "unjoined": _unjoined(pids) if returned else [],
+        **facts,
         "is_dict": is_dict,
         "type": type(values).__name__,
         "values": [[_plain(key), _plain(value)] for key, value in values.items()] if is_dict else _plain(values),
