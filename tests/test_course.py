@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,14 @@ MULTIPROCESSING_TASKS = {"threads": {5}}
 # must end as an infrastructure error on every task: what a student without the service sees (macOS and
 # Windows runners in CI set COURSE_SERVICES="" and point the URLs at closed ports).
 SERVICES = set(filter(None, os.environ.get("COURSE_SERVICES", "mysql,redis,mongodb").split(",")))
+
+
+CHINESE = re.compile(r"⟦[^⟧]*[\u4e00-\u9fff][^⟧]*⟧")
+
+
+def english(message: str) -> str:
+    """A message graded with COURSE_LANG=both, without its Chinese (see curriculum.say)."""
+    return re.sub(r"⟦[^⟧]*⟧", "", message)
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,7 @@ def grade(case: Case, out: Path) -> tuple[list[TopicResult], str]:
         command += ["--mutant", case.mutant]
     if case.start_method:
         command += ["--start-method", case.start_method]
-    env = {**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"}
+    env = {**os.environ, "COURSE_LANG": "both", "NO_COLOR": "1"}
     run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     log = run.stdout + run.stderr
     if not results.exists():
@@ -127,7 +136,9 @@ def test_course(case: Case, gradings) -> None:
     if case.kind == "unserved":
         wrong = {task.task: f"{task.status}: {task.message}" for task in topic.tasks if task.status != "error"}
         assert not wrong, f"{case.topic.slug} without its services must end as errors, not {wrong}"
-        assert all("start" in task.message or "set " in task.message for task in topic.tasks), topic.tasks[0].message
+        assert all("start" in english(task.message) or "set " in english(task.message) for task in topic.tasks), (
+            topic.tasks[0].message
+        )
         assert topic.points == 0
         return
     assert "error" not in statuses.values(), f"infrastructure error while grading {case.id}:\n{log[-3000:]}"
@@ -140,6 +151,8 @@ def test_course(case: Case, gradings) -> None:
         passed = [task.task for task in topic.tasks if task.status == "passed"]
         assert not passed, f"the untouched stub of {case.topic.slug} already passes tasks {passed}"
         assert topic.points == 0
+        english_only = [task.message for task in topic.tasks if not CHINESE.search(task.message)]
+        assert not english_only, f"messages without Chinese (write them with say(en, zh)): {english_only}"
     else:
         expected = set(case.expectation.fails)
         failed = {number for number, status in statuses.items() if status == "failed"}
@@ -148,10 +161,12 @@ def test_course(case: Case, gradings) -> None:
             f"but failed {sorted(failed)}:\n{log[-3000:]}"
         )
         messages = [task.message for task in topic.tasks if task.status == "failed"]
-        assert any(case.expectation.says in message for message in messages), (
+        assert any(case.expectation.says in english(message) for message in messages), (
             f"mutant {case.mutant}: no message says {case.expectation.says!r}; they say {messages}"
         )
         assert all(message.strip() for message in messages), "every failed task needs a message"
+        english_only = [message for message in messages if not CHINESE.search(message)]
+        assert not english_only, f"messages without Chinese (write them with say(en, zh)): {english_only}"
 
 
 @pytest.mark.parametrize("topic", [t for t in curriculum.topics() if t.available], ids=lambda t: t.slug)

@@ -33,7 +33,12 @@ def language() -> str:
 
 
 def say(en: str, zh: str) -> str:
-    """A message in the student's language: every text a student reads is written in both."""
+    """A message in the student's language: every text a student reads is written in both.
+
+    COURSE_LANG=both is the self-check's: the English text stays whole and the Chinese follows it in ⟦ ⟧, so a
+    check can match English phrases and still require the Chinese (tests/test_course.py)."""
+    if os.environ.get("COURSE_LANG", "").lower() == "both":
+        return f"{en}⟦{zh}⟧"
     return zh if language() == "zh" else en
 
 
