@@ -219,6 +219,30 @@ def test_an_sql_syntax_error_names_the_statement_and_the_server_message(tmp_path
     assert result.tasks[3].file.endswith("queries.sql") and result.tasks[3].line > 1
 
 
+def test_wrong_rows_point_at_their_statement_and_every_failing_statement_is_listed(tmp_path):
+    wrong = QUERIES_OK.replace("like '张%'", "like '张'").replace("like '李_'", "like '李%'")
+    wrong = wrong.replace("where name like '李%'", "where name like '李%' and age < 0")
+    impl = variant(tmp_path, "sql_queries", {"queries.sql": wrong})
+    result, log, _ = grade("sql_queries", impl)
+    task = result.tasks[0]
+    assert task.status == "failed", log
+    lines = wrong.splitlines()
+    assert lines[task.line - 1] == "-- name: zhang_students", (task.file, task.line)
+    other = lines.index("-- name: two_char_li") + 1
+    assert "also failing:" in task.message and f"queries.sql:{other}: `two_char_li` returned" in task.message, (
+        task.message
+    )
+
+
+def test_an_assertion_about_a_statement_points_at_it(tmp_path):
+    renamed = QUERIES_OK.replace("select id 学号, name 姓名", "select id, name")
+    impl = variant(tmp_path, "sql_queries", {"queries.sql": renamed})
+    result, log, _ = grade("sql_queries", impl)
+    task = result.tasks[0]
+    assert task.status == "failed" and "学号" in task.message, log
+    assert renamed.splitlines()[task.line - 1] == "-- name: zhang_students", (task.file, task.line)
+
+
 def test_drop_database_in_student_sql_harms_nothing(tmp_path):
     hostile = QUERIES_OK.replace(
         "select * from student where age > (select avg(age) from student);", "drop database test;"

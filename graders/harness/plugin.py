@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from graders.harness import services
-from graders.harness.core import curriculum, mutants, owners, platform
+from graders.harness.core import curriculum, focus, mutants, owners, platform
+from graders.harness.core.curriculum import say
 from graders.harness.core.results import (
     TaskResult,
     TopicResult,
@@ -265,6 +266,20 @@ def _explain(excinfo: pytest.ExceptionInfo) -> tuple[str, str, str | None, int |
     return "failed", f"{type(error).__name__}: {error}", None, None
 
 
+def _elsewhere(outcomes: list[_Outcome], shown: tuple[str | None, int | None]) -> str:
+    """The other places of the student's code that failed the same task (every failing SQL statement, say),
+    one line each, for the end of the task's message."""
+    places = {}
+    for outcome in outcomes:
+        where = (outcome.file, outcome.line)
+        if outcome.status == "failed" and outcome.file and where != shown and where not in places:
+            places[where] = outcome.message.splitlines()[0] if outcome.message else ""
+    if not places:
+        return ""
+    lines = [f"\n  {file}:{line}: {said}" for (file, line), said in places.items()]
+    return "\n" + say("also failing:", "同一任务中失败的还有：") + "".join(lines)
+
+
 class _Run:
     """Everything one pytest run graded, turned into `TopicResult`s at the end."""
 
@@ -300,6 +315,9 @@ class _Run:
             name for topic, _ in self.items.values() for name in topic.services
         }
 
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        focus.take()  # each test starts looking at nothing
+
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
@@ -316,6 +334,9 @@ class _Run:
             outcome.problem = True
             if call.excinfo is not None:
                 outcome.status, outcome.message, outcome.file, outcome.line = _explain(call.excinfo)
+                looked_at = focus.take()
+                if outcome.status == "failed" and outcome.file is None and looked_at:
+                    outcome.file, outcome.line = looked_at
             else:
                 outcome.status, outcome.message = "error", "the grader failed without saying why"
         elif report.when == "call":
@@ -399,6 +420,9 @@ class _Run:
                 status = "passed"
             failure = next((o for o in outcomes if o.status == status), first_problem)
             file, line = (failure.file, failure.line) if failure else (None, None)
+            message = failure.message if failure and status != "passed" else ""
+            if status == "failed":
+                message += _elsewhere(outcomes, (file, line))
             if status == "failed" and not file:
                 file, line = graded.task_line(task.number) or (None, None)
             tasks.append(
@@ -409,7 +433,7 @@ class _Run:
                     points=task.points if status == "passed" else 0,
                     max_points=task.points,
                     status=status,
-                    message=failure.message if failure and status != "passed" else "",
+                    message=message,
                     hint=str(task.hint),
                     file=file,
                     line=line,

@@ -20,6 +20,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from graders.harness.core.curriculum import say
+
 _layers: tuple[Path, ...] = ()
 _thread_errors: list[dict] = []
 
@@ -55,19 +57,23 @@ class StudentModule:
         except AttributeError:
             file = display_path(self._module.__file__ or self._module.__name__)
             raise StudentMistake(
-                f"{file} defines no `{name}`: the stub has it; was it renamed or deleted?"
+                say(f"{file} defines no `{name}`: the stub has it; was it renamed or deleted?",
+                    f"{file} 里没有定义 `{name}`：练习文件里本来有它，是被改名或删掉了吗？")
             ) from None
 
 
 def student_module(name: str) -> StudentModule:
     """Import the student's module `name` (e.g. "counter") from the graded folder."""
     if not any((layer / f"{name}.py").is_file() or (layer / name).is_dir() for layer in _layers):
-        raise StudentMistake(f"{display_path(_layers[-1] / (name + '.py'))} is missing")
+        missing = display_path(_layers[-1] / f"{name}.py")
+        raise StudentMistake(say(f"{missing} is missing", f"找不到 {missing}"))
     hung = json.loads(os.environ.get("GRADE_IMPORT_HANGS", "{}")).get(name)
     if hung:
         raise StudentMistake(
-            f"importing {name}.py never finished in an earlier check (stuck at {hung}): code at the top level "
-            "of a module runs on import; put it inside a function"
+            say(f"importing {name}.py never finished in an earlier check (stuck at {hung}): code at the top level "
+                "of a module runs on import; put it inside a function",
+                f"在之前的检查中导入 {name}.py 一直没有结束（卡在 {hung}）：模块顶层的代码在导入时就会运行，"
+                "请把它放进函数里")
         )
     return StudentModule(importlib.import_module(name))
 
@@ -198,7 +204,7 @@ def describe(error: BaseException) -> dict:
         innermost = frames[-1]
         facts.update(file=display_path(innermost.filename), line=innermost.lineno, function=innermost.name)
     if isinstance(error, SystemExit):
-        facts["message"] = f"sys.exit({error.code!r}) was called"
+        facts["message"] = say(f"sys.exit({error.code!r}) was called", f"调用了 sys.exit({error.code!r})")
     return facts
 
 

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from graders.harness.core.curriculum import ROOT
+from graders.harness.core.curriculum import ROOT, say
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 COMPOSE_PROJECT = "pydb-course"
@@ -44,7 +44,8 @@ class Service:
     env: str
     container_port: int
     local_url: str
-    how_to_start: str
+    how_to_start_en: str
+    how_to_start_zh: str
 
 
 SERVICES = {
@@ -54,6 +55,7 @@ SERVICES = {
         3306,
         "mysql://root@127.0.0.1:3306",
         "start MySQL with `docker compose up -d --wait mysql`, or set MYSQL_URL=mysql://user:password@host:port",
+        "用 `docker compose up -d --wait mysql` 启动 MySQL，或者设置 MYSQL_URL=mysql://用户:密码@主机:端口",
     ),
     "redis": Service(
         "redis",
@@ -61,6 +63,7 @@ SERVICES = {
         6379,
         "redis://127.0.0.1:6379",
         "start Redis with `docker compose up -d --wait redis`, or set REDIS_URL=redis://host:port",
+        "用 `docker compose up -d --wait redis` 启动 Redis，或者设置 REDIS_URL=redis://主机:端口",
     ),
     "mongodb": Service(
         "mongodb",
@@ -69,6 +72,8 @@ SERVICES = {
         "mongodb://127.0.0.1:27017",
         "start MongoDB with `docker compose up -d --wait mongodb`, `pip install nx-27017`, "
         "or set MONGODB_URL=mongodb://host:port",
+        "用 `docker compose up -d --wait mongodb` 启动 MongoDB，或者 `pip install nx-27017`，"
+        "或者设置 MONGODB_URL=mongodb://主机:端口",
     ),
 }
 
@@ -133,7 +138,8 @@ def locate(name: str, request: pytest.FixtureRequest) -> str:
     if from_env:
         if not answers(from_env, name, 5):
             raise ServiceUnavailable(
-                f"{name} does not answer at {service.env}={from_env}; {service.how_to_start}"
+                say(f"{name} does not answer at {service.env}={from_env}; {service.how_to_start_en}",
+                    f"{name} 在 {service.env}={from_env} 没有应答；{service.how_to_start_zh}")
             )
         return from_env
     if docker_engineanswers():
@@ -142,7 +148,9 @@ def locate(name: str, request: pytest.FixtureRequest) -> str:
             url = COMPOSE_URL[name].format(port=docker.port_for(name, service.container_port))
             docker.wait_until_responsive(check=lambda: answers(url, name), timeout=180, pause=1)
         except Exception as error:
-            raise ServiceUnavailable(f"docker compose could not start {name}: {error}") from None
+            raise ServiceUnavailable(
+                say(f"docker compose could not start {name}: {error}", f"docker compose 没能启动 {name}：{error}")
+            ) from None
         return url
     if answers(service.local_url, name):
         return service.local_url
@@ -152,7 +160,8 @@ def locate(name: str, request: pytest.FixtureRequest) -> str:
         embedded = embedded_mongodb()
         if embedded:
             return embedded
-    raise ServiceUnavailable(f"{name} is not running: {service.how_to_start}")
+    raise ServiceUnavailable(say(f"{name} is not running: {service.how_to_start_en}",
+                                 f"{name} 没有在运行：{service.how_to_start_zh}"))
 
 
 NEEDED = pytest.StashKey[set]()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from graders.harness.core import owners
+from graders.harness.core.curriculum import say
 from graders.harness.services import ServiceUnavailable, locate
 
 REDIS_DATABASES = range(1, 16)
@@ -55,7 +56,8 @@ def redis_scratch(redis_server_url: str) -> Iterator[str]:
         if free:
             break
         if time.monotonic() > deadline:
-            raise ServiceUnavailable("every Redis logical database 1-15 is claimed by other grading runs")
+            raise ServiceUnavailable(say("every Redis logical database 1-15 is claimed by other grading runs",
+                                             "Redis 的逻辑数据库 1-15 都被其他评分进程占用了"))
         time.sleep(0.1)
     number = free[0]
     for extra in free[1:]:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from graders.harness.core.student import Implementation, StudentError, display
+from graders.harness.core.curriculum import say
+from graders.harness.core.focus import look_at
+from graders.harness.core.student import Implementation, StudentError
 from graders.harness.services.mysql import MySQLDatabase
 from graders.harness.sql import statements as sql
 from graders.harness.sql.statements import failure
@@ -25,8 +27,11 @@ from graders.harness.sql.statements import failure
 MARIADB_ONLY = [
     (
         re.compile(r"\bcreate\s+or\s+replace\b", re.IGNORECASE),
-        "`create or replace`",
-        "drop what is there first (`drop ... if exists`), or use `if not exists`",
+        ("`create or replace`", "`create or replace`"),
+        (
+            "drop what is there first (`drop ... if exists`), or use `if not exists`",
+            "先删除已有的（`drop ... if exists`），或者使用 `if not exists`",
+        ),
     ),
     (
         re.compile(
@@ -34,13 +39,16 @@ MARIADB_ONLY = [
             r"if\s+(?:not\s+)?exists\b",
             re.IGNORECASE,
         ),
-        "`if exists` / `if not exists` inside alter table",
-        "write the plain `alter table ... drop ...` / `add ...`",
+        ("`if exists` / `if not exists` inside alter table", "alter table 里的 `if exists` / `if not exists`"),
+        ("write the plain `alter table ... drop ...` / `add ...`", "直接写 `alter table ... drop ...` / `add ...`"),
     ),
     (
         re.compile(r"\bgrant\b.*\bidentified\b", re.IGNORECASE | re.DOTALL),
-        "`grant ... identified by`",
-        "create the user with `create user ... identified by '...'`, then grant in a statement of its own",
+        ("`grant ... identified by`", "`grant ... identified by`"),
+        (
+            "create the user with `create user ... identified by '...'`, then grant in a statement of its own",
+            "先用 `create user ... identified by '...'` 创建用户，再用单独一条语句 grant",
+        ),
     ),
 ]
 
@@ -48,23 +56,29 @@ def statement(implementation: Implementation, file: str, name: str) -> sql.State
     """The student's statement `name`, written, in a form both servers accept."""
     found = sql.statements_of(implementation, file).get(name)
     if found is None:
-        raise StudentError(f"{display(implementation.file(file))} has no statement `-- name: {name}`")
+        raise sql.missing_statement(implementation, file, name)
+    look_at(found.file, found.line)
     if not found.written:
-        raise StudentError(f"`{name}` is not written yet", found.file, found.line)
+        raise sql.not_written(found)
     code = code_of(found.text)
-    for pattern, what, instead in MARIADB_ONLY:
+    for pattern, (what, what_zh), (instead, instead_zh) in MARIADB_ONLY:
         if pattern.search(code):
             raise StudentError(
-                f"`{name}` uses {what}: MariaDB accepts it, but MySQL 8.4 (the server of GitHub Actions and of "
-                f"docker-compose.yml) rejects it, so it is not accepted here either; {instead}",
+                say(f"`{name}` uses {what}: MariaDB accepts it, but MySQL 8.4 (the server of GitHub Actions and of "
+                    f"docker-compose.yml) rejects it, so it is not accepted here either; {instead}",
+                    f"`{name}` 用了 {what_zh}：MariaDB 接受它，但 MySQL 8.4（GitHub Actions 和 docker-compose.yml "
+                    f"用的服务器）会拒绝，所以这里也不接受；{instead_zh}"),
                 found.file,
                 found.line,
             )
     if inline_reference(code):
         raise StudentError(
-            f"`{name}` writes `references` inside a column definition: MariaDB makes that a foreign key, but "
-            "MySQL 8.4 (the server of GitHub Actions and of docker-compose.yml) parses it and ignores it, so "
-            "there would be no foreign key; write it apart: `foreign key(column) references table(column)`",
+            say(f"`{name}` writes `references` inside a column definition: MariaDB makes that a foreign key, but "
+                "MySQL 8.4 (the server of GitHub Actions and of docker-compose.yml) parses it and ignores it, so "
+                "there would be no foreign key; write it apart: `foreign key(column) references table(column)`",
+                f"`{name}` 把 `references` 写在了列定义里：MariaDB 会把它当作外键，但 MySQL 8.4（GitHub Actions 和 "
+                "docker-compose.yml 用的服务器）只解析、不生效，结果没有外键；请单独写："
+                "`foreign key(column) references table(column)`"),
             found.file,
             found.line,
         )
@@ -131,12 +145,7 @@ def execute(
     except Exception as error:
         if not error.args or not isinstance(error.args[0], int):
             raise
-        said = failure(found.name, error, database, text, denied=denied)
-        if again:
-            said = (
-                f"`{found.name}` must be safe to run twice: the first run worked, but the second "
-                + said[len(f"`{found.name}` ") :]
-            )
+        said = failure(found.name, error, database, text, denied=denied, again=again)
         raise StudentError(said, found.file, found.line) from None
 
 
