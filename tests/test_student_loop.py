@@ -666,3 +666,20 @@ def test_a_topic_may_be_named_by_slug_folder_or_number():
 
     assert curriculum.topic("sql-queries") is not None
     assert curriculum.topic("sql_queries").slug == curriculum.topic("3").slug == "sql-queries"
+
+
+def test_the_check_table_wraps_mixed_chinese_and_english_by_display_width(monkeypatch):
+    from graders.harness.views.terminal import render_course, render_topic
+    from graders.harness.views.text import width
+
+    monkeypatch.setenv("COURSE_LANG", "zh")
+    message = "`zhang_students` 返回了 0 行，应当是 5 行；" * 4 + "see `select id 学号, name 姓名 from student` " * 3
+    hint = "看大纲「单表查询」里的「模糊查询」：like 的模式里有两个通配符 (wildcards)，查清楚它们各代表什么。" * 3
+    task = TaskResult("sql-queries", 1, "模糊查询", 0, 2, "failed", message=message, hint=hint)
+    result = TopicResult("sql-queries", "查询", "exercises/sql_queries/", [task])
+    lines = render_topic(result, width=60).splitlines()
+    assert all(width(line) <= 60 for line in lines), [line for line in lines if width(line) > 60]
+    assert "通配符" in "".join(line.strip() for line in lines)
+    bar_line = render_course({"sql-queries": result}).splitlines()
+    row = next(line for line in bar_line if "sql-queries" in line)
+    assert width("█░") == 2 and "░" * 16 in row

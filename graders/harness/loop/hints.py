@@ -11,7 +11,7 @@ import json
 from graders.harness.core import cli, curriculum
 from graders.harness.core.results import PROGRESS_DIR, TopicResult, load_progress
 from graders.harness.loop.progress import current_topic
-from graders.harness.loop.text import terminal_width, wrap
+from graders.harness.views.text import terminal_width, wrap
 
 SHOWN = PROGRESS_DIR / "hints-shown.json"
 

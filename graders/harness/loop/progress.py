@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from graders.harness.core import curriculum
 from graders.harness.core.results import TopicResult, load_progress, topics_complete
-from graders.harness.loop.text import wrapped
+from graders.harness.views.text import wrapped
 from graders.harness.views.terminal import phrase, render_course, use_colour
 
 NEXT = {

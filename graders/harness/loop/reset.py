@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from graders.harness.core import cli, curriculum
-from graders.harness.loop.text import wrapped
+from graders.harness.views.text import wrapped
 
 STUBS = curriculum.ROOT / ".stubs"
 BACKUP = ".bak-"

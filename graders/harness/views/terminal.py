@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import textwrap
 
 from graders.harness.core.curriculum import language
 from graders.harness.core.results import TopicResult
+from graders.harness.views.text import width as display_width
+from graders.harness.views.text import wrap
 
 PHRASES = {
     "en": {
@@ -65,13 +66,8 @@ def use_colour(stream=sys.stdout) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or (hasattr(stream, "isatty") and stream.isatty())
 
 
-def _display_width(text: str) -> int:
-    """Columns on a terminal: CJK characters take two."""
-    return sum(2 if "\u1100" <= char <= "\uffdc" else 1 for char in text)
-
-
 def _pad(left: str, right: str, width: int) -> str:
-    gap = max(2, width - _display_width(left) - _display_width(right))
+    gap = max(2, width - display_width(left) - display_width(right))
     return left + " " * gap + right
 
 
@@ -96,14 +92,12 @@ def render_topic(result: TopicResult, colour: bool = False, width: int | None = 
         message = task.message if task.status == "failed" else f"{phrase('error')}: {task.message}"
         for paragraph in message.splitlines() or [""]:
             indent = "      " + " " * (len(paragraph) - len(paragraph.lstrip()))
-            lines += textwrap.wrap(
-                paragraph.strip(), width - len(indent), initial_indent=indent, subsequent_indent=indent + "  "
-            ) or [""]
+            lines += wrap(paragraph.strip(), width, indent=indent + "  ", first=indent) or [""]
         if task.status == "failed" and task.file and task.line and f"{task.file}:{task.line}" not in message:
             lines.append(f"      → {task.file}:{task.line}")
         if task.status == "failed" and task.hint:
-            hint = _colour(f"{phrase('hint')}: {task.hint}", "36", colour)
-            lines += textwrap.wrap(hint, width - 6, initial_indent="      ", subsequent_indent="        ")
+            hint = wrap(f"{phrase('hint')}: {task.hint}", width, indent="        ", first="      ")
+            lines += [_colour(line, "36", colour) for line in hint]
     return "\n".join(lines)
 
 

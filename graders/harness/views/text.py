@@ -13,7 +13,7 @@ def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
-def _width(text: str) -> int:
+def width(text: str) -> int:
     """Columns on a terminal: CJK characters and full-width punctuation take two."""
     return sum(2 if _wide(char) else 1 for char in text)
 
@@ -44,12 +44,13 @@ def _pieces(text: str) -> list[str]:
     return pieces
 
 
-def wrap(text: str, width: int, indent: str = "  ") -> list[str]:
-    """`text` in lines of at most `width` columns, the later ones indented: English breaks between words,
-    Chinese between any two characters (never before its closing punctuation)."""
-    lines, line = [], ""
+def wrap(text: str, columns: int, indent: str = "  ", first: str = "") -> list[str]:
+    """`text` in lines of at most `columns` columns, the first starting with `first` and the later ones with
+    `indent`: English breaks between words, Chinese between any two characters (never before its closing
+    punctuation)."""
+    lines, line = [], first
     for piece in _pieces(text):
-        if line.strip() and _width(line + piece.rstrip()) > width:
+        if line.strip() and width(line + piece.rstrip()) > columns:
             lines.append(line.rstrip())
             line = indent + piece.lstrip()
         else:
