@@ -305,3 +305,23 @@ def test_a_child_that_leaves_the_process_group_is_killed_too(tmp_path):
     while processes_mentioning(f"4{marker}") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not processes_mentioning(f"4{marker}"), "a child in a session of its own survived"
+
+
+def test_a_grader_that_cannot_be_imported_makes_its_tasks_errors_not_a_silent_run(tmp_path):
+    """A broken grader file is the course's bug: its tasks say so and the student is not blamed."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("curriculum.toml", "pyproject.toml"):
+        shutil.copy(ROOT / name, course / name)
+    shutil.copytree(ROOT / "graders", course / "graders", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "exercises" / "coroutines", course / "exercises" / "coroutines")
+    grader = course / "graders" / "coroutines" / "test_coroutines.py"
+    grader.write_text(grader.read_text(encoding="utf-8") + "\nimport a_module_nobody_has\n", encoding="utf-8")
+    results = tmp_path / "results.json"
+    run = subprocess.run([sys.executable, "-m", "pytest", "graders/coroutines", "--results-json", str(results)],
+                         cwd=course, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"})
+    (result,) = from_json(results.read_text(encoding="utf-8"))
+    assert {task.status for task in result.tasks} == {"error"}, run.stdout
+    assert "a_module_nobody_has" in result.tasks[0].message
+    assert run.returncode != 0 and "error during collection" not in run.stdout

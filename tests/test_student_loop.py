@@ -605,7 +605,7 @@ def test_language_follows_the_environment_and_can_be_forced(monkeypatch, env, ex
 def test_the_terminal_view_speaks_chinese_when_asked(tmp_path: Path):
     course = real_course(tmp_path)
     output = run(course, "-m", "pytest", "graders/threads", "--timeout-scale", "0.3", "--lang", "zh")
-    assert "任务 1" in output and "提示:" in output and "得分 0/13" in output, output
+    assert "任务 1" in output and "提示：" in output and "得分 0/13" in output, output
     # The view wraps the hint; a line may break at a space, which the wrapping drops: compare without whitespace.
     assert re.sub(r"\s", "", curriculum.topic("threads").task(1).hint.zh) in re.sub(r"\s", "", output), output
 
@@ -683,3 +683,16 @@ def test_the_check_table_wraps_mixed_chinese_and_english_by_display_width(monkey
     bar_line = render_course({"sql-queries": result}).splitlines()
     row = next(line for line in bar_line if "sql-queries" in line)
     assert width("█░") == 2 and "░" * 16 in row
+
+
+@pytest.mark.parametrize("program", ["progress", "hints"])
+def test_a_reader_that_stops_early_gets_no_error(program: str) -> None:
+    """`nox -s hint | head`: the pipe closes before the program is done writing."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        run = subprocess.run([sys.executable, "-m", f"graders.harness.loop.{program}"], stdout=write,
+                             stderr=subprocess.PIPE, cwd=ROOT, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert (run.returncode, run.stderr) == (0, "")

@@ -15,7 +15,7 @@ import socket
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ from graders.harness.core.results import (
 )
 from graders.harness.core.student import Implementation, Spares, Student, StudentError, display
 from graders.harness.services import mongodb, mysql, redis
-from graders.harness.views.terminal import render_course, render_score, render_topic, use_colour
+from graders.harness.views.terminal import render_course, render_language, render_score, render_topic, use_colour
 
 GRADERS = curriculum.ROOT / "graders"
 
@@ -106,6 +106,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("view") is None:
         config.option.view = "student" if _only_graders(config) else "pytest"
     if config.getoption("view") == "student":
+        # A grader file that cannot be imported is a bug of the course: its tasks say so (status "error")
+        # and the other files are graded, rather than one "1 error during collection" for the whole run.
+        config.option.continue_on_collection_errors = True
         config.option.tbstyle = "no"
         config.option.reportchars = "N"
         config.option.verbose = min(config.option.verbose, -1)
@@ -227,7 +230,9 @@ def student(graded: Implementation, tmp_path: Path, request: pytest.FixtureReque
 # -- collecting the outcome of every test into task results --------------------------------------------------
 
 
-INTERRUPTED = "not graded: the check was interrupted before this test ended"
+def _interrupted() -> str:
+    return say("not graded: the check was interrupted before this test ended", "未评分：这项检查还没结束就被中断了")
+
 
 
 @dataclass
@@ -236,7 +241,7 @@ class _Outcome:
     failure, counts as passed, so an interrupted or crashed run never shows a pass it did not see."""
 
     status: str = "not-run"
-    message: str = INTERRUPTED
+    message: str = field(default_factory=_interrupted)
     file: str | None = None
     line: int | None = None
     duration: float = 0.0
@@ -276,7 +281,8 @@ def _elsewhere(outcomes: list[_Outcome], shown: tuple[str | None, int | None]) -
             places[where] = outcome.message.splitlines()[0] if outcome.message else ""
     if not places:
         return ""
-    lines = [f"\n  {file}:{line}: {said}" for (file, line), said in places.items()]
+    lines = [f"\n  {said}" if f"{file}:{line}" in said else f"\n  {file}:{line}: {said}"
+             for (file, line), said in places.items()]
     return "\n" + say("also failing:", "同一任务中失败的还有：") + "".join(lines)
 
 
@@ -294,6 +300,12 @@ class _Run:
         self.limits = platform.Limits.parse(config.getoption("limits") or "")
         self.students: set[Student] = set()
         self.interrupted = False
+        self.unloadable: dict[str, str] = {}  # grader file -> why it could not be imported (our bug, not theirs)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            lines = [line for line in str(report.longrepr).splitlines() if line.strip()]
+            self.unloadable[report.nodeid] = (lines[-1].removeprefix("E").strip() if lines else "") or "?"
 
     def pytest_report_header(self) -> str:
         return f"grading {self.config.getoption('impl')}/ (change with --impl)"
@@ -338,7 +350,8 @@ class _Run:
                 if outcome.status == "failed" and outcome.file is None and looked_at:
                     outcome.file, outcome.line = looked_at
             else:
-                outcome.status, outcome.message = "error", "the grader failed without saying why"
+                outcome.status, outcome.message = "error", say("the grader failed without saying why",
+                                                             "评分程序失败了，但没有说明原因")
         elif report.when == "call":
             outcome.called = True
         elif report.when == "teardown":
@@ -366,12 +379,14 @@ class _Run:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.spares.close()
-        if not self.items:
+        graded = {topic.slug for topic, _ in self.items.values()}
+        graded |= {topic.slug for topic in curriculum.topics() for path in self.unloadable
+                   if path.startswith(f"graders/{topic.dir}/")}
+        if not graded:
             return
         started = time.monotonic()
-        by_topic: dict[str, curriculum.Topic] = {topic.slug: topic for topic, _ in self.items.values()}
         for topic in curriculum.topics():
-            if topic.slug in by_topic:
+            if topic.slug in graded:
                 self.results.append(self._grade(topic))
         path = self.config.getoption("results_json")
         if path:
@@ -407,7 +422,13 @@ class _Run:
             ]
             outcomes = [self.outcomes[nodeid].settle() for nodeid in ids if nodeid in self.outcomes]
             first_problem = next((o for o in outcomes if o.status in ("failed", "error")), None)
-            if not outcomes:
+            broken = [f"{path}: {why}" for path, why in self.unloadable.items()
+                      if path.startswith(f"graders/{topic.dir}/")]
+            if not outcomes and broken:
+                status, first_problem = "error", _Outcome(status="error", message=say(
+                    f"the graders of this task could not be loaded: {broken[0]}",
+                    f"这个任务的评分程序无法加载：{broken[0]}"))
+            elif not outcomes:
                 status = "not-run"
             elif any(o.status == "failed" for o in outcomes):
                 status = "failed"
@@ -449,6 +470,7 @@ class _Run:
             return
         colour = use_colour()
         terminalreporter.write_line("")
+        terminalreporter.write_line(render_language(colour))
         for result in self.results:
             terminalreporter.write_line(render_topic(result, colour=colour))
         if len(self.results) > 1:

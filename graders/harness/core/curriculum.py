@@ -106,7 +106,9 @@ class Topic:
 
     def task(self, number: int) -> Task:
         if not 1 <= number <= len(self.tasks):
-            raise NotInCourse(f"{self.slug} has tasks 1 to {len(self.tasks)}, not task {number}")
+            count = len(self.tasks)
+            raise NotInCourse(say(f"{self.slug} has tasks 1 to {count}, not task {number}",
+                                  f"{self.slug} 的任务是 1 到 {count}，没有任务 {number}"))
         return self.tasks[number - 1]
 
 
@@ -183,7 +185,8 @@ def topic(name: str) -> Topic:
         if candidate.slug == slug:
             return candidate
     choices = ", ".join(candidate.slug for candidate in course)
-    raise NotInCourse(f"no topic {name!r}; the topics are {choices} (or their numbers, 1 to {len(course)})")
+    raise NotInCourse(say(f"no topic {name!r}; the topics are {choices} (or their numbers, 1 to {len(course)})",
+                          f"没有主题 {name!r}；主题有 {choices}（也可以用编号 1 到 {len(course)}）"))
 
 
 if __name__ == "__main__":

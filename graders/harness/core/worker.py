@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from graders.harness.core import platform, probing, protocol
+from graders.harness.core.curriculum import say
 
 
 def call(module: str, qualname: str, args: list, kwargs: dict) -> list:
@@ -52,9 +53,13 @@ def call(module: str, qualname: str, args: list, kwargs: dict) -> list:
     except (TypeError, RecursionError) as error:
         facts = {
             "type": "TypeError",
-            "message": f"your code returned something the grader cannot read back ({error}): "
-            "return plain values such as lists, tuples, dicts, numbers and strings, not generators, "
-            "open files or objects of your own classes",
+            "message": say(
+                f"your code returned something the grader cannot read back ({error}): "
+                "return plain values such as lists, tuples, dicts, numbers and strings, not generators, "
+                "open files or objects of your own classes",
+                f"你的代码返回了评分程序无法读回的东西（{error}）：请返回列表、元组、字典、数字、字符串这样的普通值，"
+                "而不是生成器、打开的文件或你自己定义的类的对象",
+            ),
             "student_mistake": True,
         }
         return ["raised", facts, probing.take_thread_errors()]

@@ -7,10 +7,10 @@ Also which topic a student is working on, for `hint` and `watch` without argumen
 
 from __future__ import annotations
 
-from graders.harness.core import curriculum
+from graders.harness.core import cli, curriculum
 from graders.harness.core.results import TopicResult, load_progress, topics_complete
-from graders.harness.views.text import wrapped
 from graders.harness.views.terminal import phrase, render_course, use_colour
+from graders.harness.views.text import wrapped
 
 NEXT = {
     "en": {
@@ -91,4 +91,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(cli.run(main, "progress"))

@@ -29,8 +29,8 @@ from graders.harness.core import cli, curriculum
 from graders.harness.core.results import TopicResult, from_json, load_progress
 from graders.harness.loop import hints, reset
 from graders.harness.loop.progress import course_table, current_topic, topic_after
-from graders.harness.views.text import wrapped
 from graders.harness.views.terminal import use_colour
+from graders.harness.views.text import wrapped
 
 QUIET = 0.15  # seconds without a save before the check runs
 POLL = 0.25  # seconds between two looks at the files, where watchfiles is missing

@@ -6,7 +6,7 @@ import os
 import shutil
 import sys
 
-from graders.harness.core.curriculum import language
+from graders.harness.core.curriculum import language, say
 from graders.harness.core.results import TopicResult
 from graders.harness.views.text import width as display_width
 from graders.harness.views.text import wrap
@@ -28,6 +28,7 @@ PHRASES = {
         "tasks-left": "tasks to go",
         "course": "course",
         "in-ci": "+{n} more checks of this task run in Classroom CI",
+        "colon": ": ",
     },
     "zh": {
         "grading": "评分对象",
@@ -45,6 +46,7 @@ PHRASES = {
         "tasks-left": "个任务未完成",
         "course": "课程",
         "in-ci": "另有 {n} 项针对本任务的检查只在 Classroom CI 中运行",
+        "colon": "：",
     },
 }
 
@@ -89,16 +91,23 @@ def render_topic(result: TopicResult, colour: bool = False, width: int | None = 
         if task.status == "not-run":
             lines.append("      " + phrase("not-run"))
             continue
-        message = task.message if task.status == "failed" else f"{phrase('error')}: {task.message}"
+        message = task.message if task.status == "failed" else f"{phrase('error')}{phrase('colon')}{task.message}"
         for paragraph in message.splitlines() or [""]:
             indent = "      " + " " * (len(paragraph) - len(paragraph.lstrip()))
             lines += wrap(paragraph.strip(), width, indent=indent + "  ", first=indent) or [""]
         if task.status == "failed" and task.file and task.line and f"{task.file}:{task.line}" not in message:
             lines.append(f"      → {task.file}:{task.line}")
         if task.status == "failed" and task.hint:
-            hint = wrap(f"{phrase('hint')}: {task.hint}", width, indent="        ", first="      ")
+            hint = wrap(f"{phrase('hint')}{phrase('colon')}{task.hint}", width, indent="        ", first="      ")
             lines += [_colour(line, "36", colour) for line in hint]
     return "\n".join(lines)
+
+
+def render_language(colour: bool = False) -> str:
+    """The run's language, once at the top, with how to switch: a student in a zh_CN terminal who wants the
+    English texts (or the other way round) learns it here."""
+    line = say("in English (COURSE_LANG=zh for Chinese)", "中文显示（设置 COURSE_LANG=en 可切换为英文）")
+    return _colour(line, "2", colour)
 
 
 def render_score(results: list[TopicResult], complete: tuple[int, int]) -> str:
