@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.observe import Reports
 from graders.harness.core.probing import Call, StudentMistake, in_background, student_module
 
@@ -232,7 +233,11 @@ def identity_trace(names: list[str]) -> dict:
         isinstance(process, multiprocessing.process.BaseProcess) for process in processes
     ):
         raise StudentMistake(
-            f"start_named() should return the list of Process objects it started; it returned {_plain(processes)!r}"
+            say(
+                f"start_named() should return the list of Process objects it started; it returned "
+                f"{_plain(processes)!r}",
+                f"start_named() 应当返回它启动的 Process 对象的列表；它返回了 {_plain(processes)!r}",
+            )
         )
     reports.wait_for("identity", len(names), timeout=30)
     for process in processes:
@@ -286,13 +291,22 @@ def my_process_trace(times: int, nap: float) -> dict:
     reports = Reports.fresh()
     process = student_module("workers").MyProcess(Action(reports, nap), times)
     if not isinstance(process, multiprocessing.process.BaseProcess):
-        raise StudentMistake(f"MyProcess(...) should be a multiprocessing.Process; it is a {type(process).__name__}")
+        raise StudentMistake(
+            say(
+                f"MyProcess(...) should be a multiprocessing.Process; it is a {type(process).__name__}",
+                f"MyProcess(...) 应当是一个 multiprocessing.Process；它却是一个 {type(process).__name__}",
+            )
+        )
     try:
         process.start()
     except AttributeError as error:
         raise StudentMistake(
-            f"MyProcess(...).start() failed with AttributeError: {error}. The Process part of your object was "
-            "never set up: call super().__init__() first thing in your __init__"
+            say(
+                f"MyProcess(...).start() failed with AttributeError: {error}. The Process part of your object was "
+                "never set up: call super().__init__() first thing in your __init__",
+                f"MyProcess(...).start() 因 AttributeError 失败了：{error}。"
+                "你的对象里属于 Process 的那部分从没被初始化：在 __init__ 的第一行调用 super().__init__()",
+            )
         ) from None
     if process.pid is not None:
         process.join(times * nap + 30)
