@@ -43,8 +43,12 @@ CHINESE = re.compile(r"⟦[^⟧]*[\u4e00-\u9fff][^⟧]*⟧")
 
 
 def english(message: str) -> str:
-    """A message graded with COURSE_LANG=both, without its Chinese (see curriculum.say)."""
-    return re.sub(r"⟦[^⟧]*⟧", "", message)
+    """A message graded with COURSE_LANG=both, without its Chinese (see curriculum.say), nested ones too."""
+    while True:
+        shorter = re.sub(r"⟦[^⟦⟧]*⟧", "", message)
+        if shorter == message:
+            return message
+        message = shorter
 
 
 @dataclass(frozen=True)
