@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from graders.harness.core import observe
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import (
     StudentMistake,
     display_path,
@@ -79,17 +80,21 @@ def run_all_trace(waits: list[int], token: str, linger: float) -> dict:
         ran_here = [index for kind, index, where in trace if kind == "start" and where == 0]
         if not ran_here:
             raise
-        raise StudentMistake(
+        raise StudentMistake(say(
             f"job({ran_here[0]}) ran in the calling greenlet, before any greenlet was spawned, and then gevent "
             f"refused: TypeError: {error}. gevent.spawn(job, i) hands over the function and its argument; "
-            "gevent.spawn(job(i)) calls job at once and spawns its result"
-        ) from None
+            "gevent.spawn(job(i)) calls job at once and spawns its result",
+            f"job({ran_here[0]}) 在调用者所在的 greenlet 里运行了，那时还没有 spawn 任何 greenlet，随后 gevent 拒绝了："
+            f"TypeError: {error}。gevent.spawn(job, i) 交出的是函数和它的参数；gevent.spawn(job(i)) 会当场调用 job，"
+            "再把它的返回值拿去 spawn",
+        )) from None
     at_return = list(trace)
     if isinstance(result, (list, tuple)) and any(isinstance(value, gevent.Greenlet) for value in result):
-        raise StudentMistake(
+        raise StudentMistake(say(
             "run_all returned the Greenlet objects themselves; return what each job returned: g.value of each "
-            "greenlet, in the order of i"
-        )
+            "greenlet, in the order of i",
+            "run_all 返回的是 Greenlet 对象本身；应当返回每个任务的返回值：按 i 的顺序排列的每个 greenlet 的 g.value",
+        ))
     if len(at_return) < 2 * len(waits):
         gevent.sleep(linger + 0.05)  # let jobs left running finish: "not joined" versus "never started"
     return {
@@ -192,7 +197,7 @@ _program: dict[str, Any] = {}
 def _student_file(module: str) -> Path:
     spec = importlib.util.find_spec(module)  # the first layer that has it; the module itself is not imported
     if spec is None or not spec.origin or not is_student_file(spec.origin):
-        raise StudentMistake(f"{module}.py is missing")
+        raise StudentMistake(say(f"{module}.py is missing", f"缺少 {module}.py"))
     return Path(spec.origin)
 
 

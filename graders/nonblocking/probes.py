@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 _kept: list[socket.socket] = []  # sockets that must outlive the probe that opened them
@@ -43,7 +44,10 @@ def _connected_pairs(listener: socket.socket, count: int) -> list[tuple[socket.s
 def make_listener(port: int) -> dict:
     server = student_module("server").make_server(port)
     if not isinstance(server, socket.socket):
-        raise StudentMistake(f"make_server() should return a socket.socket; it returned {type(server).__name__}")
+        raise StudentMistake(say(
+            f"make_server() should return a socket.socket; it returned {type(server).__name__}",
+            f"make_server() 应当返回一个 socket.socket，它返回的却是 {type(server).__name__}",
+        ))
     _kept.append(server)  # the grader now connects 200 clients to it
     return {
         "family": server.family.name,
@@ -71,11 +75,13 @@ def accept_trace(count: int) -> dict:
             try:
                 accept_clients(listener, conn_list)
             except BlockingIOError:
-                raise StudentMistake(
+                raise StudentMistake(say(
                     f"accept_clients() let BlockingIOError escape ({'no' if when != 'waiting' else 'no more'} "
                     "client was waiting): on a non-blocking socket accept() raises it when nobody is waiting; "
-                    "catch it and return"
-                ) from None
+                    "catch it and return",
+                    f"accept_clients() 让 BlockingIOError 抛了出去（{'没有' if when != 'waiting' else '已经没有更多'}"
+                    "客户端在等待）：没有客户端等待时，非阻塞套接字上的 accept() 会抛出它；捕获它，然后返回",
+                )) from None
             facts[when] = {
                 "elapsed": time.monotonic() - started,
                 "count": len(conn_list),
@@ -130,10 +136,12 @@ def read_trace(seed: int, count: int) -> dict:
             try:
                 read_clients(conn_list, outbox)
             except BlockingIOError:
-                raise StudentMistake(
+                raise StudentMistake(say(
                     "read_clients() let BlockingIOError escape: recv() on a non-blocking socket raises it when the "
-                    "client has sent nothing yet (like the silent client here); catch it and go on to the next client"
-                ) from None
+                    "client has sent nothing yet (like the silent client here); catch it and go on to the next client",
+                    "read_clients() 让 BlockingIOError 抛了出去：客户端还没发送任何东西时"
+                    "（比如这里那个不说话的客户端），非阻塞套接字上的 recv() 会抛出它；捕获它，继续处理下一个客户端",
+                )) from None
             facts["passes"].append(
                 {
                     "elapsed": time.monotonic() - started,
@@ -201,23 +209,25 @@ def send_trace(seed: int, size: int) -> dict:
         received = bytearray()
         facts: dict = {"size": size}
 
-        def call(phase: str) -> None:
+        def call(phase: str, phase_zh: str) -> None:
             try:
                 send_pending(conn, outbox)
             except BlockingIOError:
-                raise StudentMistake(
+                raise StudentMistake(say(
                     f"send_pending() let BlockingIOError escape ({phase}): when the client does not read, the "
                     "buffers fill up and send() on a non-blocking socket raises it; leave the data in outbox[conn] "
-                    "and return, the next pass will try again"
-                ) from None
+                    "and return, the next pass will try again",
+                    f"send_pending() 让 BlockingIOError 抛了出去（{phase_zh}）：客户端不读时，缓冲区会被填满，"
+                    "非阻塞套接字上的 send() 就会抛出它；把数据留在 outbox[conn] 里然后返回，下一轮会再试",
+                )) from None
 
         for _ in range(5):  # the client reads nothing yet: the buffers fill and send() must block
-            call("the client was not reading")
+            call("the client was not reading", "客户端没有在读")
         client.setblocking(False)
         deadline = time.monotonic() + 3
         while len(outbox.get(conn, b"")) and len(received) <= size and time.monotonic() < deadline:
             _drain(client, received)
-            call("the client was reading")
+            call("the client was reading", "客户端在读")
             select.select([client], [], [], 0.05)
         quiet_since = time.monotonic()
         while len(received) < size and time.monotonic() - quiet_since < 0.2:  # what the kernel still holds
@@ -257,10 +267,12 @@ class _Conn:
         return f"<client {self.name}>"
 
     def __getattr__(self, attribute: str):
-        raise StudentMistake(
+        raise StudentMistake(say(
             f"serve() called conn.{attribute} itself; serve() reads and sends only through read_clients and "
-            "send_pending, which keep what a client cannot take yet in outbox[conn]"
-        )
+            "send_pending, which keep what a client cannot take yet in outbox[conn]",
+            f"serve() 自己调用了 conn.{attribute}；serve() 只应通过 read_clients 和 send_pending 读取和发送，"
+            "它们会把客户端暂时收不下的数据留在 outbox[conn] 里",
+        ))
 
 
 # What happens in each pass of the script: clients that arrive, clients that send, clients that leave.
