@@ -142,7 +142,7 @@ def connect_check(config: dict) -> dict:
                 cursor.execute("select s from probe_text")
                 stored = cursor.fetchone()[0]
             except pymysql.Error as error:
-                stored = say(f"refused: {_error(error)}", f"被拒绝：{_error(error)}")
+                stored = {"refused": _error(error)}
         return {
             "database": database,
             "user": user,

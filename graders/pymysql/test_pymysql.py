@@ -118,9 +118,14 @@ def test_connect_uses_the_config_and_utf8mb4(student, mysql_database, config):
         f"这个连接使用的字符集是 {seen['charset']}；请传入 charset='utf8mb4'（大纲中的 utf8 是 MySQL 旧的三字节 "
         "UTF-8，存不了 𠮷 或 emoji）",
     )
-    assert seen["stored"] == probes.FOUR_BYTE_TEXT, say(
-        f"storing {probes.FOUR_BYTE_TEXT!r} through your connection gave {seen['stored']!r}: use charset='utf8mb4'",
-        f"通过你的连接存入 {probes.FOUR_BYTE_TEXT!r}，得到的是 {seen['stored']!r}：请使用 charset='utf8mb4'",
+    stored = seen["stored"]
+    refused = stored["refused"] if isinstance(stored, dict) else None  # the server's error, when it refused the text
+    assert stored == probes.FOUR_BYTE_TEXT, say(
+        f"storing {probes.FOUR_BYTE_TEXT!r} through your connection gave "
+        f"{(stored if refused is None else f'refused: {refused}')!r}: use charset='utf8mb4'",
+        f"通过你的连接存入 {probes.FOUR_BYTE_TEXT!r}，"
+        + (f"得到的是 {stored!r}" if refused is None else f"被拒绝了：{refused}")
+        + "：请使用 charset='utf8mb4'",
     )
     assert seen["autocommit"] is False, say(
         "connect(config) turned autocommit on; leave it off (pymysql's default), so that changes wait for "
