@@ -19,6 +19,7 @@ import pymysql
 import pymysql.connections
 import pymysql.cursors
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 FOUR_BYTE_TEXT = "𠮷野家😀"
@@ -117,10 +118,20 @@ def connect_check(config: dict) -> dict:
     except Exception as error:
         note = ""
         if "encoding" in str(error):
-            note = "; pymysql did not know the charset: MySQL's name for full UTF-8 is utf8mb4 (not utf-8)"
-        raise StudentMistake(f"connect(config) raised {_error(error)}{note}") from None
+            note = say(
+                "; pymysql did not know the charset: MySQL's name for full UTF-8 is utf8mb4 (not utf-8)",
+                "；pymysql 不认识这个字符集：MySQL 中完整的 UTF-8 叫 utf8mb4（而不是 utf-8）",
+            )
+        raised = _error(error)
+        said = say(f"connect(config) raised {raised}", f"connect(config) 抛出了 {raised}")
+        raise StudentMistake(said + note) from None
     if not isinstance(conn, pymysql.connections.Connection):
-        raise StudentMistake(f"connect(config) should return the connection, not {type(conn).__name__}")
+        raise StudentMistake(
+            say(
+                f"connect(config) should return the connection, not {type(conn).__name__}",
+                f"connect(config) 应当返回连接，而不是 {type(conn).__name__}",
+            )
+        )
     try:
         with conn.cursor() as cursor:
             cursor.execute("select database(), substring_index(current_user(), '@', 1), @@character_set_client")
@@ -131,7 +142,7 @@ def connect_check(config: dict) -> dict:
                 cursor.execute("select s from probe_text")
                 stored = cursor.fetchone()[0]
             except pymysql.Error as error:
-                stored = f"refused: {_error(error)}"
+                stored = {"refused": _error(error)}
         return {
             "database": database,
             "user": user,
@@ -284,8 +295,15 @@ def release() -> int:
 
 def _batches(result: object, call: str) -> list[dict]:
     if not hasattr(result, "__iter__") or isinstance(result, (str, bytes, dict)):
-        raise StudentMistake(f"{call} should yield batches of rows (a generator); it returned {result!r}")
+        raise StudentMistake(_not_batches(call, result))
     return [_rows(batch) for batch in result]
+
+
+def _not_batches(call: str, result: object) -> str:
+    return say(
+        f"{call} should yield batches of rows (a generator); it returned {result!r}",
+        f"{call} 应当分批产出行（写成生成器）；它返回了 {result!r}",
+    )
 
 
 def batches_check(config: dict, size: int, more_than_all: int) -> dict:
@@ -321,7 +339,7 @@ def start_batches(config: dict, size: int) -> dict:
     with recording() as seen:
         result = student_module("students").students_in_batches(conn, size)
         if not hasattr(result, "__iter__") or isinstance(result, (str, bytes, dict)):
-            raise StudentMistake(f"{call} should yield batches of rows (a generator); it returned {result!r}")
+            raise StudentMistake(_not_batches(call, result))
         iterator = iter(result)
         _stream["iterator"] = iterator
         first = next(iterator, None)

@@ -16,12 +16,13 @@ from urllib.parse import unquote, urlsplit
 
 import pymysql
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.student import StudentError
 from graders.harness.services.mysql import MYSQL_SQL_MODE, MySQLDatabase
 from graders.harness.sql import statements as sql
 from graders.harness.sql.state import code_of
 
-NAMES = {"school_db": "database", "test28": "user"}
+NAMES = {"school_db": ("database", "数据库"), "test28": ("user", "用户")}
 
 _QUOTED = r"(?:'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`[^`]*`)"
 _ACCOUNT = re.compile(
@@ -47,9 +48,14 @@ class Sandbox:
         code = code_of(found.text)
         for name in names:
             if not re.search(rf"\b{name}\b", code):
+                kind, kind_zh = NAMES[name]
                 raise StudentError(
-                    f"`{found.name}` does not name the {NAMES[name]} {name}: use the names the task gives "
-                    f"(the checks rename {name} to a name of their own while they run)",
+                    say(
+                        f"`{found.name}` does not name the {kind} {name}: use the names the task gives "
+                        f"(the checks rename {name} to a name of their own while they run)",
+                        f"`{found.name}` 没有写出{kind_zh} {name}：请使用题目给出的名字"
+                        f"（检查程序运行时会把 {name} 换成自己的名字）",
+                    ),
                     found.file,
                     found.line,
                 )
@@ -62,22 +68,32 @@ class Sandbox:
         rest = re.sub(_QUOTED, "''", match["rest"]) if match else ""
         if not match or "," in rest or "@" in rest:
             raise StudentError(
-                f"`{found.name}` should be one statement creating one user: "
-                "create user 'test28'@'%' identified by 'qwe123'",
+                say(
+                    f"`{found.name}` should be one statement creating one user: "
+                    "create user 'test28'@'%' identified by 'qwe123'",
+                    f"`{found.name}` 应当是一条只创建一个用户的语句：create user 'test28'@'%' identified by 'qwe123'",
+                ),
                 found.file,
                 found.line,
             )
         account = _ACCOUNT.match(match["account"])
         if account["user"] != self.test28:
             raise StudentError(
-                f"`{found.name}` creates the user {account['user']!r}; the task asks for 'test28'",
+                say(
+                    f"`{found.name}` creates the user {account['user']!r}; the task asks for 'test28'",
+                    f"`{found.name}` 创建的用户是 {account['user']!r}；题目要求的是 'test28'",
+                ),
                 found.file,
                 found.line,
             )
         if account["host"] not in (None, "%"):
             raise StudentError(
-                f"`{found.name}` creates 'test28'@'{account['host']}', who may log in only from "
-                f"{account['host']}; the task asks for 'test28'@'%' (any host)",
+                say(
+                    f"`{found.name}` creates 'test28'@'{account['host']}', who may log in only from "
+                    f"{account['host']}; the task asks for 'test28'@'%' (any host)",
+                    f"`{found.name}` 创建的是 'test28'@'{account['host']}'，这个用户只能从 {account['host']} 登录；"
+                    "题目要求的是 'test28'@'%'（可以从任何主机登录）",
+                ),
                 found.file,
                 found.line,
             )
@@ -118,10 +134,13 @@ class Sandbox:
         finally:
             admin.close()
 
-    def denied(self, what: str) -> str:
-        return (
+    def denied(self, what: str, what_zh: str) -> str:
+        """Why the server refused the statement: `what` the runner may do, in English and in Chinese."""
+        return say(
             f"the checks run this statement as an account that may only {what} the database school_db "
-            f"(renamed {self.school_db} while checking) and nothing else on the server"
+            f"(renamed {self.school_db} while checking) and nothing else on the server",
+            f"检查程序以一个只能对数据库 school_db（检查时换名为 {self.school_db}）{what_zh}、"
+            "除此之外不能操作服务器上任何东西的账号来执行这条语句",
         )
 
 

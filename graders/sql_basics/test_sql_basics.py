@@ -15,6 +15,7 @@ from decimal import Decimal
 import pymysql
 import pytest
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.student import StudentError
 from graders.harness.sql import state as sql_state
 from graders.harness.sql import statements as sql
@@ -73,10 +74,12 @@ def statement(graded):
 
 def in_use_only(database) -> str:
     """What a student reads when the scratch user was denied: the statement reached outside the database in use."""
-    return (
+    return say(
         f"the checks run this statement as a user who may only touch the database in use ({database.name} in "
         "this check), already selected for you: name tables without a database in front (`student`, not "
-        "`school_db.student`), and do not `use` another database"
+        "`school_db.student`), and do not `use` another database",
+        f"检查程序以一个只能访问当前数据库（本次检查中是 {database.name}，已经替你选中）的用户来执行这条语句："
+        "表名前面不要加库名（写 `student`，而不是 `school_db.student`），也不要 `use` 别的数据库",
     )
 
 
@@ -122,32 +125,39 @@ def test_looking_around_reports_this_session(mysql_database, scratch, statement)
 
     got = query(scratch, statement("who_am_i"), mysql_database)
     values = [str(value) for row in got for value in row]
-    assert len(values) == 1 and values[0].startswith(mysql_database.user + "@"), (
+    assert len(values) == 1 and values[0].startswith(mysql_database.user + "@"), say(
         f"`who_am_i` should return one value, the current user ({mysql_database.user}@<host> in this check); "
-        f"it returned {got}"
+        f"it returned {got}",
+        f"`who_am_i` 应当返回一个值，即当前用户（本次检查中是 {mysql_database.user}@<host>）；它返回了 {got}",
     )
     got = query(scratch, statement("which_database"), mysql_database)
-    assert got == [(mysql_database.name,)], (
-        f"`which_database` should return the database in use ({mysql_database.name} in this check); it returned {got}"
+    assert got == [(mysql_database.name,)], say(
+        f"`which_database` should return the database in use ({mysql_database.name} in this check); it returned {got}",
+        f"`which_database` 应当返回当前使用的数据库（本次检查中是 {mysql_database.name}）；它返回了 {got}",
     )
     got = query(scratch, statement("list_databases"), mysql_database)
     names = {row[0] for row in got}
-    assert {mysql_database.name, "information_schema"} <= names, (
+    assert {mysql_database.name, "information_schema"} <= names, say(
         f"`list_databases` should list every database this user can see, among them information_schema and "
-        f"{mysql_database.name}; it returned {sorted(names)}"
+        f"{mysql_database.name}; it returned {sorted(names)}",
+        f"`list_databases` 应当列出这个用户能看到的所有数据库，其中包括 information_schema 和 "
+        f"{mysql_database.name}；它返回了 {sorted(names)}",
     )
     got = query(scratch, statement("list_tables"), mysql_database)
     expected = sorted(["student", *others])
-    assert sorted(row[0] for row in got) == expected, (
+    assert sorted(row[0] for row in got) == expected, say(
         f"`list_tables` should list the tables of the database in use, here {expected}; "
-        f"it returned {sorted(row[0] for row in got)}"
+        f"it returned {sorted(row[0] for row in got)}",
+        f"`list_tables` 应当列出当前数据库中的表，这里是 {expected}；它返回了 {sorted(row[0] for row in got)}",
     )
     got = query(scratch, statement("describe_student"), mysql_database)
     fields = [row[0] for row in got]
     expected = [name for name, _ in STUDENT_COLUMNS] + [extra]
-    assert fields == expected, (
+    assert fields == expected, say(
         f"`describe_student` should describe the table student, one row per column; the checks gave it the "
-        f"columns {expected}, and it returned rows for {fields}"
+        f"columns {expected}, and it returned rows for {fields}",
+        f"`describe_student` 应当描述表 student，每个字段一行；检查程序给这张表的字段是 {expected}，"
+        f"而它返回的行对应的是 {fields}",
     )
 
 
@@ -160,13 +170,20 @@ def test_create_database_if_not_exists_runs_twice(mysql_database, statement, san
     text = sandbox.renamed(found, "school_db")
     runner = sandbox.as_runner()
     try:
-        sql_state.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
-        assert sandbox.database_exists(), "`create_database` ran without an error, but no database school_db exists"
-        denied = sandbox.denied("create and drop")
+        sql_state.execute(
+            runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop", "执行创建和删除")
+        )
+        assert sandbox.database_exists(), say(
+            "`create_database` ran without an error, but no database school_db exists",
+            "`create_database` 执行时没有报错，但数据库 school_db 并不存在",
+        )
+        denied = sandbox.denied("create and drop", "执行创建和删除")
         sql_state.execute(runner, mysql_database, found, text=text, again=True, denied=denied)
     finally:
         runner.close()
-    assert sandbox.database_exists(), "after running `create_database` again, school_db is gone"
+    assert sandbox.database_exists(), say(
+        "after running `create_database` again, school_db is gone", "再次执行 `create_database` 之后，school_db 不见了"
+    )
 
 
 @pytest.mark.task(2)
@@ -182,9 +199,14 @@ def test_drop_database_if_exists_runs_twice(mysql_database, statement, sandbox: 
         admin.close()
     runner = sandbox.as_runner()
     try:
-        sql_state.execute(runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop"))
-        assert not sandbox.database_exists(), "`drop_database` ran without an error, but school_db is still there"
-        denied = sandbox.denied("create and drop")
+        sql_state.execute(
+            runner, mysql_database, found, text=text, denied=sandbox.denied("create and drop", "执行创建和删除")
+        )
+        assert not sandbox.database_exists(), say(
+            "`drop_database` ran without an error, but school_db is still there",
+            "`drop_database` 执行时没有报错，但 school_db 还在",
+        )
+        denied = sandbox.denied("create and drop", "执行创建和删除")
         sql_state.execute(runner, mysql_database, found, text=text, again=True, denied=denied)
     finally:
         runner.close()
@@ -197,20 +219,31 @@ def test_drop_database_if_exists_runs_twice(mysql_database, statement, sandbox: 
 def test_create_table_has_the_seven_types_and_runs_twice(mysql_database, scratch, run):
     run("create_table")
     made = sql_state.columns(scratch, "student")
-    assert made, f"after `create_table` there is no table student; the database holds {sql_state.tables(scratch)}"
+    assert made, say(
+        f"after `create_table` there is no table student; the database holds {sql_state.tables(scratch)}",
+        f"执行 `create_table` 之后没有表 student；数据库里的表是 {sql_state.tables(scratch)}",
+    )
     names = [column.name for column in made]
     expected_names = [name for name, _ in STUDENT_COLUMNS]
-    assert names == expected_names, f"student should have the columns {expected_names}, in this order; it has {names}"
+    assert names == expected_names, say(
+        f"student should have the columns {expected_names}, in this order; it has {names}",
+        f"student 应当按这个顺序有字段 {expected_names}；它的字段是 {names}",
+    )
     by_name = {column.name: column for column in made}
     for name, kind in STUDENT_COLUMNS:
         expected_type = kind.split("(")[0]
-        assert by_name[name].data_type == expected_type, f"column {name} should be {kind}; it is {by_name[name].type}"
-    for name, length in (("name", 20), ("phone", 11)):
-        assert by_name[name].length == length, (
-            f"column {name} should be {by_name[name].data_type}({length}), not {by_name[name].type}"
+        assert by_name[name].data_type == expected_type, say(
+            f"column {name} should be {kind}; it is {by_name[name].type}",
+            f"字段 {name} 应当是 {kind}；它是 {by_name[name].type}",
         )
-    assert sql_state.enum_values(by_name["sex"].type) == ["male", "female"], (
-        f"column sex should be enum('male', 'female'); it is {by_name['sex'].type}"
+    for name, length in (("name", 20), ("phone", 11)):
+        assert by_name[name].length == length, say(
+            f"column {name} should be {by_name[name].data_type}({length}), not {by_name[name].type}",
+            f"字段 {name} 应当是 {by_name[name].data_type}({length})，而不是 {by_name[name].type}",
+        )
+    assert sql_state.enum_values(by_name["sex"].type) == ["male", "female"], say(
+        f"column sex should be enum('male', 'female'); it is {by_name['sex'].type}",
+        f"字段 sex 应当是 enum('male', 'female')；它是 {by_name['sex'].type}",
     )
 
     def insert(score: float, sex: str) -> tuple[int, str] | None:
@@ -221,25 +254,35 @@ def test_create_table_has_the_seven_types_and_runs_twice(mysql_database, scratch
         )
 
     refused = insert(99.99, "female")
-    assert refused is None, f"a valid row (score 99.99, sex 'female') was refused: {refused}"
-    assert insert(100, "male") is not None, (
-        "score accepted 100: double(4,2) means 4 digits, 2 of them after the point, so its largest value is 99.99"
+    assert refused is None, say(
+        f"a valid row (score 99.99, sex 'female') was refused: {refused}",
+        f"一行合法的数据（score 99.99，sex 'female'）被拒绝了：{refused}",
     )
-    assert insert(50, "other") is not None, (
-        "sex accepted 'other': an enum column takes only the values it lists ('male', 'female')"
+    assert insert(100, "male") is not None, say(
+        "score accepted 100: double(4,2) means 4 digits, 2 of them after the point, so its largest value is 99.99",
+        "score 接受了 100：double(4,2) 表示一共 4 位数字，其中 2 位在小数点后，所以最大值是 99.99",
+    )
+    assert insert(50, "other") is not None, say(
+        "sex accepted 'other': an enum column takes only the values it lists ('male', 'female')",
+        "sex 接受了 'other'：enum 字段只接受它列出的值（'male'、'female'）",
     )
     run("create_table", again=True)
     with scratch.cursor() as cursor:
         cursor.execute("select count(*) as n from student")
         (count,) = cursor.fetchone()
-    assert count == 1, f"running `create_table` again should keep the table and its row; student now has {count} rows"
+    assert count == 1, say(
+        f"running `create_table` again should keep the table and its row; student now has {count} rows",
+        f"再次执行 `create_table` 应当保留这张表和其中的行；student 现在有 {count} 行",
+    )
 
 
 @pytest.mark.task(3)
 def test_drop_table_if_exists_runs_twice(scratch, run):
     create(scratch, "student", STUDENT_COLUMNS, [(1, "张三", None, None, None, None, None)])
     run("drop_table")
-    assert "student" not in sql_state.tables(scratch), "`drop_table` ran, but the table student is still there"
+    assert "student" not in sql_state.tables(scratch), say(
+        "`drop_table` ran, but the table student is still there", "`drop_table` 执行了，但表 student 还在"
+    )
     run("drop_table", again=True)
 
 
@@ -274,10 +317,14 @@ def test_inserts_add_exactly_the_rows_asked(scratch, run):
         after = table_rows(scratch)
         expected += [tuple(sql.normalise(value) for value in row) for row in added]
         new = [row for row in after if row not in before] if len(after) >= len(before) else []
-        assert sorted(after, key=repr) == sorted(expected, key=repr), (
+        assert sorted(after, key=repr) == sorted(expected, key=repr), say(
             f"`{name}` should add {' and '.join(show(row) for row in added)} (columns "
             f"{', '.join(c for c, _ in STUDENT_COLUMNS)}); it added {', '.join(show(r) for r in new) or 'nothing'}"
-            + (f" and student now has {len(after)} rows" if len(after) != len(expected) else "")
+            + (f" and student now has {len(after)} rows" if len(after) != len(expected) else ""),
+            f"`{name}` 应当添加 {' 和 '.join(show(row) for row in added)}（字段依次为 "
+            f"{', '.join(c for c, _ in STUDENT_COLUMNS)}）；"
+            + (f"它添加了 {', '.join(show(r) for r in new)}" if new else "它什么也没有添加")
+            + (f"，student 现在有 {len(after)} 行" if len(after) != len(expected) else ""),
         )
 
 
@@ -307,18 +354,36 @@ def compare_rows(name: str, before: list[tuple], got: list[tuple], expected: lis
         if now.get(key) == want.get(key):
             continue
         if key not in now:
-            problems.append(f"row id={key} was deleted but should still be there: {show(want[key])}")
+            problems.append(
+                say(
+                    f"row id={key} was deleted but should still be there: {show(want[key])}",
+                    f"id={key} 的行被删除了，但它应当还在：{show(want[key])}",
+                )
+            )
         elif key not in want:
-            problems.append(f"row id={key} should be gone but is still there: {show(now[key])}")
+            problems.append(
+                say(
+                    f"row id={key} should be gone but is still there: {show(now[key])}",
+                    f"id={key} 的行应当被删除，但它还在：{show(now[key])}",
+                )
+            )
         elif want[key] == old.get(key):
             problems.append(
-                f"row id={key} should have been left alone, but changed from {show(old[key])} to {show(now[key])}"
+                say(
+                    f"row id={key} should have been left alone, but changed from {show(old[key])} to {show(now[key])}",
+                    f"id={key} 的行不应当被改动，但它从 {show(old[key])} 变成了 {show(now[key])}",
+                )
             )
         else:
-            problems.append(f"row id={key} should have become {show(want[key])}, but is {show(now[key])}")
+            problems.append(
+                say(
+                    f"row id={key} should have become {show(want[key])}, but is {show(now[key])}",
+                    f"id={key} 的行应当变成 {show(want[key])}，但它是 {show(now[key])}",
+                )
+            )
     if problems:
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise StudentError(f"after `{name}`:\n  " + "\n  ".join(problems[:3]) + more)
+        more = say(f" (and {len(problems) - 3} more)", f"（还有 {len(problems) - 3} 处）") if len(problems) > 3 else ""
+        raise StudentError(say(f"after `{name}`:", f"执行 `{name}` 之后：") + "\n  " + "\n  ".join(problems[:3]) + more)
 
 
 @pytest.mark.task(5)
@@ -375,32 +440,43 @@ def test_alter_renames_changes_adds_and_drops_columns(scratch, run):
         create(scratch, table, before, [tuple(row.get(column) for column, _ in before) for row in seeded])
         run(name)
         present = sql_state.tables(scratch)
-        assert table_after in present, f"after `{name}` there should be a table {table_after}; there are {present}"
+        assert table_after in present, say(
+            f"after `{name}` there should be a table {table_after}; there are {present}",
+            f"执行 `{name}` 之后应当有表 {table_after}；现有的表是 {present}",
+        )
         if table != table_after:
-            assert table not in present, f"after `{name}` the table {table} should no longer exist"
+            assert table not in present, say(
+                f"after `{name}` the table {table} should no longer exist",
+                f"执行 `{name}` 之后表 {table} 应当已经不存在",
+            )
         got = sql_state.columns(scratch, table_after)
         got_names = [column.name for column in got]
         want_names = [column for column, _ in after]
-        assert got_names == want_names, (
+        assert got_names == want_names, say(
             f"after `{name}` the columns of {table_after} should be {', '.join(want_names)}; "
-            f"they are {', '.join(got_names)}"
+            f"they are {', '.join(got_names)}",
+            f"执行 `{name}` 之后 {table_after} 的字段应当是 {', '.join(want_names)}；实际是 {', '.join(got_names)}",
         )
         for column in got:
             if column.name in new:
                 kind = dict(after)[column.name]
                 data_type, length = kind.split("(")[0], int(kind.split("(")[1].rstrip(")"))
-                assert (column.data_type, column.length) == (data_type, length), (
-                    f"after `{name}` column {column.name} should be {kind}; it is {column.type}"
+                assert (column.data_type, column.length) == (data_type, length), say(
+                    f"after `{name}` column {column.name} should be {kind}; it is {column.type}",
+                    f"执行 `{name}` 之后字段 {column.name} 应当是 {kind}；它是 {column.type}",
                 )
         kept = sql_state.rows(scratch, f"select id, name from {table_after} order by id")
-        assert kept == [(row["id"], row["name"]) for row in seeded], (
+        assert kept == [(row["id"], row["name"]) for row in seeded], say(
             f"`{name}` should keep the rows of {table}; before it the table held ids/names "
-            f"{[(row['id'], row['name']) for row in seeded]}, after it {kept}"
+            f"{[(row['id'], row['name']) for row in seeded]}, after it {kept}",
+            f"`{name}` 应当保留 {table} 中的行；执行之前表中的 id/name 是 "
+            f"{[(row['id'], row['name']) for row in seeded]}，执行之后是 {kept}",
         )
         if name == "change_column":
             moved = sql_state.rows(scratch, "select mobile from students order by id")
-            assert moved == [(row["phone"],) for row in seeded], (
-                f"`change_column` should keep the phone numbers in the renamed column mobile; it holds {moved}"
+            assert moved == [(row["phone"],) for row in seeded], say(
+                f"`change_column` should keep the phone numbers in the renamed column mobile; it holds {moved}",
+                f"`change_column` 应当把电话号码保留在改名后的字段 mobile 中；它里面是 {moved}",
             )
 
 
@@ -415,10 +491,23 @@ def login(sandbox: Sandbox, database: str | None = None):
     except Exception as error:
         if error.args and isinstance(error.args[0], int):
             raise StudentError(
-                f"could not log in as test28 with the password {PASSWORD}"
-                + (" into school_db" if database else "")
-                + f": ({error.args[0]}) {error.args[1]}"
-                + ("" if database else f"\n  was the user created with `identified by '{PASSWORD}'`?")
+                say(
+                    f"could not log in as test28 with the password {PASSWORD}"
+                    + (" into school_db" if database else "")
+                    + f": ({error.args[0]}) {error.args[1]}",
+                    f"无法用密码 {PASSWORD} 以 test28 的身份登录"
+                    + (" school_db" if database else "")
+                    + f"：({error.args[0]}) {error.args[1]}",
+                )
+                + (
+                    ""
+                    if database
+                    else "\n  "
+                    + say(
+                        f"was the user created with `identified by '{PASSWORD}'`?",
+                        f"创建用户时写了 `identified by '{PASSWORD}'` 吗？",
+                    )
+                )
             ) from None
         raise
 
@@ -458,7 +547,10 @@ def test_create_user_makes_test28_who_can_log_in(mysql_database, statement, sand
         (user,) = sql_state.rows(connection, "select current_user() as account")[0]
     finally:
         connection.close()
-    assert user == f"{sandbox.test28}@%", f"logged in as {user}, expected test28@% (renamed {sandbox.test28}@%)"
+    assert user == f"{sandbox.test28}@%", say(
+        f"logged in as {user}, expected test28@% (renamed {sandbox.test28}@%)",
+        f"登录后的身份是 {user}，应当是 test28@%（检查时换名为 {sandbox.test28}@%）",
+    )
 
 
 @pytest.mark.task(7)
@@ -466,8 +558,12 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
     found = statement("grant_rights")
     if "*.*" in sql_state.code_of(found.text):
         raise StudentError(
-            "`grant_rights` grants on *.*, every table of every database on the server; the task asks for the "
-            "rights on school_db only: school_db.*",
+            say(
+                "`grant_rights` grants on *.*, every table of every database on the server; the task asks for the "
+                "rights on school_db only: school_db.*",
+                "`grant_rights` 授权的范围是 *.*，即服务器上所有数据库的所有表；"
+                "题目只要求 school_db 上的权限：school_db.*",
+            ),
             found.file,
             found.line,
         )
@@ -487,25 +583,33 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
     if error and error[0] in NO_SUCH_USER:
         grantee = re.search(r"\bto\s+(.+?)\s*(?:with\b|;|$)", sql_state.code_of(found.text), re.IGNORECASE | re.DOTALL)
         raise StudentError(
-            f"`grant_rights` grants to {grantee[1] if grantee else 'a user'}, a user that does not exist: "
-            f"({error[0]}) {error[1]}. `create_user` made 'test28'@'%'; a user is its name and its host together, "
-            "so 'test28'@'localhost' would be another user. Grant to 'test28'@'%' (or just test28, which means the "
-            "same)",
+            say(
+                f"`grant_rights` grants to {grantee[1] if grantee else 'a user'}, a user that does not exist: "
+                f"({error[0]}) {error[1]}. `create_user` made 'test28'@'%'; a user is its name and its host "
+                "together, so 'test28'@'localhost' would be another user. Grant to 'test28'@'%' (or just test28, "
+                "which means the same)",
+                f"`grant_rights` 授权给了 {grantee[1] if grantee else '一个用户'}，这个用户并不存在："
+                f"({error[0]}) {error[1]}。`create_user` 创建的是 'test28'@'%'；用户由用户名和主机共同确定，"
+                "所以 'test28'@'localhost' 是另一个用户。请授权给 'test28'@'%'（或者只写 test28，意思相同）",
+            ),
             found.file,
             found.line,
         )
     if error:
-        denied = sandbox.denied("grant rights on")
+        denied = sandbox.denied("grant rights on", "授权")
         said = sql.failure(found.name, pymysql.err.OperationalError(*error), mysql_database, text, denied=denied)
         raise StudentError(said, found.file, found.line)
     granted = privileges(sandbox)
     # What `all` means on this server (MariaDB adds DELETE HISTORY): the rights of the account that ran the
     # grant, which holds `all` on school_db.
     wanted = privileges(sandbox, sandbox.runner)
-    assert wanted <= granted, (
+    assert wanted <= granted, say(
         f"test28 should have all rights on school_db (grant all privileges on school_db.*); it has "
         f"{sorted(granted) or 'none'} there, missing {sorted(wanted - granted)}. Listing rights one by one "
-        "gives only those: `grant all` gives every right there is on the database"
+        "gives only those: `grant all` gives every right there is on the database",
+        f"test28 应当拥有 school_db 上的全部权限（grant all privileges on school_db.*）；它在那里的权限是 "
+        f"{sorted(granted) or '无'}，缺少 {sorted(wanted - granted)}。逐个列出权限只会得到列出的那些："
+        "`grant all` 才会给出这个数据库上的所有权限",
     )
     connection = login(sandbox, sandbox.school_db)
     try:
@@ -513,11 +617,17 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
             cursor.execute("create table note (id int)")
             cursor.execute("insert into note values (28)")
             cursor.execute("select id from note")
-            assert cursor.fetchall() == ((28,),), "test28 created a table in school_db but could not read back its row"
+            assert cursor.fetchall() == ((28,),), say(
+                "test28 created a table in school_db but could not read back its row",
+                "test28 在 school_db 中建了表，却读不回刚插入的行",
+            )
     except Exception as error:
         if error.args and isinstance(error.args[0], int):
             raise StudentError(
-                f"logged in as test28, but could not create and use a table in school_db: {error}"
+                say(
+                    f"logged in as test28, but could not create and use a table in school_db: {error}",
+                    f"以 test28 的身份登录成功，但无法在 school_db 中建表并使用它：{error}",
+                )
             ) from None
         raise
     finally:
@@ -526,13 +636,19 @@ def test_grant_gives_test28_every_right_on_school_db_only(mysql_database, statem
 
 # -- task 8 ---------------------------------------------------------------------------------------------------
 
-# What a syntax error in `use_school` most likely comes from.
+# What a syntax error in `use_school` most likely comes from, in English and in Chinese.
 USE_HINTS = [
-    (re.compile(r"^\s*use\s+database\b", re.IGNORECASE), "`use` takes only the name: `use school_db`, no `database`"),
+    (
+        re.compile(r"^\s*use\s+database\b", re.IGNORECASE),
+        "`use` takes only the name: `use school_db`, no `database`",
+        "`use` 后面只写库名：`use school_db`，不要写 `database`",
+    ),
     (
         re.compile(r"^\s*use\s+['\"]", re.IGNORECASE),
         "the name after `use` is not a string: write it bare, `use school_db` (backquotes are allowed, quotes not; "
         "the mysql command-line client accepts quotes because it handles `use` itself, the server does not)",
+        "`use` 后面的库名不是字符串：直接写，`use school_db`（可以用反引号，不能用引号；mysql 命令行客户端接受引号，"
+        "是因为它自己处理 `use`，服务器并不接受）",
     ),
 ]
 
@@ -548,8 +664,12 @@ def test_use_selects_school_db_and_create_table_lands_there(mysql_database, stat
     made = statement("create_teacher")
     if re.search(r"\bschool_db\b", sql_state.code_of(made.text)):
         raise StudentError(
-            "`create_teacher` names the database school_db itself; the task is to let `use` choose it: after "
-            "`use school_db`, name only the table, `create table teacher (...)`",
+            say(
+                "`create_teacher` names the database school_db itself; the task is to let `use` choose it: after "
+                "`use school_db`, name only the table, `create table teacher (...)`",
+                "`create_teacher` 自己写出了数据库 school_db；题目要求由 `use` 来选择数据库：在 `use school_db` 之后"
+                "只写表名，`create table teacher (...)`",
+            ),
             made.file,
             made.line,
         )
@@ -559,20 +679,22 @@ def test_use_selects_school_db_and_create_table_lands_there(mysql_database, stat
             cursor.execute(f"create database `{sandbox.school_db}`")
     finally:
         admin.close()
-    denied = sandbox.denied("use")
+    denied = sandbox.denied("use", "执行 use")
     runner = sandbox.as_runner()  # connected with no database in use
     try:
         try:
             sql_state.execute(runner, mysql_database, used, text=text, denied=denied)
         except StudentError as error:
-            hints = [hint for pattern, hint in USE_HINTS if pattern.search(sql_state.code_of(used.text))]
+            hints = [say(en, zh) for pattern, en, zh in USE_HINTS if pattern.search(sql_state.code_of(used.text))]
             if not hints:
                 raise
             raise StudentError(f"{error.message}\n  {hints[0]}", error.file, error.line) from None
         in_use = database_in_use(runner)
-        assert in_use == sandbox.school_db, (
+        assert in_use == sandbox.school_db, say(
             f"after `use_school` the database in use is {in_use!r}; it should be school_db (renamed "
-            f"{sandbox.school_db} in this check): `use school_db`"
+            f"{sandbox.school_db} in this check): `use school_db`",
+            f"执行 `use_school` 之后当前使用的数据库是 {in_use!r}；应当是 school_db（本次检查中换名为 "
+            f"{sandbox.school_db}）：`use school_db`",
         )
         sql_state.execute(runner, mysql_database, made, denied=denied)
     finally:
@@ -582,17 +704,21 @@ def test_use_selects_school_db_and_create_table_lands_there(mysql_database, stat
     try:
         admin.select_db(sandbox.school_db)
         present = sql_state.tables(admin)
-        assert "teacher" in present, (
+        assert "teacher" in present, say(
             "after `use_school` and `create_teacher` on one connection, school_db should hold the table teacher; "
-            f"it holds {present or 'no table'}"
+            f"it holds {present or 'no table'}",
+            "在同一个连接上执行 `use_school` 和 `create_teacher` 之后，school_db 中应当有表 teacher；"
+            + (f"它里面的表是 {present}" if present else "它里面没有任何表"),
         )
         columns = [(column.name, column.type) for column in sql_state.columns(admin, "teacher")]
     finally:
         admin.close()
     expected = [("id", "int"), ("name", "varchar(20)")]
-    assert columns == expected, (
+    assert columns == expected, say(
         f"teacher should have the columns id int, name varchar(20); it has "
-        f"{', '.join(f'{name} {kind}' for name, kind in columns)}"
+        f"{', '.join(f'{name} {kind}' for name, kind in columns)}",
+        f"teacher 的字段应当是 id int, name varchar(20)；它的字段是 "
+        f"{', '.join(f'{name} {kind}' for name, kind in columns)}",
     )
 
 
@@ -607,6 +733,10 @@ def student_with_link(extra: str) -> str:
         "create table student (s_id int primary key auto_increment, s_name char(10) not null, d_id int not null, "
         f"{extra}, foreign key(d_id) references school(id))"
     )
+
+
+# The parts of shape() in Chinese, for the message that names those that differ.
+PARTS_ZH = {"columns": "字段", "primary key": "主键", "unique keys": "唯一键", "foreign keys": "外键"}
 
 
 def shape(connection, table: str) -> dict:
@@ -632,53 +762,87 @@ def test_show_create_table_gives_the_statement_that_makes_student(mysql_database
     got = sql.run(mysql_database, graded, BASICS, "show_student")
     if got.columns[:1] == ["Field"]:
         raise StudentError(
-            f"`show_student` returned {len(got.rows)} rows with the columns {', '.join(got.columns)}: that is what "
-            "desc shows, one row per column. `show create table student` returns one row: the table's name and the "
-            "whole statement that creates it, keys and foreign keys included"
+            say(
+                f"`show_student` returned {len(got.rows)} rows with the columns {', '.join(got.columns)}: that is "
+                "what desc shows, one row per column. `show create table student` returns one row: the table's name "
+                "and the whole statement that creates it, keys and foreign keys included",
+                f"`show_student` 返回了 {len(got.rows)} 行，列为 {', '.join(got.columns)}：这是 desc 显示的内容，"
+                "每个字段一行。`show create table student` 只返回一行：表名，以及创建这张表的完整语句，包括键和外键",
+            )
         )
-    assert len(got.rows) == 1 and len(got.rows[0]) == 2, (
+    assert len(got.rows) == 1 and len(got.rows[0]) == 2, say(
         f"`show_student` should return one row of two values (Table, Create Table), as `show create table "
-        f"student` does; it returned {len(got.rows)} rows with the columns {', '.join(got.columns)}"
+        f"student` does; it returned {len(got.rows)} rows with the columns {', '.join(got.columns)}",
+        f"`show_student` 应当像 `show create table student` 那样返回一行两个值（Table, Create Table）；"
+        f"它返回了 {len(got.rows)} 行，列为 {', '.join(got.columns)}",
     )
     ((table, text),) = got.rows
-    assert table == "student", f"`show_student` shows the table {table}; the task asks for student"
+    assert table == "student", say(
+        f"`show_student` shows the table {table}; the task asks for student",
+        f"`show_student` 显示的是表 {table}；题目要求的是 student",
+    )
 
     with scratch.cursor() as cursor:
         cursor.execute("drop table student")
         cursor.execute(text)
     after = shape(scratch, "student")
     differ = [part for part in before if before[part] != after[part]]
-    assert not differ, (
+    assert not differ, say(
         f"the statement `show_student` returned does not make the same table student again (its {', '.join(differ)} "
-        "differ): `show create table student`"
+        "differ): `show create table student`",
+        f"`show_student` 返回的语句建不出一模一样的表 student（{'、'.join(PARTS_ZH[part] for part in differ)}不同）："
+        "`show create table student`",
     )
 
 
 def drop_link_failed(found, error: tuple[int, str], database) -> StudentError:
     """Why dropping the foreign key failed, in terms of what `show create table student` prints."""
     code, message = error
-    said = f"`{found.name}` failed on {sql.server_name(database)}: ({code}) {message}"
-    reading = (
-        "\n  `show create table student` prints the foreign key as CONSTRAINT `<its name>` FOREIGN KEY (`d_id`) "
-        "REFERENCES `school` (`id`): drop it by the name after CONSTRAINT"
+    server = sql.server_name(database)
+    said = say(
+        f"`{found.name}` failed on {server}: ({code}) {message}",
+        f"`{found.name}` 在 {server} 上执行失败：({code}) {message}",
+    )
+    reading = "\n  " + say(
+        "`show create table student` prints the foreign key as CONSTRAINT `<its name>` FOREIGN KEY (`d_id`) "
+        "REFERENCES `school` (`id`): drop it by the name after CONSTRAINT",
+        "`show create table student` 会把外键显示为 CONSTRAINT `<它的名字>` FOREIGN KEY (`d_id`) "
+        "REFERENCES `school` (`id`)：按 CONSTRAINT 后面的名字删除它",
     )
     if code == 1091:
         name = re.search(r"\bforeign\s+key\s+`?(\w+)`?", sql_state.code_of(found.text), re.IGNORECASE)
-        what = f"there is no foreign key named {name[1]}" if name else "there is no such foreign key"
+        if name:
+            what = say(f"there is no foreign key named {name[1]}", f"没有名为 {name[1]} 的外键")
+        else:
+            what = say("there is no such foreign key", "没有这样的外键")
         if name and name[1] == "d_id":
-            what += " (KEY `d_id` in that output is the index the server made for the foreign key, not its name)"
+            what += say(
+                " (KEY `d_id` in that output is the index the server made for the foreign key, not its name)",
+                "（输出中的 KEY `d_id` 是服务器为外键建的索引，不是外键的名字）",
+            )
         return StudentError(f"{said}\n  {what}{reading}", found.file, found.line)
     if code == 1553:
         return StudentError(
-            f"{said}\n  d_id is the index the foreign key needs (KEY `d_id`), not the foreign key: drop the foreign "
-            f"key itself, `alter table student drop foreign key ...`{reading}",
+            f"{said}\n  "
+            + say(
+                "d_id is the index the foreign key needs (KEY `d_id`), not the foreign key: drop the foreign "
+                "key itself, `alter table student drop foreign key ...`",
+                "d_id 是外键需要的索引（KEY `d_id`），不是外键本身：要删除的是外键，"
+                "`alter table student drop foreign key ...`",
+            )
+            + reading,
             found.file,
             found.line,
         )
     if code == 1064 and re.search(r"\bforeign\s+key\s*\(", found.text, re.IGNORECASE):
         return StudentError(
-            f"{said}\n  a foreign key is dropped by its name, without parentheses (the outline's "
-            f"`drop foreign key(s_id)` is not SQL){reading}",
+            f"{said}\n  "
+            + say(
+                "a foreign key is dropped by its name, without parentheses (the outline's "
+                "`drop foreign key(s_id)` is not SQL)",
+                "删除外键时写它的名字，不加括号（大纲中的 `drop foreign key(s_id)` 不是合法的 SQL）",
+            )
+            + reading,
             found.file,
             found.line,
         )
@@ -700,12 +864,17 @@ def test_drop_the_foreign_key_by_the_name_show_create_table_gives(mysql_database
     if error:
         raise drop_link_failed(found, error, mysql_database)
     left = [key.describe() for key in sql_state.foreign_keys(scratch) if key.table == "student"]
-    assert not left, f"after `drop_school_link`, student still has the foreign key {', '.join(left)}"
+    assert not left, say(
+        f"after `drop_school_link`, student still has the foreign key {', '.join(left)}",
+        f"执行 `drop_school_link` 之后，student 仍然有外键 {', '.join(left)}",
+    )
     names = [column.name for column in sql_state.columns(scratch, "student")]
-    assert names == ["s_id", "s_name", "d_id", "note"], (
-        f"`drop_school_link` should drop only the foreign key; student's columns are now {', '.join(names)}"
+    assert names == ["s_id", "s_name", "d_id", "note"], say(
+        f"`drop_school_link` should drop only the foreign key; student's columns are now {', '.join(names)}",
+        f"`drop_school_link` 应当只删除外键；student 的字段现在是 {', '.join(names)}",
     )
     error = sql_state.fails_with(scratch, "insert into student (s_name, d_id) values ('李四', %s)", (school + 100,))
-    assert error is None, (
-        f"after `drop_school_link`, a student of a school that does not exist should go in; it was refused: {error}"
+    assert error is None, say(
+        f"after `drop_school_link`, a student of a school that does not exist should go in; it was refused: {error}",
+        f"执行 `drop_school_link` 之后，属于一个不存在的学校的学生应当能插入；但被拒绝了：{error}",
     )

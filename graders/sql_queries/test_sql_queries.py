@@ -4,6 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.student import StudentError
 from graders.harness.sql import statements as sql
 from graders.sql_queries.school import School, make_school, seed
@@ -41,8 +42,9 @@ def query(mysql_database, graded):
 @pytest.mark.task(1)
 def test_like_with_percent_and_aliases(school, query):
     rows = query("zhang_students")
-    assert rows.columns == ["学号", "姓名"], (
-        f"`zhang_students` should name its columns 学号 and 姓名, not {rows.columns}"
+    assert rows.columns == ["学号", "姓名"], say(
+        f"`zhang_students` should name its columns 学号 and 姓名, not {rows.columns}",
+        f"`zhang_students` 的列名应当是 学号 和 姓名，而不是 {rows.columns}",
     )
     sql.compare("zhang_students", rows, school.zhang_students())
 
@@ -74,8 +76,14 @@ def test_age_statistics(school, query):
             names = ["max(age)", "min(age)", "sum(age)", "round(avg(age), 2)", "count(*)"]
             wanted = [sql.normalise(value) for value in expected[0]]
             pairs = zip(names, wanted, rows.rows[0], strict=True)
-            wrong = [f"{name}: expected {want}, got {got}" for name, want, got in pairs if want != got]
-            raise StudentError("`age_stats` has wrong values: " + "; ".join(wrong)) from None
+            wrong = [
+                say(f"{name}: expected {want}, got {got}", f"{name}：应当是 {want}，实际是 {got}")
+                for name, want, got in pairs
+                if want != got
+            ]
+            raise StudentError(
+                say("`age_stats` has wrong values: ", "`age_stats` 的值不对：") + "; ".join(wrong)
+            ) from None
         raise error
 
 
@@ -86,13 +94,20 @@ def test_group_by_having(school, query):
     if len(rows.columns) == 2:
         if any(row[0] is None for row in rows.rows):
             raise StudentError(
-                f"`big_classes` returned a row for class_id NULL ({school.unplaced()} students in no class): "
-                "students in no class do not form a class; leave them out with `where class_id is not null`"
+                say(
+                    f"`big_classes` returned a row for class_id NULL ({school.unplaced()} students in no class): "
+                    "students in no class do not form a class; leave them out with `where class_id is not null`",
+                    f"`big_classes` 返回了一行 class_id 为 NULL 的结果（{school.unplaced()} 名学生不属于任何班级）："
+                    "不属于任何班级的学生不算一个班；用 `where class_id is not null` 把他们排除掉",
+                )
             )
         exact = [row for row in expected if row[1] == 3]
         if exact and not any(row in rows.rows for row in exact):
             raise StudentError(
-                f"`big_classes` left out class {exact[0][0]}, which has exactly 3 students: at least 3 means >= 3"
+                say(
+                    f"`big_classes` left out class {exact[0][0]}, which has exactly 3 students: at least 3 means >= 3",
+                    f"`big_classes` 漏掉了班级 {exact[0][0]}，它恰好有 3 名学生：至少 3 名的意思是 >= 3",
+                )
             )
     sql.compare("big_classes", rows, expected)
 
@@ -104,8 +119,12 @@ def test_subquery_against_average_age(seeded, query):
     average = int(school.average_age())
     if any(len(row) == 4 and row[2] == average for row in rows.rows):
         raise StudentError(
-            f"`older_than_average` returned a student aged {average}, exactly the average age in this school: "
-            "older than the average means >, not >="
+            say(
+                f"`older_than_average` returned a student aged {average}, exactly the average age in this school: "
+                "older than the average means >, not >=",
+                f"`older_than_average` 返回了一名 {average} 岁的学生，这正好是这所学校的平均年龄："
+                "大于平均年龄的意思是 >，而不是 >=",
+            )
         )
     sql.compare("older_than_average", rows, school.older_than_average())
 
