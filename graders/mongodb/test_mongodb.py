@@ -525,7 +525,7 @@ def test_connect_opens_a_client_from_mongodb_url_and_returns_the_named_database(
         came = relay.connections if relay else None
     shown_url = public(given)
     there = (
-        say(f". There it found no server: {seen['unreachable']}", f"。它在那里没有找到服务器：{seen['unreachable']}")
+        say(f". There it found no server: {seen['unreachable']}", f"。它连去的地址上没有服务器：{seen['unreachable']}")
         if "unreachable" in seen
         else ""
     )
