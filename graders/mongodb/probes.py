@@ -16,16 +16,17 @@ from pymongo.database import Database
 from pymongo.read_preferences import ReadPreference
 from pymongo.results import DeleteResult, InsertManyResult, InsertOneResult, UpdateResult
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
-# What to take from what a student's function returned instead of the value the task asks for.
+# What to take from what a student's function returned instead of the value the task asks for (English, Chinese).
 INSTEAD = {
-    InsertOneResult: "its .inserted_id",
-    InsertManyResult: "its .inserted_ids",
-    UpdateResult: "its .modified_count",
-    DeleteResult: "its .deleted_count",
-    Cursor: "list(...) of it",
-    CommandCursor: "list(...) of it",
+    InsertOneResult: ("its .inserted_id", "它的 .inserted_id"),
+    InsertManyResult: ("its .inserted_ids", "它的 .inserted_ids"),
+    UpdateResult: ("its .modified_count", "它的 .modified_count"),
+    DeleteResult: ("its .deleted_count", "它的 .deleted_count"),
+    Cursor: ("list(...) of it", "用 list(...) 包起来的结果"),
+    CommandCursor: ("list(...) of it", "用 list(...) 包起来的结果"),
 }
 
 
@@ -43,8 +44,15 @@ def plain(value: Any, function: str) -> Any:
     kind = type(value).__name__
     instead = next((hint for cls, hint in INSTEAD.items() if isinstance(value, cls)), None)
     raise StudentMistake(
-        f"{function}() returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind} object"
-        + (f"; return {instead} instead" if instead else ": return plain data (a document, a list, a number...)")
+        say(
+            f"{function}() returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind} object",
+            f"{function}() 返回了一个 {kind} 对象",
+        )
+        + (
+            say(f"; return {instead[0]} instead", f"；请改为返回{instead[1]}")
+            if instead
+            else say(": return plain data (a document, a list, a number...)", "：请返回普通数据（文档、列表、数字……）")
+        )
     )
 
 
@@ -137,14 +145,21 @@ def connect_and_read(url: str, name: str, collection: str, marker: Any) -> dict:
     if isinstance(db, pymongo.MongoClient):
         db.close()
         raise StudentMistake(
-            f"connect({name!r}) returned the MongoClient itself; return the database called {name!r} on it: "
-            "client[name], like the outline's db = client['test']"
+            say(
+                f"connect({name!r}) returned the MongoClient itself; return the database called {name!r} on it: "
+                "client[name], like the outline's db = client['test']",
+                f"connect({name!r}) 返回的是 MongoClient 本身；请返回它上面名为 {name!r} 的数据库：client[name]，"
+                "就像大纲里的 db = client['test']",
+            )
         )
     if not isinstance(db, Database):
         kind = type(db).__name__
         raise StudentMistake(
-            f"connect({name!r}) returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind}; return the database "
-            "client[name], a pymongo Database"
+            say(
+                f"connect({name!r}) returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind}; return the database "
+                "client[name], a pymongo Database",
+                f"connect({name!r}) 返回了一个 {kind}；请返回数据库 client[name]，也就是一个 pymongo Database",
+            )
         )
     try:
         found = db[collection].find_one({"_id": marker})

@@ -27,6 +27,7 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.student import StudentError
 from graders.harness.services import ServiceUnavailable
 from graders.harness.services.mongodb import MongoDatabase, mongodb_scratch
@@ -112,12 +113,19 @@ def judged_unless_the_server_errs(trials: ServerTrials, used: set[str]) -> Itera
         if not wrong:
             raise
         raise ServiceUnavailable(
-            f"your update or delete uses {' and '.join(wrong)}, which this MongoDB server gets wrong: the checks "
-            "tried it there in an update and a delete of their own, and it changed the wrong documents or was "
-            "refused (the embedded nx-27017 does so for $in, $nin, $regex and $not; MongoDB 7 does not). So these "
-            "checks cannot judge your code here. "
-            "Check it on MongoDB 7: start it with `docker compose up -d --wait mongodb`, or set "
-            "MONGODB_URL=mongodb://host:port"
+            say(
+                f"your update or delete uses {' and '.join(wrong)}, which this MongoDB server gets wrong: the checks "
+                "tried it there in an update and a delete of their own, and it changed the wrong documents or was "
+                "refused (the embedded nx-27017 does so for $in, $nin, $regex and $not; MongoDB 7 does not). So these "
+                "checks cannot judge your code here. "
+                "Check it on MongoDB 7: start it with `docker compose up -d --wait mongodb`, or set "
+                "MONGODB_URL=mongodb://host:port",
+                f"你的更新或删除用到了 {' 和 '.join(wrong)}，而这台 MongoDB 服务器处理不对：检查程序在服务器上"
+                "用自己的一次更新和一次删除试过它，结果改错了文档或被拒绝（内置的 nx-27017 对 $in、$nin、"
+                "$regex 和 $not 都是这样，MongoDB 7 不会）。所以这些检查在这里无法评判你的代码。"
+                "请在 MongoDB 7 上检查：用 `docker compose up -d --wait mongodb` 启动它，或者设置 "
+                "MONGODB_URL=mongodb://host:port",
+            )
         ) from None
 
 
@@ -166,7 +174,8 @@ def run_writing(student, database: MongoDatabase, used: set[str], function: str,
     seen = student.run(probes.call, database.url, database.name, function, *args, watch=True)
     used.update(operator for command in seen["commands"] for operator in command["operators"])
     if "raised" in seen:
-        raise StudentError(f"{function}({', '.join(map(repr, args))}) raised {seen['raised']}")
+        called = f"{function}({', '.join(map(repr, args))})"
+        raise StudentError(say(f"{called} raised {seen['raised']}", f"{called} 抛出了 {seen['raised']}"))
     return seen["result"]
 
 
@@ -183,9 +192,14 @@ def test_the_collection_is_created_and_students_keep_the_ids_given(student, mong
     run(student, mongodb_database, "create_student_collection")
     collections = db.list_collection_names()
     count = db.student.count_documents({}) if "student" in collections else None
-    assert collections == ["student"] and count == 0, (
+    assert collections == ["student"] and count == 0, say(
         f"create_student_collection should create the empty collection 'student'; the database has the "
-        f"collections {collections}" + ("" if count in (0, None) else f" and 'student' holds {count} documents")
+        f"collections {collections}",
+        f"create_student_collection 应当创建空集合 'student'；数据库里的集合是 {collections}",
+    ) + (
+        ""
+        if count in (0, None)
+        else say(f" and 'student' holds {count} documents", f"，而且 'student' 里有 {count} 个文档")
     )
 
     sid, (name, *batch_names) = random.randint(100, 999), names(4)
@@ -193,24 +207,34 @@ def test_the_collection_is_created_and_students_keep_the_ids_given(student, mong
     returned = run(student, mongodb_database, "enroll", sid, name, age)
     documents = list(stored(db).values())
     expected = {"_id": sid, "name": name, "age": age}
-    assert documents == [expected], (
+    assert documents == [expected], say(
         f"enroll({sid}, {name!r}, {age}) should store {expected}: the student's id is the document's _id, "
-        f"not a field of another name; the collection holds {documents}"
+        f"not a field of another name; the collection holds {documents}",
+        f"enroll({sid}, {name!r}, {age}) 应当保存 {expected}：学生的 id 就是文档的 _id，而不是另一个名字的字段；"
+        f"集合里现在是 {documents}",
     )
-    assert returned == sid, f"enroll should return the inserted id, {sid}, not {returned!r}"
+    assert returned == sid, say(
+        f"enroll should return the inserted id, {sid}, not {returned!r}",
+        f"enroll 应当返回插入的 id，即 {sid}，而不是 {returned!r}",
+    )
 
     batch = [{"name": other, "age": random.randint(12, 30)} for other in batch_names]
     seen = run(student, mongodb_database, "enroll_many", batch, watch=True)
     by_name = {document["name"]: document for document in stored(db).values()}
     found = [{key: value for key, value in by_name.get(b["name"], {}).items() if key != "_id"} for b in batch]
-    assert found == batch, f"enroll_many({batch}) should store those 3 documents; found {found}"
+    assert found == batch, say(
+        f"enroll_many({batch}) should store those 3 documents; found {found}",
+        f"enroll_many({batch}) 应当保存这 3 个文档；实际找到的是 {found}",
+    )
     ids = [as_sent(by_name[b["name"]]["_id"]) for b in batch]
-    assert seen["result"] == ids, (
-        f"enroll_many should return the _ids MongoDB gave the documents, in order: {ids}; got {seen['result']!r}"
+    assert seen["result"] == ids, say(
+        f"enroll_many should return the _ids MongoDB gave the documents, in order: {ids}; got {seen['result']!r}",
+        f"enroll_many 应当按顺序返回 MongoDB 为这些文档生成的 _id：{ids}；实际返回的是 {seen['result']!r}",
     )
     inserts = [command["name"] for command in seen["commands"] if command["name"] == "insert"]
-    assert len(inserts) == 1, (
-        f"enroll_many sent {len(inserts)} insert commands: insert_many stores the whole list in one round trip"
+    assert len(inserts) == 1, say(
+        f"enroll_many sent {len(inserts)} insert commands: insert_many stores the whole list in one round trip",
+        f"enroll_many 发送了 {len(inserts)} 条 insert 命令：insert_many 一次往返就能保存整个列表",
     )
 
 
@@ -225,44 +249,62 @@ def test_find_returns_documents_a_projection_and_a_lt_filter_done_by_the_server(
 
     everyone = run(student, mongodb_database, "all_students")
     if not isinstance(everyone, list):
-        pytest.fail(f"all_students should return a list of documents, not {type(everyone).__name__}", False)
-    assert sorted(everyone, key=lambda d: d.get("_id", 0)) == sorted(documents, key=lambda d: d["_id"]), (
-        f"all_students should return all {len(documents)} documents (find()); got {everyone}"
+        kind = type(everyone).__name__
+        pytest.fail(
+            say(
+                f"all_students should return a list of documents, not {kind}",
+                f"all_students 应当返回由文档组成的列表，而不是 {kind}",
+            ),
+            False,
+        )
+    assert sorted(everyone, key=lambda d: d.get("_id", 0)) == sorted(documents, key=lambda d: d["_id"]), say(
+        f"all_students should return all {len(documents)} documents (find()); got {everyone}",
+        f"all_students 应当返回全部 {len(documents)} 个文档（find()）；实际返回的是 {everyone}",
     )
 
     one = run(student, mongodb_database, "find_student", twin)
     none = run(student, mongodb_database, "find_student", "Nobody")
     twins = [d for d in documents if d["name"] == twin]
-    assert one in twins and none is None, (
+    assert one in twins and none is None, say(
         f"find_student({twin!r}) should return one document (find_one), one of {twins}, and find_student('Nobody') "
-        f"None; got {one!r} and {none!r}"
+        f"None; got {one!r} and {none!r}",
+        f"find_student({twin!r}) 应当返回一个文档（find_one），即 {twins} 中的一个；find_student('Nobody') "
+        f"应当返回 None；实际分别返回 {one!r} 和 {none!r}",
     )
 
     target = random.choice(documents[2:])
     seen = run(student, mongodb_database, "name_of", target["_id"], watch=True)
     wanted = {"name": target["name"]}
-    assert seen["result"] == wanted, (
+    assert seen["result"] == wanted, say(
         f"name_of({target['_id']}) should return only {wanted}, not even _id: the projection must exclude it "
-        f"by name, {{'name': 1, '_id': 0}}; got {seen['result']!r}"
+        f"by name, {{'name': 1, '_id': 0}}; got {seen['result']!r}",
+        f"name_of({target['_id']}) 应当只返回 {wanted}，连 _id 也不要：投影必须明确写出排除它，"
+        f"{{'name': 1, '_id': 0}}；实际返回的是 {seen['result']!r}",
     )
     sent = server_sent(seen["commands"])
-    assert sent == [wanted], (
+    assert sent == [wanted], say(
         f"for name_of({target['_id']}) the server sent back {sent}; your code removed fields afterwards. Give "
-        "find_one a projection, {'name': 1, '_id': 0}, so that the server sends only the name"
+        "find_one a projection, {'name': 1, '_id': 0}, so that the server sends only the name",
+        f"对于 name_of({target['_id']})，服务器发回的是 {sent}；你的代码是事后才去掉多余字段的。请给 find_one "
+        "一个投影 {'name': 1, '_id': 0}，让服务器只发回名字",
     )
 
     limit = sorted(d["age"] for d in documents)[3]
     young = sorted(d["name"] for d in documents if d["age"] < limit)
     seen = run(student, mongodb_database, "younger_than", limit, watch=True)
     got = seen["result"]
-    assert isinstance(got, list) and sorted(got) == young, (
+    assert isinstance(got, list) and sorted(got) == young, say(
         f"younger_than({limit}) should list the {len(young)} students strictly younger than {limit} ($lt, so not "
-        f"the one aged {limit}): {young}; got {got!r}"
+        f"the one aged {limit}): {young}; got {got!r}",
+        f"younger_than({limit}) 应当列出年龄严格小于 {limit} 的 {len(young)} 个学生（$lt，所以不包括 {limit} 岁的"
+        f"那个）：{young}；实际返回的是 {got!r}",
     )
     sent = server_sent(seen["commands"])
-    assert len(sent) <= len(young), (
+    assert len(sent) <= len(young), say(
         f"younger_than({limit}) made the server send {len(sent)} documents to keep {len(young)}: filter on the "
-        f"server, find({{'age': {{'$lt': {limit}}}}}), instead of in Python"
+        f"server, find({{'age': {{'$lt': {limit}}}}}), instead of in Python",
+        f"younger_than({limit}) 让服务器发回了 {len(sent)} 个文档，最后只留下 {len(young)} 个：请在服务器上筛选，"
+        f"find({{'age': {{'$lt': {limit}}}}})，而不是在 Python 里筛",
     )
 
 
@@ -286,22 +328,35 @@ def check_fix_age_and_move_class(student, mongodb_database, db, used: set[str]) 
     changed_count = run_writing(student, mongodb_database, used, "fix_age", twin, new_age)
     after = stored(db)
     changed = [i for i in before if after.get(i) != before[i]]
-    assert len(changed) <= 1, (
+    assert len(changed) <= 1, say(
         f"fix_age({twin!r}, {new_age}) should change only the first student called {twin!r} (update_one), "
-        f"like the outline's update without multi; {len(changed)} documents changed"
+        f"like the outline's update without multi; {len(changed)} documents changed",
+        f"fix_age({twin!r}, {new_age}) 应当只修改第一个名叫 {twin!r} 的学生（update_one），就像大纲里不带 multi 的 "
+        f"update；实际修改了 {len(changed)} 个文档",
     )
-    assert len(changed) == 1 and after[changed[0]] == {**before[changed[0]], "age": new_age}, (
+    assert len(changed) == 1 and after[changed[0]] == {**before[changed[0]], "age": new_age}, say(
         f"fix_age({twin!r}, {new_age}) should set age {new_age} on one of the 3 students called {twin!r} and keep "
-        "their other fields ($set); "
-        + (f"that student is now {after.get(changed[0])}" if changed else "no document changed")
+        "their other fields ($set); ",
+        f"fix_age({twin!r}, {new_age}) 应当把名叫 {twin!r} 的 3 个学生之一的 age 设为 {new_age}，并保留其他字段"
+        "（$set）；",
+    ) + (
+        say(f"that student is now {after.get(changed[0])}", f"这个学生现在是 {after.get(changed[0])}")
+        if changed
+        else say("no document changed", "没有文档被修改")
     )
-    assert changed_count == 1, f"fix_age should return how many documents it changed, 1, not {changed_count!r}"
+    assert changed_count == 1, say(
+        f"fix_age should return how many documents it changed, 1, not {changed_count!r}",
+        f"fix_age 应当返回它修改了几个文档，即 1，而不是 {changed_count!r}",
+    )
     same = documents[3]
     unchanged = run_writing(student, mongodb_database, used, "fix_age", same["name"], same["age"])
-    assert unchanged == 0, (
+    assert unchanged == 0, say(
         f"fix_age({same['name']!r}, {same['age']}) found {same['name']!r}, who is {same['age']} already, so it "
         f"changed nothing and should return 0, not {unchanged!r}: return modified_count (how many changed), not "
-        "matched_count (how many matched)"
+        "matched_count (how many matched)",
+        f"fix_age({same['name']!r}, {same['age']}) 找到的 {same['name']!r} 已经是 {same['age']} 岁，所以什么都没有"
+        f"修改，应当返回 0，而不是 {unchanged!r}：请返回 modified_count（修改了几个），"
+        "而不是 matched_count（匹配了几个）",
     )
     before = stored(db)
 
@@ -309,15 +364,22 @@ def check_fix_age_and_move_class(student, mongodb_database, db, used: set[str]) 
     after = stored(db)
     expected = {i: ({**d, "class": "3C"} if d["class"] == "1A" else d) for i, d in before.items()}
     wrong = {i: after.get(i) for i in expected if after.get(i) != expected[i]}
-    assert not wrong, (
+    assert not wrong, say(
         f"move_class('1A', '3C') should set class '3C' on all 3 students of 1A (update_many) and change "
-        f"nothing else; these documents are not as expected: {wrong}"
+        f"nothing else; these documents are not as expected: {wrong}",
+        f"move_class('1A', '3C') 应当把 1A 全部 3 个学生的 class 设为 '3C'（update_many），其他什么都不改；"
+        f"这些文档与预期不符：{wrong}",
     )
-    assert moved == 3, f"move_class should return how many students it moved, 3, not {moved!r}"
+    assert moved == 3, say(
+        f"move_class should return how many students it moved, 3, not {moved!r}",
+        f"move_class 应当返回转走了几个学生，即 3，而不是 {moved!r}",
+    )
     stayed = run_writing(student, mongodb_database, used, "move_class", "2B", "2B")
-    assert stayed == 0, (
+    assert stayed == 0, say(
         f"move_class('2B', '2B') matched the 3 students of 2B but moved none of them, so it should return 0, not "
-        f"{stayed!r}: return modified_count (how many changed), not matched_count (how many matched)"
+        f"{stayed!r}: return modified_count (how many changed), not matched_count (how many matched)",
+        f"move_class('2B', '2B') 匹配到了 2B 的 3 个学生，但一个也没有转走，所以应当返回 0，而不是 {stayed!r}："
+        "请返回 modified_count（修改了几个），而不是 matched_count（匹配了几个）",
     )
 
 
@@ -341,21 +403,31 @@ def check_replace_student(student, mongodb_database, db, used: set[str]) -> None
     after = stored(db)
     old = documents[0]
     now = after.get(old["_id"])
-    assert now is not None, (
+    assert now is not None, say(
         f"after replace_student({jack!r}, ...) there is no document with _id {old['_id']} any more: a "
-        "replacement keeps the document's _id"
+        "replacement keeps the document's _id",
+        f"replace_student({jack!r}, ...) 之后，_id 为 {old['_id']} 的文档不见了：替换会保留文档的 _id",
     )
     left_over = sorted(set(now) - set(replacement) - {"_id"})
-    assert not left_over, (
+    assert not left_over, say(
         f"the replaced document still has the old fields {left_over}: {now}. replace_student should replace the "
-        f"whole document, like the outline's update({{name:'jack'}},{{x:'y'}}): replace_one, not $set"
+        f"whole document, like the outline's update({{name:'jack'}},{{x:'y'}}): replace_one, not $set",
+        f"替换后的文档仍然有旧字段 {left_over}：{now}。replace_student 应当替换整个文档，就像大纲里的 "
+        f"update({{name:'jack'}},{{x:'y'}})：用 replace_one，而不是 $set",
     )
-    assert now == {"_id": old["_id"], **replacement}, (
-        f"the document with _id {old['_id']} should now be { ({'_id': old['_id'], **replacement}) }, not {now}"
+    replaced = {"_id": old["_id"], **replacement}
+    assert now == replaced, say(
+        f"the document with _id {old['_id']} should now be {replaced}, not {now}",
+        f"_id 为 {old['_id']} 的文档现在应当是 {replaced}，而不是 {now}",
     )
     untouched = {d["_id"]: d for d in documents[1:]}
-    assert {i: after.get(i) for i in untouched} == untouched, "replace_student changed other students too"
-    assert count == 1, f"replace_student should return how many documents it replaced, 1, not {count!r}"
+    assert {i: after.get(i) for i in untouched} == untouched, say(
+        "replace_student changed other students too", "replace_student 把其他学生也改了"
+    )
+    assert count == 1, say(
+        f"replace_student should return how many documents it replaced, 1, not {count!r}",
+        f"replace_student 应当返回它替换了几个文档，即 1，而不是 {count!r}",
+    )
 
 
 # -- task 5: delete the first match or all ----------------------------------------------------------------------------
@@ -377,20 +449,28 @@ def check_remove_first_and_all(student, mongodb_database, db, used: set[str]) ->
     count = run_writing(student, mongodb_database, used, "remove_first", twin)
     after = stored(db)
     twins_left = [d for d in after.values() if d["name"] == twin]
-    assert len(twins_left) == 2, (
+    assert len(twins_left) == 2, say(
         f"remove_first({twin!r}) should delete only the first of the 3 students called {twin!r} (delete_one, the "
-        f"outline's remove with justOne); {3 - len(twins_left)} were deleted"
+        f"outline's remove with justOne); {3 - len(twins_left)} were deleted",
+        f"remove_first({twin!r}) 应当只删除名叫 {twin!r} 的 3 个学生中的第一个（delete_one，即大纲里带 justOne 的 "
+        f"remove）；实际删除了 {3 - len(twins_left)} 个",
     )
-    assert count == 1, f"remove_first should return how many it deleted, 1, not {count!r}"
+    assert count == 1, say(
+        f"remove_first should return how many it deleted, 1, not {count!r}",
+        f"remove_first 应当返回删除了几个，即 1，而不是 {count!r}",
+    )
 
     counts = [run_writing(student, mongodb_database, used, "remove_all", who) for who in (twin, "Nobody")]
     after = stored(db)
-    assert not [d for d in after.values() if d["name"] == twin] and counts == [2, 0], (
+    assert not [d for d in after.values() if d["name"] == twin] and counts == [2, 0], say(
         f"remove_all({twin!r}) should delete both students left with that name (delete_many) and return 2, and "
-        f"remove_all('Nobody') return 0; it returned {counts} and left {len(after) - len(others_stored)} of them"
+        f"remove_all('Nobody') return 0; it returned {counts} and left {len(after) - len(others_stored)} of them",
+        f"remove_all({twin!r}) 应当删除剩下的两个同名学生（delete_many）并返回 2，remove_all('Nobody') 应当返回 0；"
+        f"实际返回了 {counts}，并留下了其中 {len(after) - len(others_stored)} 个",
     )
-    assert after == others_stored, (
-        f"deleting the students called {twin!r} must leave the others alone: expected {others_stored}, found {after}"
+    assert after == others_stored, say(
+        f"deleting the students called {twin!r} must leave the others alone: expected {others_stored}, found {after}",
+        f"删除名叫 {twin!r} 的学生时不能动其他学生：应当是 {others_stored}，实际是 {after}",
     )
 
 
@@ -410,12 +490,17 @@ def test_drop_school_drops_the_whole_database_and_nothing_else(student, mongodb_
         # Databases first: nx-27017 (not MongoDB) lists a dropped database again once anything has read it.
         listed = mongodb_database.name in db.client.list_database_names()
         left = sorted(db.list_collection_names())
-        assert not left and not listed, (
+        assert not left and not listed, say(
             f"drop_school should drop the whole database {mongodb_database.name!r} (the outline's "
-            f"db.dropDatabase()); it still has the collections {left}"
+            f"db.dropDatabase()); it still has the collections {left}",
+            f"drop_school 应当删除整个数据库 {mongodb_database.name!r}（大纲里的 db.dropDatabase()）；"
+            f"它仍然有集合 {left}",
         )
         kept = other.student.count_documents({})
-        assert kept == 1, "drop_school must drop only its own database; another database lost its documents"
+        assert kept == 1, say(
+            "drop_school must drop only its own database; another database lost its documents",
+            "drop_school 只能删除它自己的数据库；另一个数据库的文档也丢了",
+        )
 
 
 # -- task 7: open the client yourself ------------------------------------------------------------------------------
@@ -439,22 +524,37 @@ def test_connect_opens_a_client_from_mongodb_url_and_returns_the_named_database(
                            timeout=30)
         came = relay.connections if relay else None
     shown_url = public(given)
-    assert came != 0, (
+    there = (
+        say(f". There it found no server: {seen['unreachable']}", f"。它连去的地址上没有服务器：{seen['unreachable']}")
+        if "unreachable" in seen
+        else ""
+    )
+    assert came != 0, say(
         f"MONGODB_URL was {shown_url}, but your client never connected to that host and port: it went to another "
         "address, e.g. the outline's pymongo.MongoClient('127.0.0.1', 27017) written into the code. A program "
-        "gets its server from its environment: pymongo.MongoClient(os.environ['MONGODB_URL'])"
-        + (f". There it found no server: {seen['unreachable']}" if "unreachable" in seen else "")
-    )
-    assert "unreachable" not in seen, (
-        f"MONGODB_URL was {shown_url}; your client connected there, but then lost the server: {seen['unreachable']}"
+        "gets its server from its environment: pymongo.MongoClient(os.environ['MONGODB_URL'])",
+        f"MONGODB_URL 是 {shown_url}，但你的客户端从来没有连到这个主机和端口：它连到了别的地址，比如把大纲里的 "
+        "pymongo.MongoClient('127.0.0.1', 27017) 写死在了代码里。程序应当从环境中得到服务器地址："
+        "pymongo.MongoClient(os.environ['MONGODB_URL'])",
+    ) + there
+    assert "unreachable" not in seen, say(
+        f"MONGODB_URL was {shown_url}; your client connected there, but then lost the server: {seen['unreachable']}",
+        f"MONGODB_URL 是 {shown_url}；你的客户端连上了那里，但之后与服务器断开了：{seen['unreachable']}",
     )
     wanted = mongodb_database.name
-    assert seen["found"] == document, (
+    example = (
+        say("; client['test'] is only the outline's example", "；client['test'] 只是大纲里的例子")
+        if seen["name"] == "test"
+        else ""
+    )
+    assert seen["found"] == document, say(
         f"connect({wanted!r}) should return the database {wanted!r}, in which the grader stored {document} in the "
         f"collection student; through the database your connect() returned, named {seen['name']!r}, find_one "
-        f"found {seen['found']!r}. Return client[name] with the name you are given"
-        + ("; client['test'] is only the outline's example" if seen["name"] == "test" else "")
-    )
+        f"found {seen['found']!r}. Return client[name] with the name you are given",
+        f"connect({wanted!r}) 应当返回数据库 {wanted!r}，评分程序在它的集合 student 里存入了 {document}；通过你的 "
+        f"connect() 返回的数据库（名为 {seen['name']!r}），find_one 找到的是 {seen['found']!r}。请用传给你的名字返回 "
+        "client[name]",
+    ) + example
 
 
 # -- task 8: show dbs, show collections, db.version() --------------------------------------------------------------
@@ -475,42 +575,62 @@ def test_describe_shows_the_databases_the_collections_and_the_version(student, m
     mine, other = mongodb_database.name, neighbour.name
 
     fields = {"databases", "collections", "version"}
-    assert isinstance(got, dict) and fields <= set(got), (
-        f"describe(client, {mine!r}) should return a dict with the keys {sorted(fields)}; got {got!r}"
+    assert isinstance(got, dict) and fields <= set(got), say(
+        f"describe(client, {mine!r}) should return a dict with the keys {sorted(fields)}; got {got!r}",
+        f"describe(client, {mine!r}) 应当返回一个含有键 {sorted(fields)} 的 dict；实际返回的是 {got!r}",
     )
     databases = got["databases"]
-    assert isinstance(databases, list) and all(isinstance(item, str) for item in databases), (
-        f"'databases' should be a list of the databases' names, like show dbs; got {str(databases)[:300]}"
-        + (
-            ": list_databases() gives a document per database, list_database_names() only the names"
-            if isinstance(databases, list) and any(isinstance(item, dict) for item in databases)
-            else ""
+    assert isinstance(databases, list) and all(isinstance(item, str) for item in databases), say(
+        f"'databases' should be a list of the databases' names, like show dbs; got {str(databases)[:300]}",
+        f"'databases' 应当是由数据库名字组成的列表，就像 show dbs；实际是 {str(databases)[:300]}",
+    ) + (
+        say(
+            ": list_databases() gives a document per database, list_database_names() only the names",
+            "：list_databases() 为每个数据库给出一个文档，list_database_names() 只给出名字",
         )
+        if isinstance(databases, list) and any(isinstance(item, dict) for item in databases)
+        else ""
     )
     # Other grading runs make and drop their scratch databases (course_...) meanwhile: those may come and go.
     steady = {database for database in before & after if not database.startswith("course_")}
     missing = sorted((steady | {mine, other}) - set(databases))
     unknown = sorted(set(databases) - before - after - {d for d in databases if d.startswith("course_")})
     assert not missing and not unknown, (
-        "'databases' should list every database on the server, like show dbs (client.list_database_names())"
-        + (f"; {missing} are missing" if missing else "")
-        + (f"; {unknown} are no databases of this server" if unknown else "")
+        say(
+            "'databases' should list every database on the server, like show dbs (client.list_database_names())",
+            "'databases' 应当列出服务器上的所有数据库，就像 show dbs（client.list_database_names()）",
+        )
+        + (say(f"; {missing} are missing", f"；缺少了 {missing}") if missing else "")
+        + (
+            say(f"; {unknown} are no databases of this server", f"；{unknown} 不是这台服务器上的数据库")
+            if unknown
+            else ""
+        )
     )
 
     listed = got["collections"]
-    assert isinstance(listed, list) and sorted(map(str, listed)) == collections, (
+    assert isinstance(listed, list) and sorted(map(str, listed)) == collections, say(
         f"'collections' should be the collections of the database {mine!r}, like use {mine} and then show "
-        f"collections (client[name].list_collection_names()): {collections}; got {listed!r}"
-        + ("; those are not the collections of the database asked for" if isinstance(listed, list) else "")
+        f"collections (client[name].list_collection_names()): {collections}; got {listed!r}",
+        f"'collections' 应当是数据库 {mine!r} 里的集合，就像先 use {mine} 再 show collections"
+        f"（client[name].list_collection_names()）：{collections}；实际是 {listed!r}",
+    ) + (
+        say("; those are not the collections of the database asked for", "；这些不是所问的那个数据库里的集合")
+        if isinstance(listed, list)
+        else ""
     )
 
     shown = got["version"]
-    assert shown == version, (
+    assert shown == version, say(
         f"'version' should be the version the server reports, like db.version() (client.server_info()"
-        f"['version']): {version!r}; got {shown!r}"
-        + (
-            ": that is the version of pymongo, the driver in your Python, not of the server"
-            if shown == pymongo.version
-            else ""
+        f"['version']): {version!r}; got {shown!r}",
+        f"'version' 应当是服务器报告的版本号，就像 db.version()（client.server_info()['version']）：{version!r}；"
+        f"实际是 {shown!r}",
+    ) + (
+        say(
+            ": that is the version of pymongo, the driver in your Python, not of the server",
+            "：那是 pymongo 的版本，也就是你的 Python 里驱动程序的版本，不是服务器的版本",
         )
+        if shown == pymongo.version
+        else ""
     )
