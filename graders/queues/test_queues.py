@@ -537,10 +537,10 @@ def test_drain_takes_every_item_once_and_no_consumer_waits_forever(student):
                     "last items. "
                     "What empty(), full() and qsize() say can be stale a moment later, once another thread has acted: "
                     "take with q.get_nowait() and stop at queue.Empty, which looks and takes in one step",
-                    "）。快取完时，它们都问过队列是否为空（q.empty()、q.qsize() 或 len(q.queue)），得到的回答都是不空，"
-                    "但在它调用 get() 之前，其他消费者已经取走了最后的数据。empty()、full() 和 qsize() 的回答，"
-                    "在别的线程动作之后可能马上就过时了：请用 q.get_nowait() 取数据，遇到 queue.Empty 就停止，"
-                    "它在一步之内完成查看和取出",
+                    "）。快取完时，每个消费者都问过队列是否为空（q.empty()、q.qsize() 或 len(q.queue)），"
+                    "得到的回答都是不空，但在它调用 get() 之前，其他消费者已经取走了最后的数据。"
+                    "empty()、full() 和 qsize() 的回答，在别的线程动作之后可能马上就过时了："
+                    "请用 q.get_nowait() 取数据，遇到 queue.Empty 就停止，它在一步之内完成查看和取出",
                 ),
                 pytrace=False,
             )
