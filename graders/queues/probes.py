@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.observe import Reports
 from graders.harness.core.probing import Call, Gate, StudentMistake, student_module
 
@@ -422,10 +423,12 @@ def classes_start(items: list[Any], consumers: int, maxsize: int) -> dict:
         handle.release.set()
         watching.close()
         if _not_initialised(error):
-            raise StudentMistake(
+            raise StudentMistake(say(
                 f"start() raised {type(error).__name__}: {error}. A Producer or Consumer whose __init__ does not call "
-                "super().__init__() is not set up as a thread: call super().__init__() first in each __init__"
-            ) from None
+                "super().__init__() is not set up as a thread: call super().__init__() first in each __init__",
+                f"start() 抛出了 {type(error).__name__}: {error}。__init__ 里没有调用 super().__init__() 的 Producer "
+                "或 Consumer 并没有被准备成线程：在每个 __init__ 里先调用 super().__init__()",
+            )) from None
         raise
     return {"held": held, "ended": call.wait(0), "queues": [[q.maxsize, q.peak] for q in made]}
 
@@ -464,10 +467,14 @@ def classes_finish() -> dict:
 def _report_of(report: Any, q: Any) -> dict:
     answer = report(q)
     if not isinstance(answer, dict):
-        raise StudentMistake(f"report(q) should return a dict; it returned {type(answer).__name__}")
+        raise StudentMistake(say(f"report(q) should return a dict; it returned {type(answer).__name__}",
+                                 f"report(q) 应当返回一个 dict；它返回的是 {type(answer).__name__}"))
     missing = [key for key in ("size", "empty", "full") if key not in answer]
     if missing:
-        raise StudentMistake(f"report(q) returned a dict without the key(s) {missing}: it needs size, empty and full")
+        raise StudentMistake(say(
+            f"report(q) returned a dict without the key(s) {missing}: it needs size, empty and full",
+            f"report(q) 返回的 dict 缺少键 {missing}：它需要 size、empty 和 full",
+        ))
     return {key: answer[key] if isinstance(answer[key], (bool, int)) else repr(answer[key])[:60]
             for key in ("size", "empty", "full")}
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from time import sleep as _sleep  # bound before the student's code runs: a patched time.sleep cannot stop the race
 from time import thread_time as _thread_time
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import Gate, StudentMistake, in_background, is_student_file, student_module
 
 CALL_LIMIT = 5.0  # a call the grader never answers gives up after this long, so that a test always ends
@@ -107,7 +108,8 @@ def hammer_counter(port: int, threads: int) -> int:
     """
     counter = student_module("counter").Counter()
     if not callable(getattr(counter, "increment", None)):
-        raise StudentMistake("Counter() has no increment() method: the stub has it; was it renamed?")
+        raise StudentMistake(say("Counter() has no increment() method: the stub has it; was it renamed?",
+                                 "Counter() 没有 increment() 方法：初始代码里是有的，是不是被改名了？"))
     start = threading.Barrier(threads)
     tracer = _switching_tracer(Gate(threads, patience=0.2))
     failures: list[BaseException] = []
@@ -138,7 +140,10 @@ def hammer_counter(port: int, threads: int) -> int:
         raise failures[0]
     value = counter.value
     if not isinstance(value, int):
-        raise StudentMistake(f"Counter().value should be an int; after the increments it is {type(value).__name__}")
+        raise StudentMistake(say(
+            f"Counter().value should be an int; after the increments it is {type(value).__name__}",
+            f"Counter().value 应当是 int；调用过 increment() 之后，它是 {type(value).__name__}",
+        ))
     return value
 
 
@@ -163,7 +168,8 @@ def fetch_all_calls(port: int, count: int) -> list:
 
     results = student_module("basics").fetch_all(fetch, list(range(count)))
     if not isinstance(results, (list, tuple)):
-        raise StudentMistake(f"fetch_all() should return a list; it returned {type(results).__name__}")
+        raise StudentMistake(say(f"fetch_all() should return a list; it returned {type(results).__name__}",
+                                 f"fetch_all() 应当返回一个 list；它返回的是 {type(results).__name__}"))
     return [result if isinstance(result, bytes) else repr(result) for result in results]
 
 
@@ -213,7 +219,8 @@ class Wait:
 
 def _results(function: str, results: object) -> list:
     if not isinstance(results, (list, tuple)):
-        raise StudentMistake(f"{function}() should return a list; it returned {type(results).__name__}")
+        raise StudentMistake(say(f"{function}() should return a list; it returned {type(results).__name__}",
+                                 f"{function}() 应当返回一个 list；它返回的是 {type(results).__name__}"))
     return [result if isinstance(result, int) or result is None else repr(result) for result in results]
 
 

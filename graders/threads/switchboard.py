@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.student import StudentError
 
 
@@ -128,5 +129,6 @@ class Background:
         if isinstance(self.error, StudentError):
             raise self.error
         if self.error is not None:
-            raise RuntimeError(f"the grader's call failed: {self.error!r}") from self.error
+            raise RuntimeError(say(f"the grader's call failed: {self.error!r}",
+                                   f"评分程序的调用失败了：{self.error!r}")) from self.error
         return self.value

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from graders.harness.core import observe
+from graders.harness.core.curriculum import say
 from graders.harness.core.network import exchange, free_port
 from graders.harness.core.student import StudentError, TimedOut
 from graders.threads import probes
@@ -43,12 +44,17 @@ def _worker_threads(student) -> int | None:
     return observe.threads(student.pid)
 
 
+def _in_brackets(text: str) -> str:
+    """`text` (already in the student's language, e.g. student.where()) in brackets, as a message ends."""
+    return say(" (", "（") + text + say(")", "）")
+
+
 def _crash_note(student) -> str:
     """What crashed in the worker since the last call, as a sentence to add to a message; "" if nothing did."""
     try:
         student.run(probes.ready)
     except StudentError as error:
-        return f" ({error.message})"
+        return _in_brackets(error.message)
     return ""
 
 
@@ -65,33 +71,50 @@ def _check_start_and_join(student, count: int) -> None:
         threads_then = observe.threads(student.pid)
         if call.done():
             call.result()  # raises what the student's code raised
+            running = count - len(board.answered)
             pytest.fail(
-                f"start_and_join returned while {count - len(board.answered)} of {count} threads were still running "
-                f"(target was called with {_indexes(board.names)} by then, and the grader had let none of them "
-                "finish): join every thread before returning",
+                say(
+                    f"start_and_join returned while {running} of {count} threads were still running "
+                    f"(target was called with {_indexes(board.names)} by then, and the grader had let none of them "
+                    "finish): join every thread before returning",
+                    f"start_and_join 返回时，{count} 个线程中还有 {running} 个在运行（到那时 target 被调用时传入的是 "
+                    f"{_indexes(board.names)}，而评分程序还没有让其中任何一个结束）：返回之前要 join 每一个线程",
+                ),
                 pytrace=False,
             )
         unexpected = sorted(set(board.names) - set(expected)) or sorted(n for n in expected if board.names.count(n) > 1)
-        assert not unexpected, (
-            f"target should be called once with each of 0..{count - 1}; it was called with {_indexes(board.names)}"
+        assert not unexpected, say(
+            f"target should be called once with each of 0..{count - 1}; it was called with {_indexes(board.names)}",
+            f"target 应当对 0..{count - 1} 中的每个数各调用一次；实际调用时传入的是 {_indexes(board.names)}",
         )
         if at_once < count:
             if base is not None and threads_then is not None and threads_then <= base:
                 pytest.fail(
-                    "target ran in the thread that called start_and_join (the process had no more threads than "
-                    "before): create a threading.Thread(target=target, args=(i,)) for each call and start() it; "
-                    "thread.run() or target(i) runs it right here",
+                    say(
+                        "target ran in the thread that called start_and_join (the process had no more threads than "
+                        "before): create a threading.Thread(target=target, args=(i,)) for each call and start() it; "
+                        "thread.run() or target(i) runs it right here",
+                        "target 在调用 start_and_join 的线程里运行了（进程的线程数并不比之前多）：为每次调用创建一个 "
+                        "threading.Thread(target=target, args=(i,)) 并 start() 它；thread.run() 或 target(i) "
+                        "会就地在当前线程里运行它",
+                    ),
                     pytrace=False,
                 )
             pytest.fail(
-                f"only {at_once} of {count} targets were running at once; the next one started only after the "
-                "previous had finished: the threads ran one after another. Start them all before joining any.",
+                say(
+                    f"only {at_once} of {count} targets were running at once; the next one started only after the "
+                    "previous had finished: the threads ran one after another. Start them all before joining any.",
+                    f"{count} 个 target 中只有 {at_once} 个在同时运行；下一个要等上一个结束后才开始："
+                    "这些线程是一个接一个地运行的。先启动所有线程，再开始 join。",
+                ),
                 pytrace=False,
             )
         if base is not None and threads_then is not None:
-            assert threads_then - base >= count, (
+            assert threads_then - base >= count, say(
                 f"while {count} targets were running, the process had only {threads_then - base} more threads than "
-                f"before: each call of target needs a thread of its own"
+                f"before: each call of target needs a thread of its own",
+                f"{count} 个 target 正在运行时，进程的线程只比之前多了 {threads_then - base} 个："
+                "每次调用 target 都需要自己的线程",
             )
         # Let every target finish at a different moment; one in the middle finishes last, HOLD s after the others.
         held = f"target {count // 2}"
@@ -104,15 +127,21 @@ def _check_start_and_join(student, count: int) -> None:
         if call.done():
             call.result()
             pytest.fail(
-                f"start_and_join returned while target({count // 2}) was still running, which the grader kept "
-                f"going {HOLD:g} s longer than the others: threads that do not finish together were still running "
-                "when it returned. Join every thread (a sleep is not enough, and joining only one of them neither)",
+                say(
+                    f"start_and_join returned while target({count // 2}) was still running, which the grader kept "
+                    f"going {HOLD:g} s longer than the others: threads that do not finish together were still running "
+                    "when it returned. Join every thread (a sleep is not enough, and joining only one of them neither)",
+                    f"start_and_join 返回时 target({count // 2}) 还在运行，评分程序让它比其他的多运行了 {HOLD:g} 秒："
+                    "它返回时，不同时结束的线程还在运行。要 join 每一个线程"
+                    "（sleep 一会儿不够，只 join 其中一个也不够）",
+                ),
                 pytrace=False,
             )
         board.answer(held)
         if not call.join(2):
             pytest.fail(
-                f"every target had finished, and start_and_join did not return within 2 s ({student.where()})",
+                say("every target had finished, and start_and_join did not return within 2 s",
+                    "所有 target 都已结束，start_and_join 却没有在 2 秒内返回") + _in_brackets(student.where()),
                 pytrace=False,
             )
         call.result()
@@ -141,7 +170,10 @@ _DEADLOCKED: dict[str, str] = {}
 def _hammer(student, counts: list[int]) -> None:
     label = student.implementation.label
     if label in _DEADLOCKED:
-        pytest.fail(f"{_DEADLOCKED[label]} (seen in an earlier check of the counter)", pytrace=False)
+        pytest.fail(
+            _DEADLOCKED[label] + say(" (seen in an earlier check of the counter)", "（在之前一次检查计数器时发现）"),
+            pytrace=False,
+        )
     board = Switchboard()
     call = Background(student, probes.hammer_counter, board.port, len(counts), timeout=2 * QUIET + 3)
     try:
@@ -160,10 +192,13 @@ def _hammer(student, counts: list[int]) -> None:
         board.close()
         call.join(4)
     expected = sum(counts)
-    assert total == expected, (
+    assert total == expected, say(
         f"{len(counts)} threads called increment() {expected} times in all (between {min(counts)} and {max(counts)} "
         f"each); your counter ended at {total}: {expected - total} updates were lost. Hold one Lock, shared by "
-        "every thread, around the read and the write of self.value"
+        "every thread, around the read and the write of self.value",
+        f"{len(counts)} 个线程一共调用了 {expected} 次 increment()（每个线程 {min(counts)} 到 {max(counts)} 次）；"
+        f"你的计数器最后是 {total}：丢失了 {expected - total} 次更新。用一把所有线程共用的 Lock，"
+        "把对 self.value 的读和写一起保护起来",
     )
 
 
@@ -207,47 +242,67 @@ def test_a_silent_client_does_not_block_the_others(student):
         hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
         got = exchange(first, hello, patience=ECHO_WAIT, waiting=_blocked(student))
         if got != hello:
-            _fail_client(student, 1, got, hello, "its first message")
+            _fail_client(student, 1, got, hello, ("its first message", "第一条消息"))
         for number, client in enumerate(talkers, 2):
             message = f"client {number} says {secrets.token_hex(6)}".encode()
             got = exchange(client, message, patience=ECHO_WAIT, waiting=_blocked(student))
             if got == "silent":
                 pytest.fail(
-                    f"client {number} got no echo while client 1 stayed connected and silent, and the server "
-                    f"waited instead: it is busy with one client at a time ({student.where()}). Hand each "
-                    "connection to a new thread and go straight back to accept()",
+                    say(
+                        f"client {number} got no echo while client 1 stayed connected and silent, and the server "
+                        "waited instead: it is busy with one client at a time (",
+                        f"客户端 1 保持连接却一直不发数据时，客户端 {number} 没有收到回显，服务器一直在等："
+                        "它一次只服务一个客户端（",
+                    ) + student.where() + say(
+                        "). Hand each connection to a new thread and go straight back to accept()",
+                        "）。把每个连接交给一个新线程，然后立刻回到 accept()",
+                    ),
                     pytrace=False,
                 )
             if got != message:
-                _fail_client(student, number, got, message, "its message")
+                _fail_client(student, number, got, message, ("its message", "消息"))
         threads_now = observe.threads(student.pid)
         if base is not None and threads_now is not None:
-            assert threads_now - base >= 1 + len(clients), (
+            assert threads_now - base >= 1 + len(clients), say(
                 f"with {len(clients)} clients connected the server process had {threads_now - base} more threads "
-                "than before it started; expected one for the server and one per client"
+                "than before it started; expected one for the server and one per client",
+                f"{len(clients)} 个客户端连接着的时候，服务器进程的线程比它启动前多了 {threads_now - base} 个；"
+                "应当是服务器一个，再加上每个客户端一个",
             )
         again = f"client 1 speaks again {secrets.token_hex(4)}".encode()
         got = exchange(first, again, patience=ECHO_WAIT, waiting=_blocked(student))
         if got != again:
-            _fail_client(student, 1, got, again, "a second message after the others were served")
+            _fail_client(student, 1, got, again,
+                         ("a second message after the others were served", "其他客户端都得到服务之后的第二条消息"))
     finally:
         _leave_cleanly(clients)
     crash = _crash_note(student)
-    assert not crash, f"the server crashed while its clients left one by one{crash}"
+    assert not crash, say("the server crashed while its clients left one by one",
+                          "客户端逐个离开时，服务器崩溃了") + crash
 
 
-def _fail_client(student, number: int, got: bytes | str, message: bytes, what: str) -> None:
+def _fail_client(student, number: int, got: bytes | str, message: bytes, what: tuple[str, str]) -> None:
+    """Fail with what client `number` got for `what` (its words in English and Chinese) instead of its echo."""
+    what_en, what_zh = what
     if got in ("closed", "reset"):
+        happened = "关闭" if got == "closed" else "重置"
         pytest.fail(
-            f"client {number} sent {what} and its connection was {got} instead of echoed{_crash_note(student)}: "
-            "the connection belongs to the thread running handle(conn), which closes it when the client leaves "
-            "(its `with conn:`); the accept loop must not close it",
+            say(f"client {number} sent {what_en} and its connection was {got} instead of echoed",
+                f"客户端 {number} 发送{what_zh}后，连接被{happened}了，没有收到回显")
+            + _crash_note(student) + say(
+                ": the connection belongs to the thread running handle(conn), which closes it when the client leaves "
+                "(its `with conn:`); the accept loop must not close it",
+                "：连接属于运行 handle(conn) 的线程，客户端离开时由它来关闭（它的 `with conn:`）；"
+                "accept 循环不能关闭它",
+            ),
             pytrace=False,
         )
     if got == "silent":
-        pytest.fail(f"client {number} sent {what} and got no echo; the server was waiting for something else "
-                    f"({student.where()})", pytrace=False)
-    pytest.fail(f"client {number} sent {what}, {message!r}, and got back {got!r}", pytrace=False)
+        pytest.fail(say(f"client {number} sent {what_en} and got no echo; the server was waiting for something else",
+                        f"客户端 {number} 发送{what_zh}后没有收到回显；服务器在等别的东西")
+                    + _in_brackets(student.where()), pytrace=False)
+    pytest.fail(say(f"client {number} sent {what_en}, {message!r}, and got back {got!r}",
+                    f"客户端 {number} 发送了{what_zh} {message!r}，收回来的却是 {got!r}"), pytrace=False)
 
 
 # -- task 4 ----------------------------------------------------------------------------------------------------
@@ -266,21 +321,32 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
         if call.done():
             call.result()
             pytest.fail(
-                f"fetch_all returned while {at_once} of its fetches were still running: join every thread before "
-                "returning the results",
+                say(
+                    f"fetch_all returned while {at_once} of its fetches were still running: join every thread before "
+                    "returning the results",
+                    f"fetch_all 返回时，它还有 {at_once} 次 fetch 在运行：返回结果之前要 join 每一个线程",
+                ),
                 pytrace=False,
             )
         unknown = sorted(set(board.names) - set(answers))
-        assert not unknown, f"fetch should be called with the items 0..{count - 1}; it was called with {unknown}"
+        assert not unknown, say(
+            f"fetch should be called with the items 0..{count - 1}; it was called with {unknown}",
+            f"调用 fetch 时应当传入 item 0..{count - 1}；实际传入的是 {unknown}",
+        )
         if at_once < 4:
             pytest.fail(
-                f"only {at_once} of {count} fetches were running at once: the fetches ran one after another. Run "
-                "each in a thread, all started before any is joined",
+                say(
+                    f"only {at_once} of {count} fetches were running at once: the fetches ran one after another. Run "
+                    "each in a thread, all started before any is joined",
+                    f"{count} 次 fetch 中只有 {at_once} 次在同时运行：这些 fetch 是一个接一个地运行的。"
+                    "把每次 fetch 放进一个线程，全部启动之后再 join",
+                ),
                 pytrace=False,
             )
         if base is not None and threads_then is not None:
-            assert threads_then - base >= at_once, (
-                f"while {at_once} fetches were running, the process had only {threads_then - base} more threads"
+            assert threads_then - base >= at_once, say(
+                f"while {at_once} fetches were running, the process had only {threads_then - base} more threads",
+                f"{at_once} 次 fetch 正在运行时，进程的线程只多了 {threads_then - base} 个",
             )
         # Answer in an order other than the items': slow and fast fetches finish in a mixed order.
         last_first, *rest = sorted(board.waiting, key=lambda name: -int(name.split()[-1]))
@@ -293,8 +359,11 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
         if call.done():
             call.result()
             pytest.fail(
-                f"fetch_all returned while the fetch of {held}, slower than the others, was still running: join "
-                "every thread before returning the results",
+                say(
+                    f"fetch_all returned while the fetch of {held}, slower than the others, was still running: join "
+                    "every thread before returning the results",
+                    f"fetch_all 返回时，对 {held} 的 fetch（比其他的都慢）还在运行：返回结果之前要 join 每一个线程",
+                ),
                 pytrace=False,
             )
         board.answer(held, answers[held])
@@ -308,13 +377,15 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
     finally:
         board.close()
         call.join(6)
-    missing = [name for name in answers if name not in board.names]
-    assert not missing, f"fetch_all never called fetch for {', '.join(missing)}"
+    missing = ", ".join(name for name in answers if name not in board.names)
+    assert not missing, say(f"fetch_all never called fetch for {missing}", f"fetch_all 从没有对 {missing} 调用 fetch")
     expected = [answers[f"item {index}"] for index in range(count)]
-    assert results == expected, (
+    assert results == expected, say(
         f"fetch_all should return [fetch(items[0]), fetch(items[1]), ...] in the order of items; the fetches "
-        f"returned {[answers[f'item {i}'] for i in range(count)]} and fetch_all returned {results}: put each "
-        "result at its item's index, not in the order the threads finish"
+        f"returned {expected} and fetch_all returned {results}: put each "
+        "result at its item's index, not in the order the threads finish",
+        f"fetch_all 应当按 items 的顺序返回 [fetch(items[0]), fetch(items[1]), ...]；这些 fetch 返回的是 {expected}，"
+        f"而 fetch_all 返回了 {results}：要把每个结果放在它的 item 所在的下标上，而不是按线程结束的先后顺序",
     )
 
 
@@ -415,10 +486,16 @@ def _explain_start_method(error: StudentError, method: str) -> StudentError:
     if "pickl" not in error.message.lower():
         return error
     return StudentError(
-        f"under the start method {method!r} (the default on macOS and Windows, and forkserver on Linux from Python "
-        "3.14), the target of a Process and its arguments are pickled and sent to the child, and yours cannot be "
-        "pickled: give Process(target=...) a function defined at the top level of your module, not a lambda or "
-        f"a function nested in run_in_processes, and pass fn and the item as its args. {error.message}",
+        say(
+            f"under the start method {method!r} (the default on macOS and Windows, and forkserver on Linux from Python "
+            "3.14), the target of a Process and its arguments are pickled and sent to the child, and yours cannot be "
+            "pickled: give Process(target=...) a function defined at the top level of your module, not a lambda or "
+            "a function nested in run_in_processes, and pass fn and the item as its args. ",
+            f"在启动方式 {method!r} 下（macOS 和 Windows 上默认是 spawn，从 Python 3.14 起 Linux 上默认是 "
+            "forkserver），Process 的 target 和它的参数会被 pickle 后发送给子进程，而你的不能被 pickle："
+            "传给 Process(target=...) 的应当是模块顶层定义的函数，不能是 lambda，也不能是嵌套在 run_in_processes "
+            "里的函数，并把 fn 和 item 作为它的 args 传入。",
+        ) + error.message,
         error.file,
         error.line,
     )
@@ -428,21 +505,33 @@ def _check_results(seen: _CpuRun, function: str) -> None:
     results, expected = seen.results, seen.expected
     if function == "run_in_processes" and isinstance(results, list) and None in results and expected:
         pytest.fail(
-            f"run_in_processes returned {results}; fn returned {expected} in the child processes. A child has "
-            "memory of its own: a result it stores in your list changes its own copy, which your process never "
-            "sees (the outline's a = 2 demo: after a thread the main thread prints 2, after a process it prints "
-            "1). Send each result back through a multiprocessing.Queue (or a Manager().list())",
+            say(
+                f"run_in_processes returned {results}; fn returned {expected} in the child processes. A child has "
+                "memory of its own: a result it stores in your list changes its own copy, which your process never "
+                "sees (the outline's a = 2 demo: after a thread the main thread prints 2, after a process it prints "
+                "1). Send each result back through a multiprocessing.Queue (or a Manager().list())",
+                f"run_in_processes 返回了 {results}；而 fn 在子进程里返回的是 {expected}。子进程有自己的内存："
+                "它存进你的列表的结果只改了它自己的那份拷贝，你的进程永远看不到（大纲里 a = 2 的例子：换成线程，"
+                "主线程打印出 2；换成进程，打印出的是 1）。请通过 multiprocessing.Queue（或 Manager().list()）"
+                "把每个结果发回来",
+            ),
             pytrace=False,
         )
     if isinstance(results, list) and sorted(map(repr, results)) == sorted(map(repr, expected)) and results != expected:
         pytest.fail(
-            f"{function}(fn, {seen.items}) should return [fn(items[0]), fn(items[1]), ...] in the order of items, "
-            f"{expected}; it returned {results}, in the order the calls finished. Keep each result with its item's "
-            "index (a child can send (index, value) through the queue)",
+            say(
+                f"{function}(fn, {seen.items}) should return [fn(items[0]), fn(items[1]), ...] in the order of items, "
+                f"{expected}; it returned {results}, in the order the calls finished. Keep each result with its "
+                "item's index (a child can send (index, value) through the queue)",
+                f"{function}(fn, {seen.items}) 应当按 items 的顺序返回 [fn(items[0]), fn(items[1]), ...]，"
+                f"即 {expected}；它返回的是 {results}，这是调用结束的先后顺序。让每个结果带上它的 item 的下标"
+                "（子进程可以通过队列发送 (index, value)）",
+            ),
             pytrace=False,
         )
-    assert results == expected, (
-        f"{function}(fn, {seen.items}) should return [fn(item) for item in items], {expected}; it returned {results}"
+    assert results == expected, say(
+        f"{function}(fn, {seen.items}) should return [fn(item) for item in items], {expected}; it returned {results}",
+        f"{function}(fn, {seen.items}) 应当返回 [fn(item) for item in items]，即 {expected}；它返回的是 {results}",
     )
 
 
@@ -450,25 +539,34 @@ def _check_results(seen: _CpuRun, function: str) -> None:
 def test_run_in_threads_computes_in_several_threads_of_your_own_process(student):
     seen = _drive_cpu_work(student, probes.cpu_in_threads, processes=False)
     in_children = sum(seen.children.values())
-    assert in_children < CALLS * WORK / 2, (
+    assert in_children < CALLS * WORK / 2, say(
         f"the processes below yours used {in_children:.2f} s of CPU while run_in_threads ran fn: it started child "
-        "processes. run_in_threads should run fn in threads (threading.Thread) of your own process"
+        "processes. run_in_threads should run fn in threads (threading.Thread) of your own process",
+        f"run_in_threads 运行 fn 时，你的进程下面的进程用了 {in_children:.2f} 秒 CPU：它启动了子进程。"
+        "run_in_threads 应当在你自己进程的线程（threading.Thread）里运行 fn",
     )
     if seen.peak < 2:
-        where = (
-            "in the thread that called run_in_threads (no thread started during the call did any of the work)"
-            if not seen.busy(seen.threads) else "in one thread at a time"
+        where, where_zh = (
+            ("in the thread that called run_in_threads (no thread started during the call did any of the work)",
+             "都在调用 run_in_threads 的线程里（调用期间启动的线程都没有做任何计算）")
+            if not seen.busy(seen.threads) else ("in one thread at a time", "每次只在一个线程里")
         )
         pytest.fail(
-            f"only one of the {CALLS} calls of fn was running at a time: they ran one after another, {where}. "
-            "Start a threading.Thread for every item, all of them before joining any",
+            say(
+                f"only one of the {CALLS} calls of fn was running at a time: they ran one after another, {where}. "
+                "Start a threading.Thread for every item, all of them before joining any",
+                f"{CALLS} 次 fn 调用同一时刻只有一次在运行：它们是一个接一个地运行的，{where_zh}。"
+                "为每个 item 启动一个 threading.Thread，全部启动之后再 join",
+            ),
             pytrace=False,
         )
     busy = seen.busy(seen.threads)
     if seen.measured_threads:
-        assert len(busy) >= 2, (
+        assert len(busy) >= 2, say(
             f"each call of fn computes for {WORK:g} s of CPU; the kernel saw that work in {len(busy)} of the "
-            f"threads started during the call: run each call of fn in a thread of its own"
+            f"threads started during the call: run each call of fn in a thread of its own",
+            f"每次 fn 调用要计算 {WORK:g} 秒 CPU 时间；在调用期间启动的线程中，内核只在 {len(busy)} 个里"
+            "看到了这些计算：要让每次 fn 调用在自己的线程里运行",
         )
     _check_results(seen, "run_in_threads")
 
@@ -483,23 +581,36 @@ def test_run_in_processes_computes_in_child_processes_under_every_start_method(s
     total = CALLS * WORK
     if seen.worker_cpu is not None and seen.worker_cpu >= total / 2:
         pytest.fail(
-            f"your own process used {seen.worker_cpu:.2f} s of CPU while run_in_processes ran fn {CALLS} times "
-            f"({total:.2f} s of computing in all): fn ran in your process, not in child processes. In threads of "
-            "one process, CPU-bound work cannot run in parallel: the GIL lets one thread at a time run Python code, "
-            "so only processes use several cores. Start a multiprocessing.Process for every item",
+            say(
+                f"your own process used {seen.worker_cpu:.2f} s of CPU while run_in_processes ran fn {CALLS} times "
+                f"({total:.2f} s of computing in all): fn ran in your process, not in child processes. In threads of "
+                "one process, CPU-bound work cannot run in parallel: the GIL lets one thread at a time run Python "
+                "code, so only processes use several cores. Start a multiprocessing.Process for every item",
+                f"run_in_processes 运行 {CALLS} 次 fn（一共 {total:.2f} 秒的计算）时，你自己的进程用了 "
+                f"{seen.worker_cpu:.2f} 秒 CPU：fn 是在你的进程里运行的，而不是在子进程里。在同一个进程的多个线程里，"
+                "CPU 密集的任务不能并行：GIL 让同一时刻只有一个线程执行 Python 代码，所以只有多进程才能用上多个核心。"
+                "为每个 item 启动一个 multiprocessing.Process",
+            ),
             pytrace=False,
         )
     if seen.peak < 2:
         pytest.fail(
-            f"only one of the {CALLS} calls of fn was running at a time: each child process ran after the "
-            "previous had finished, one after another, with no parallelism. Start every process before joining any",
+            say(
+                f"only one of the {CALLS} calls of fn was running at a time: each child process ran after the "
+                "previous had finished, one after another, with no parallelism. Start every process before joining "
+                "any",
+                f"{CALLS} 次 fn 调用同一时刻只有一次在运行：每个子进程都等上一个结束后才运行，一个接一个，没有并行。"
+                "先启动所有进程，再开始 join",
+            ),
             pytrace=False,
         )
     busy = seen.busy(seen.children)
     if seen.measured:
-        assert len(busy) >= 2, (
+        assert len(busy) >= 2, say(
             f"each call of fn computes for {WORK:g} s of CPU; the kernel saw that work in {len(busy)} processes "
-            "below yours: run each call of fn in a child process of its own"
+            "below yours: run each call of fn in a child process of its own",
+            f"每次 fn 调用要计算 {WORK:g} 秒 CPU 时间；内核只在你的进程下面的 {len(busy)} 个进程里看到了这些计算："
+            "要让每次 fn 调用在自己的子进程里运行",
         )
     _check_results(seen, "run_in_processes")
     if method == "fork":  # spawn and forkserver pickle what a child runs: try spawn too, as on macOS and Windows
@@ -529,26 +640,35 @@ def test_choose_picks_processes_for_cpu_bound_jobs_and_threads_for_io_bound_ones
         answer = student.run(probes.choose_for, kind, JOB, random.randint(15, 20))
         elapsed = time.monotonic() - started
         cpu_after = observe.cpu_seconds(pid)
-        used = (
-            f"{cpu_after - cpu_before:.2f} s of CPU in {elapsed:.2f} s, as the kernel counted your process"
-            if cpu_before is not None and cpu_after is not None else f"{elapsed:.2f} s"
+        used, used_zh = (
+            (f"{cpu_after - cpu_before:.2f} s of CPU in {elapsed:.2f} s, as the kernel counted your process",
+             f"按内核对你的进程的统计，{elapsed:.2f} 秒内用了 {cpu_after - cpu_before:.2f} 秒 CPU")
+            if cpu_before is not None and cpu_after is not None else (f"{elapsed:.2f} s", f"{elapsed:.2f} 秒")
         )
-        assert answer in ("threads", "processes"), (
-            f'choose() should return "threads" or "processes"; it returned {answer!r}'
+        assert answer in ("threads", "processes"), say(
+            f'choose() should return "threads" or "processes"; it returned {answer!r}',
+            f'choose() 应当返回 "threads" 或 "processes"；它返回的是 {answer!r}',
         )
-        answers.append((kind, answer, used))
-    for kind, answer, used in sorted(answers, key=lambda seen: seen[0]):  # the CPU-bound jobs first
+        answers.append((kind, answer, used, used_zh))
+    for kind, answer, used, used_zh in sorted(answers, key=lambda seen: seen[0]):  # the CPU-bound jobs first
         if kind == "cpu":
-            assert answer == NEEDS[kind], (
+            assert answer == NEEDS[kind], say(
                 f"choose() said {answer!r} for a job that computed all the time ({used}). A CPU-bound job needs "
                 "parallelism (并行: several jobs computing at the same instant, on several cores), and the GIL lets "
                 'only one thread of a process run Python code at a time: answer "processes". Tell the two kinds '
-                "apart by the CPU time the job used (time.thread_time()) compared with its elapsed time"
+                "apart by the CPU time the job used (time.thread_time()) compared with its elapsed time",
+                f"对一个一直在计算的任务（{used_zh}），choose() 回答了 {answer!r}。CPU 密集的任务需要并行"
+                "（同一时刻多个任务在多个核心上同时计算），而 GIL 让一个进程里同一时刻只有一个线程执行 Python 代码："
+                '应当回答 "processes"。比较任务用掉的 CPU 时间（time.thread_time()）和它经过的时间，就能区分这两种任务',
             )
         else:
-            assert answer == NEEDS[kind], (
+            assert answer == NEEDS[kind], say(
                 f"choose() said {answer!r} for a job that waited all the time and computed almost nothing ({used}). "
                 "An I/O-bound job needs only concurrency (并发: several jobs in progress during the same period, "
                 'taking turns), and a thread that waits releases the GIL: answer "threads". A slow job is not a '
-                "CPU-bound one: compare the CPU time the job used (time.thread_time()) with its elapsed time"
+                "CPU-bound one: compare the CPU time the job used (time.thread_time()) with its elapsed time",
+                f"对一个一直在等待、几乎没有计算的任务（{used_zh}），choose() 回答了 {answer!r}。"
+                "IO 密集的任务只需要并发（同一段时间内多个任务都在进行，轮流执行），而正在等待的线程会释放 GIL："
+                '应当回答 "threads"。耗时长不代表就是 CPU 密集的：'
+                "要比较任务用掉的 CPU 时间（time.thread_time()）和它经过的时间",
             )
