@@ -29,7 +29,7 @@ def _event(event: tuple, names: Names | None = None, zh: bool = False) -> str:
     if kind == "log":
         where = ""
         if names is not None and len(event) > 3:
-            name = names.get(event[3], (f"greenlet {event[3]}", f"greenlet {event[3]}"))[1 if zh else 0]
+            name = names.get(event[3], (f"greenlet {event[3]}", f"编号 {event[3]} 的协程"))[1 if zh else 0]
             where = f"（在{name}里）" if zh else f" in {name}"
         return f"log({event[1]!r}, {event[2]!r}){where}"
     if kind == "stop":
@@ -219,9 +219,9 @@ def test_greenlets_hand_each_item_from_producer_to_consumer_and_back(student):
     consumers = {event[3] for event in logs if event[1] == "consume"}
     names: Names = {0: ("the caller of run()", "run() 的调用者")}
     if len(producers) == 1 and producers != consumers:
-        names.setdefault(next(iter(producers)), ("the producer greenlet", "生产者 greenlet"))
+        names.setdefault(next(iter(producers)), ("the producer greenlet", "生产者协程"))
     if len(consumers) == 1 and consumers != producers:
-        names.setdefault(next(iter(consumers)), ("the consumer greenlet", "消费者 greenlet"))
+        names.setdefault(next(iter(consumers)), ("the consumer greenlet", "消费者协程"))
 
     if trace and trace[-1][0] == "raised":
         advice = ""
@@ -247,7 +247,7 @@ def test_greenlets_hand_each_item_from_producer_to_consumer_and_back(student):
     assert 0 not in producers | consumers, say(
         f"log() was called by {names[0][0]} itself, not by a greenlet: make the producer and the consumer "
         "greenlets with greenlet(produce) and greenlet(consumer) and let them call log()",
-        f"log() 是由{names[0][1]}自己调用的，而不是在 greenlet 里：用 greenlet(produce) 和 greenlet(consumer) "
+        f"log() 是由 {names[0][1]}自己调用的，而不是在 greenlet 里：用 greenlet(produce) 和 greenlet(consumer) "
         "创建生产者和消费者 greenlet，再让它们调用 log()",
     )
     assert not (producers & consumers), say(

@@ -145,8 +145,9 @@ def check_sessions(student, redis_url: str) -> None:
                 f"the server ran `{shown(writes[0])}` first, which left {key} without an expiry until "
                 f"{later or 'a later command'}: had the program crashed in between, the session would never end. "
                 "Give the value and its time to live in one command: set(key, value, ex=seconds)",
-                f"服务器先执行了 `{shown(writes[0])}`，{key} 因此一直没有过期时间，直到"
-                f"{later or '后面的另一条命令'}执行为止：程序要是恰好在这之间崩溃，这个会话就永远不会结束。"
+                f"服务器先执行了 `{shown(writes[0])}`，{key} 因此一直没有过期时间，"
+                + (f"直到 {later} 执行为止" if later else "直到后面的另一条命令执行为止")
+                + "：程序要是恰好在这之间崩溃，这个会话就永远不会结束。"
                 "要用一条命令同时给出值和存活时间：set(key, value, ex=seconds)",
             )
         )
