@@ -14,6 +14,7 @@ from typing import Any
 
 from greenlet import getcurrent
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 Trace = list[tuple]
@@ -23,8 +24,11 @@ def _generator(module: str, name: str, *args: Any):
     gen = getattr(student_module(module), name)(*args)
     if not inspect.isgenerator(gen):
         raise StudentMistake(
-            f"{name}() returned {type(gen).__name__}, not a generator: a function becomes a generator "
-            "function when its body contains `yield`"
+            say(
+                f"{name}() returned {type(gen).__name__}, not a generator: a function becomes a generator "
+                "function when its body contains `yield`",
+                f"{name}() 返回了 {type(gen).__name__}，而不是生成器：函数体里含有 `yield` 的函数才是生成器函数",
+            )
         )
     return gen
 
@@ -77,15 +81,24 @@ def drive_trace(values: list[Any], token: str, limit: int | None) -> dict:
         result = drive(_doubler(trace, token, limit), list(values))
     except StopIteration:
         raise StudentMistake(
-            f"drive() let StopIteration escape: the generator ended when it received value {limit} of {len(values)}, "
-            "and gen.send raises StopIteration when a generator ends; catch it and return what was yielded so far"
+            say(
+                f"drive() let StopIteration escape: the generator ended when it received value {limit} of "
+                f"{len(values)}, and gen.send raises StopIteration when a generator ends; catch it and return what "
+                "was yielded so far",
+                f"drive() 让 StopIteration 传了出去：生成器收到 {len(values)} 个值中的第 {limit} 个时就结束了，"
+                "而生成器结束时 gen.send 会抛出 StopIteration；要捕获它，并返回到目前为止 yield 出的值",
+            )
         ) from None
     except TypeError as error:
         if "just-started generator" not in str(error):
             raise
         raise StudentMistake(
-            f"drive() sent {values[0]!r} to a generator that had not started yet, and "
-            f"Python refused: TypeError: {error}. Start it with gen.send(None) (or next(gen)) first"
+            say(
+                f"drive() sent {values[0]!r} to a generator that had not started yet, and "
+                f"Python refused: TypeError: {error}. Start it with gen.send(None) (or next(gen)) first",
+                f"drive() 把 {values[0]!r} 发给了一个还没有启动的生成器，Python 拒绝了：TypeError: {error}。"
+                "要先用 gen.send(None)（或 next(gen)）启动它",
+            )
         ) from None
     return {"trace": trace, "result": result if isinstance(result, list) else repr(result)}
 
@@ -118,8 +131,12 @@ def produce_trace(items: list[Any]) -> Trace:
         if "just-started generator" not in str(error):
             raise
         raise StudentMistake(
-            f"produce() sent an item to the consumer before starting it, and Python refused: TypeError: {error}. "
-            "Start the consumer once with next(g) before the loop"
+            say(
+                f"produce() sent an item to the consumer before starting it, and Python refused: TypeError: {error}. "
+                "Start the consumer once with next(g) before the loop",
+                f"produce() 还没启动消费者就向它发送了数据，Python 拒绝了：TypeError: {error}。"
+                "要在循环之前先用 next(g) 启动消费者一次",
+            )
         ) from None
     trace.append(("returned",))
     return trace

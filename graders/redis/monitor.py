@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 import redis
 
+from graders.harness.core.curriculum import say
 from graders.harness.services import ServiceUnavailable
 
 _LINE = re.compile(r"^\d+\.\d+ \[(\d+) [^\]]*\] (.*)$", re.DOTALL)
@@ -60,8 +61,12 @@ def server_log(url: str) -> Iterator[list[list[str]]]:
     except redis.RedisError as error:
         client.close()
         raise ServiceUnavailable(
-            f"the checks could not watch Redis with MONITOR ({error}): use a Redis server "
-            "whose admin may run MONITOR, e.g. `docker compose up -d --wait redis`"
+            say(
+                f"the checks could not watch Redis with MONITOR ({error}): use a Redis server "
+                "whose admin may run MONITOR, e.g. `docker compose up -d --wait redis`",
+                f"检查无法用 MONITOR 观察 Redis（{error}）：请使用允许管理员执行 MONITOR 的 Redis 服务器，"
+                "例如 `docker compose up -d --wait redis`",
+            )
         ) from None
     try:
         yield commands
@@ -78,7 +83,12 @@ def server_log(url: str) -> Iterator[list[list[str]]]:
             if db == database and command[0] not in CONNECTION_SETUP:
                 commands.append(command)
     except redis.RedisError as error:
-        raise ServiceUnavailable(f"Redis stopped answering while the checks watched it: {error}") from None
+        raise ServiceUnavailable(
+            say(
+                f"Redis stopped answering while the checks watched it: {error}",
+                f"检查正在观察 Redis 时，Redis 不再响应了：{error}",
+            )
+        ) from None
     finally:
         with contextlib.suppress(Exception):
             monitor.__exit__(None, None, None)

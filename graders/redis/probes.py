@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 
@@ -112,7 +113,11 @@ def connect_and_use(url: str, planted: str, key: str, value: str) -> dict:
     if not isinstance(client, redis.Redis):
         kind = type(client).__name__
         raise StudentMistake(
-            f"connect() returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind}: return the client itself, a redis.Redis"
+            say(
+                f"connect() returned {'an' if kind[0] in 'AEIOU' else 'a'} {kind}: return the client itself, a "
+                "redis.Redis",
+                f"connect() 返回了一个 {kind}：应当返回客户端本身，也就是一个 redis.Redis",
+            )
         )
     try:
         read = client.get(planted)
