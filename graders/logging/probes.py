@@ -11,6 +11,7 @@ import io
 import logging
 import sys
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 
@@ -41,7 +42,8 @@ def log_every_level(name: str, path: str, rounds: list[list[tuple[str, str]]]) -
         for messages in rounds:
             logger = module.setup_logger(name, path)
             if not isinstance(logger, logging.Logger):
-                raise StudentMistake(f"setup_logger should return the logging.Logger; it returned {logger!r}")
+                raise StudentMistake(say(f"setup_logger should return the logging.Logger; it returned {logger!r}",
+                                         f"setup_logger 应当返回 logging.Logger；它返回的是 {logger!r}"))
             handler_counts.append(len(logger.handlers))
             for level, message in messages:
                 getattr(logger, level)(message)

@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 _real_open = builtins.open
@@ -100,10 +101,12 @@ def md5_of_file(path: str, chunk_size: int) -> Any:
     try:
         return _plain(module.file_md5(path, chunk_size))
     except UnicodeDecodeError as error:
-        raise StudentMistake(
+        raise StudentMistake(say(
             f"file_md5 read the file as text and failed ({error}): a file is bytes, not always UTF-8 text; "
-            "open it in binary mode, open(path, 'rb')"
-        ) from None
+            "open it in binary mode, open(path, 'rb')",
+            f"file_md5 把文件当作文本读取，失败了（{error}）：文件是字节，不一定是 UTF-8 文本；"
+            "请用二进制模式打开它：open(path, 'rb')",
+        )) from None
 
 
 def hash_passwords(password: str, iterations: int) -> dict:

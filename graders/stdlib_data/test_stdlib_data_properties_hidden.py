@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.properties import deterministic
 from graders.stdlib_data import oracle_hidden as oracle
 from graders.stdlib_data import probes
@@ -34,16 +35,21 @@ JSON_DATA = st.recursive(
 
 def _first_wrong(module: str, function: str, calls: list[tuple], answers: list[dict], judge) -> None:
     """Fail with the shortest call whose answer `judge(arguments, answer)` finds wrong (it returns why, or None)."""
-    assert len(answers) == len(calls), f"{function} answered {len(answers)} of {len(calls)} calls"
+    assert len(answers) == len(calls), say(f"{function} answered {len(answers)} of {len(calls)} calls",
+                                           f"{function} 只回答了 {len(calls)} 次调用中的 {len(answers)} 次")
     wrong = []
     for arguments, answer in zip(calls, answers, strict=True):
         shown = f"{function}({', '.join(repr(argument) for argument in arguments)})"
-        why = f"it raised {answer['raised']}" if "raised" in answer else judge(arguments, answer["value"])
+        if "raised" in answer:
+            why = say(f"it raised {answer['raised']}", f"它抛出了 {answer['raised']}")
+        else:
+            why = judge(arguments, answer["value"])
         if why:
             wrong.append((len(shown), shown, why))
     if wrong:
         _, shown, why = min(wrong)
-        pytest.fail(f"{module}.py: {shown:.400}: {why}", pytrace=False)
+        file = f"{module}.py"
+        pytest.fail(f"{file}: {shown:.400}: {why}", pytrace=False)
 
 
 def _strings_in(obj: Any) -> list[str]:
@@ -59,16 +65,20 @@ def _strings_in(obj: Any) -> list[str]:
 def _dumped_wrongly(arguments: tuple, dumped: Any) -> str | None:
     (obj,) = arguments
     if not isinstance(dumped, str):
-        return f"it returned {dumped!r:.100}, not the JSON text as a str"
+        return say(f"it returned {dumped!r:.100}, not the JSON text as a str",
+                   f"它返回了 {dumped!r:.100}，而不是 str 类型的 JSON 文本")
     try:
         back = json.loads(dumped)
     except ValueError as error:
-        return f"it returned {dumped!r:.100}, which is not JSON ({error})"
+        return say(f"it returned {dumped!r:.100}, which is not JSON ({error})",
+                   f"它返回了 {dumped!r:.100}，这不是 JSON（{error}）")
     if back != obj:
-        return f"json.loads of what it returned is {back!r:.100}, not the object it was given"
+        return say(f"json.loads of what it returned is {back!r:.100}, not the object it was given",
+                   f"对它的返回值做 json.loads 得到的是 {back!r:.100}，而不是传给它的对象")
     escaped = sorted({c for text in _strings_in(obj) for c in text if ord(c) > 127 and c not in dumped})
     if escaped:
-        return f"{''.join(escaped[:5])!r} came out as \\u escapes: pass ensure_ascii=False to json.dumps"
+        return say(f"{''.join(escaped[:5])!r} came out as \\u escapes: pass ensure_ascii=False to json.dumps",
+                   f"{''.join(escaped[:5])!r} 被写成了 \\u 转义：给 json.dumps 传入 ensure_ascii=False")
     return None
 
 
@@ -83,15 +93,19 @@ def test_to_json_and_from_json_round_trip_any_json_data(student, objects):
     answers = student.run(probes.map_calls, "data_formats", "from_json", texts)
     _first_wrong(
         "data_formats", "from_json", texts, answers,
-        lambda arguments, got: None if got == oracle.from_json(*arguments) else
-        f"it returned {got!r:.100}; json.loads gives {oracle.from_json(*arguments)!r:.100}",
+        lambda arguments, got: None if got == oracle.from_json(*arguments) else say(
+            f"it returned {got!r:.100}; json.loads gives {oracle.from_json(*arguments)!r:.100}",
+            f"它返回了 {got!r:.100}；json.loads 得到的是 {oracle.from_json(*arguments)!r:.100}",
+        ),
     )
 
 
 def _equal_to(function):
     def judge(arguments: tuple, got: Any) -> str | None:
         expected = function(*arguments)
-        return None if got == expected and type(got) is type(expected) else f"expected {expected!r}, got {got!r}"
+        if got == expected and type(got) is type(expected):
+            return None
+        return say(f"expected {expected!r}, got {got!r}", f"应当是 {expected!r}，得到的是 {got!r}")
     return judge
 
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, is_student_file, student_module
 
 REAL_DATETIME = dt.datetime
@@ -194,7 +195,9 @@ def time_module(stamps: list[float], texts: list[str], local_zone: str) -> dict:
         }
     for name in ("gm_asctime", "year_month"):
         if any(not isinstance(seen["result"], str) for seen in results[name]):
-            raise StudentMistake(f"{name} should return a str; it returned {results[name][0]['result']!r}")
+            returned = results[name][0]["result"]
+            raise StudentMistake(say(f"{name} should return a str; it returned {returned!r}",
+                                     f"{name} 应当返回 str；它返回的是 {returned!r}"))
     return results
 
 

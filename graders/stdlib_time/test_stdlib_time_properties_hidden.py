@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.properties import deterministic
 from graders.stdlib_time import oracle_hidden as oracle
 from graders.stdlib_time import probes
@@ -40,13 +41,16 @@ def check(student, local: str, module: str, function: str, cases: list[tuple], s
     """function(*case) in the worker for every case; fail on the first answer that `same` finds unlike the
     oracle's."""
     answers = run(student, probes.calls, module, function, cases, local)
-    assert len(answers) == len(cases), f"{function} answered {len(answers)} of {len(cases)} calls"
+    assert len(answers) == len(cases), say(f"{function} answered {len(answers)} of {len(cases)} calls",
+                                           f"{function} 只回答了 {len(cases)} 次调用中的 {len(answers)} 次")
     expected_of = getattr(oracle, function)
     for case, answer in zip(cases, answers, strict=True):
         expected, got = expected_of(*case), answer["result"]
         if not same(got, expected):
             shown = ", ".join(repr(argument) for argument in case)
-            pytest.fail(f"{module}.py: {function}({shown:.300}) should be {expected!r}; got {got!r}", pytrace=False)
+            pytest.fail(say(f"{module}.py: {function}({shown:.300}) should be {expected!r}; got {got!r}",
+                            f"{module}.py：{function}({shown:.300}) 应当是 {expected!r}；得到的是 {got!r}"),
+                        pytrace=False)
 
 
 def equal(got: Any, expected: Any) -> bool:
