@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import (
     StudentMistake,
     describe,
@@ -29,9 +30,10 @@ _loop: dict[str, Any] = {}
 def _listener_of(port: int) -> socket.socket:
     listener = student_module("server").create_listener(port)
     if not isinstance(listener, socket.socket):
-        raise StudentMistake(
-            f"create_listener({port}) returned {type(listener).__name__}, not the socket.socket it created"
-        )
+        raise StudentMistake(say(
+            f"create_listener({port}) returned {type(listener).__name__}, not the socket.socket it created",
+            f"create_listener({port}) 返回的是 {type(listener).__name__}，而不是它创建的 socket.socket",
+        ))
     return listener
 
 
@@ -88,7 +90,10 @@ def waiting_connections(port: int, clients: int) -> dict:
     accepted: list[socket.socket] = []
     try:
         if not listener.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-            raise StudentMistake("the socket create_listener returned is not listening: call listen(...) on it")
+            raise StudentMistake(say(
+                "the socket create_listener returned is not listening: call listen(...) on it",
+                "create_listener 返回的套接字没有在监听：对它调用 listen(...)",
+            ))
         address = listener.getsockname()
         for _ in range(clients):
             client = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -126,7 +131,10 @@ def accept_registration() -> dict:
         selector.register(listener, selectors.EVENT_READ, accept)
         with socket.create_connection(listener.getsockname(), timeout=1) as client:
             if not _poller([listener], write=False).poll(1000):
-                raise RuntimeError("the grader's own client did not reach the listener within 1 s")
+                raise RuntimeError(say(
+                    "the grader's own client did not reach the listener within 1 s",
+                    "评分程序自己的客户端 1 秒内没有连上监听套接字",
+                ))
             accept(listener, selector)
             keys = [key for key in _keys(selector) if key.fileobj is not listener]
             try:
@@ -158,7 +166,7 @@ def _keys(selector: selectors.BaseSelector) -> list[selectors.SelectorKey]:
             return list(selector.get_map().values())
         except (RuntimeError, KeyError):  # the map changed while we read it
             time.sleep(0.001)
-    raise RuntimeError("the selector's map kept changing for a second")
+    raise RuntimeError(say("the selector's map kept changing for a second", "selector 的 map 持续变化了一秒钟"))
 
 
 def _blocking_mistake(
@@ -173,32 +181,42 @@ def _blocking_mistake(
     line = frames[-1].line or ""
     facts = describe(error)
     where = f"{facts['function']}() raised BlockingIOError at {facts['file']}:{facts['line']}"
+    where_zh = f"{facts['function']}() 在 {facts['file']}:{facts['line']} 抛出了 BlockingIOError"
     if "sendall" in line:
-        return StudentMistake(
+        return StudentMistake(say(
             f"{where}: sendall() on a non-blocking socket gives up half-way when the client does not read fast "
             "enough, and you cannot tell how much it sent. Use send(), which returns how many bytes it took; keep "
-            "the rest in outbox[conn] and register the socket for EVENT_WRITE with `write`"
-        )
+            "the rest in outbox[conn] and register the socket for EVENT_WRITE with `write`",
+            f"{where_zh}：客户端读得不够快时，非阻塞套接字上的 sendall() 会发到一半就放弃，而你无法知道它发出了多少。"
+            "用 send()，它会返回发出的字节数；把剩下的留在 outbox[conn] 里，并用 `write` 为这个套接字注册 EVENT_WRITE",
+        ))
     if "send" in line:
-        return StudentMistake(
+        return StudentMistake(say(
             f"{where}: send() raises it when the client is not reading and nothing more fits. Catch it: nothing "
-            "was sent, so keep everything in outbox[conn] for the next write event"
-        )
+            "was sent, so keep everything in outbox[conn] for the next write event",
+            f"{where_zh}：客户端没有在读、再也放不下数据时，send() 就会抛出它。捕获它：这次什么也没有发出去，所以把"
+            "全部数据留在 outbox[conn] 里，等下一次可写事件",
+        ))
     if "recv" not in line:
         return None
     if selector is not None and any(
         key.events & selectors.EVENT_WRITE and key.data is _student_read() for key in _keys(selector)
     ):
-        return StudentMistake(
+        return StudentMistake(say(
             f"{where}: the loop called read() because the connection is registered for EVENT_WRITE, and a "
             "socket is writable nearly all the time, with nothing to read. Register a connection for "
             "EVENT_READ with `read`; EVENT_WRITE (with `write`) only while outbox[conn] holds what send() did "
-            "not take"
-        )
-    return StudentMistake(
+            "not take",
+            f"{where_zh}：事件循环调用 read() 是因为这个连接注册了 EVENT_WRITE，而套接字几乎总是可写的，却没有数据"
+            "可读。用 `read` 为连接注册 EVENT_READ；只有在 outbox[conn] 里还有 send() 没发完的数据时，才（用 "
+            "`write`）注册 EVENT_WRITE",
+        ))
+    return StudentMistake(say(
         f"{where}: it called recv() again after the data that woke it was used up. Call recv once per event: "
-        "the selector calls read() again when more data arrives"
-    )
+        "the selector calls read() again when more data arrives",
+        f"{where_zh}：唤醒它的数据已经读完了，它却再次调用了 recv()。每个事件只调用一次 recv：有新数据到来时，"
+        "selector 会再次调用 read()",
+    ))
 
 
 def _student_read() -> Any:
@@ -303,10 +321,12 @@ def start_event_loop(port: int) -> bool:
         time.sleep(0.005)
     _raise_if_stopped()
     if not any(key.fileobj is server for key in _keys(selector)):
-        raise StudentMistake(
+        raise StudentMistake(say(
             "within 1 s serve_forever(server, selector) did not register `server` with the selector it was "
-            "given: call selector.register(server, selectors.EVENT_READ, accept) before the loop"
-        )
+            "given: call selector.register(server, selectors.EVENT_READ, accept) before the loop",
+            "serve_forever(server, selector) 在 1 秒内没有把 `server` 注册到传给它的 selector 上：在循环之前调用 "
+            "selector.register(server, selectors.EVENT_READ, accept)",
+        ))
     return True
 
 
@@ -320,17 +340,21 @@ def _raise_if_stopped() -> None:
         raise mistake
     facts = describe(error) if error is not None else {}
     if isinstance(error, OSError) and error.errno == errno.EINVAL and facts.get("function") == "accept":
-        raise StudentMistake(
+        raise StudentMistake(say(
             f"serve_forever stopped: accept() was called with a client's connection and failed with "
             f"{error} at {facts['file']}:{facts['line']}. Only the listening socket is registered with `accept`; "
-            "register each connection with `read` as its data"
-        )
+            "register each connection with `read` as its data",
+            f"serve_forever 停止了：accept() 被传入了一个客户端的连接，在 {facts['file']}:{facts['line']} 失败："
+            f"{error}。只有监听套接字用 `accept` 注册；每个连接都要用 `read` 作为 data 注册",
+        ))
     if error is not None:
         raise error
-    raise StudentMistake(
+    raise StudentMistake(say(
         "serve_forever returned, so nobody serves the clients any more: it must loop forever, "
-        "`while True: for key, mask in selector.select(): key.data(key.fileobj, selector)`"
-    )
+        "`while True: for key, mask in selector.select(): key.data(key.fileobj, selector)`",
+        "serve_forever 返回了，于是再也没有人服务客户端：它必须无限循环，"
+        "`while True: for key, mask in selector.select(): key.data(key.fileobj, selector)`",
+    ))
 
 
 def event_loop_state() -> dict:
@@ -412,12 +436,15 @@ def _call_write_event(key: selectors.SelectorKey, selector: selectors.BaseSelect
         outbox = getattr(student_module("server"), "outbox", None)
         if isinstance(outbox, dict) and not outbox.get(key.fileobj):
             facts = describe(error)
-            raise StudentMistake(
+            raise StudentMistake(say(
                 f"{facts['function'] or 'the callback'}() raised {facts['type']} at {facts['file']}:{facts['line']} "
                 "when the loop called it for a write event with nothing left in outbox[conn]: once everything "
                 "is sent, selector.modify(conn, selectors.EVENT_READ, read), so that the loop reads from the "
-                "client again instead of calling write()"
-            ) from None
+                "client again instead of calling write()",
+                f"outbox[conn] 里已经没有数据了，事件循环却因为一个可写事件调用了 {facts['function'] or '回调函数'}()，"
+                f"它在 {facts['file']}:{facts['line']} 抛出了 {facts['type']}：全部发完后要 "
+                "selector.modify(conn, selectors.EVENT_READ, read)，让事件循环重新从客户端读取，而不是继续调用 write()",
+            )) from None
         raise
 
 

@@ -10,6 +10,7 @@ import time
 import traceback
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, describe, in_background, is_student_file, student_module
 
 _real_send = socket.socket.send
@@ -37,7 +38,10 @@ def make_and_restart(port: int) -> dict:
     """make_server(port) twice, the second time while a closed connection of the port is in TIME_WAIT."""
     server = student_module("server").make_server(port)
     if not isinstance(server, socket.socket):
-        raise StudentMistake(f"make_server() should return a socket.socket; it returned {type(server).__name__}")
+        raise StudentMistake(say(
+            f"make_server() should return a socket.socket; it returned {type(server).__name__}",
+            f"make_server() 应当返回一个 socket.socket；它返回的是 {type(server).__name__}",
+        ))
     facts = {
         "family": server.family.name,
         "type": server.type.name,
@@ -146,7 +150,10 @@ def call_echo(port: int, seed: int, size: int, send_limit: int) -> dict:
             "elapsed": time.monotonic() - started,
         }
     if not isinstance(reply, (bytes, bytearray)):
-        raise StudentMistake(f"echo() should return the reply as bytes; it returned {type(reply).__name__}")
+        raise StudentMistake(say(
+            f"echo() should return the reply as bytes; it returned {type(reply).__name__}",
+            f"echo() 应当以 bytes 返回回复；它返回的是 {type(reply).__name__}",
+        ))
     return {"reply": bytes(reply), "elapsed": time.monotonic() - started}
 
 
@@ -161,14 +168,20 @@ def _connectionless_mistake(error: BaseException) -> StudentMistake | None:
         return None
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if is_student_file(frame.filename)]
     line = frames[-1].line if frames else ""
-    call = next((name for name in ("listen", "accept") if f"{name}(" in (line or "")), "listen() or accept")
+    call = next(
+        (name for name in ("listen", "accept") if f"{name}(" in (line or "")),
+        say("listen() or accept", "listen() 或 accept"),
+    )
     facts = describe(error)
-    return StudentMistake(
+    return StudentMistake(say(
         f"{call}() on the UDP socket failed at once with {type(error).__name__}: {error} "
         f"({facts['function']}, {facts['file']}:{facts['line']}). UDP has no connections, so there is nothing to "
         "listen() for or accept(): bind the socket, and recvfrom() hands you each datagram together with the "
-        "address of the client that sent it"
-    )
+        "address of the client that sent it",
+        f"在 UDP 套接字上调用 {call}() 立即失败了：{type(error).__name__}: {error}"
+        f"（{facts['function']}，{facts['file']}:{facts['line']}）。UDP 没有连接，所以没有什么要 listen() 或 "
+        "accept() 的：bind 这个套接字即可，recvfrom() 会把每个数据报连同发送它的客户端的地址一起交给你",
+    ))
 
 
 def make_udp(port: int) -> dict:
@@ -182,7 +195,10 @@ def make_udp(port: int) -> dict:
             raise
         raise mistake from None
     if not isinstance(server, socket.socket):
-        raise StudentMistake(f"make_udp_server() should return a socket.socket; it returned {type(server).__name__}")
+        raise StudentMistake(say(
+            f"make_udp_server() should return a socket.socket; it returned {type(server).__name__}",
+            f"make_udp_server() 应当返回一个 socket.socket；它返回的是 {type(server).__name__}",
+        ))
     _udp["server"] = server
     address = server.getsockname()
     return {
@@ -216,10 +232,11 @@ def udp_state() -> bool:
         return True
     error = _udp.get("error")
     if error is None:
-        raise StudentMistake(
+        raise StudentMistake(say(
             "serve_udp() returned, so nobody answers the clients any more: receive and answer datagrams forever, "
-            "in a `while True` loop"
-        )
+            "in a `while True` loop",
+            "serve_udp() 返回了，于是再也没有人回复客户端：要在 `while True` 循环里不停地接收并回复数据报",
+        ))
     mistake = _connectionless_mistake(error)
     if mistake is not None:
         raise mistake
@@ -243,5 +260,8 @@ def call_udp_echo(port: int, seed: int, size: int, timeout: float, tries: int) -
             "elapsed": time.monotonic() - started,
         }
     if not isinstance(reply, (bytes, bytearray)):
-        raise StudentMistake(f"udp_echo() should return the reply as bytes; it returned {type(reply).__name__}")
+        raise StudentMistake(say(
+            f"udp_echo() should return the reply as bytes; it returned {type(reply).__name__}",
+            f"udp_echo() 应当以 bytes 返回回复；它返回的是 {type(reply).__name__}",
+        ))
     return {"reply": bytes(reply), "elapsed": time.monotonic() - started}

@@ -10,10 +10,12 @@ import selectors
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.network import exchange, free_port, free_udp_port
 from graders.harness.core.student import TimedOut
 from graders.sockets import probes
@@ -74,6 +76,11 @@ def _read_to_end(client: socket.socket, into: bytearray) -> str:
     return "closed"
 
 
+def _at_where(student, message: Callable[[str], str]) -> str:
+    """`message` with where the student's code is now, asked once (it takes a moment) and only when it fails."""
+    return message(student.where())
+
+
 def _crashed(student) -> None:
     """Fail with the student's crashed thread, if one crashed (the harness reports it on the next call)."""
     student.run(probes.still_running)
@@ -86,59 +93,92 @@ def _crashed(student) -> None:
 def test_make_server_listens_on_loopback_and_can_restart_at_once(student):
     port = free_port()
     facts = student.run(probes.make_and_restart, port)
-    assert facts["family"] == "AF_INET" and facts["type"] == "SOCK_STREAM", (
+    assert facts["family"] == "AF_INET" and facts["type"] == "SOCK_STREAM", say(
         f"make_server() returned a {facts['family']} {facts['type']} socket; a TCP server over IPv4 needs "
-        "socket.socket(socket.AF_INET, socket.SOCK_STREAM)"
+        "socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+        f"make_server() 返回的是 {facts['family']} {facts['type']} 套接字；基于 IPv4 的 TCP 服务器需要 "
+        "socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
     )
-    assert facts["address"] == ["127.0.0.1", port], (
+    assert facts["address"] == ["127.0.0.1", port], say(
         f"make_server({port}) is bound to {tuple(facts['address'])}; expected ('127.0.0.1', {port}): "
-        "bind to the loopback address, so only programs on this machine can connect"
+        "bind to the loopback address, so only programs on this machine can connect",
+        f"make_server({port}) 绑定在 {tuple(facts['address'])} 上；应当是 ('127.0.0.1', {port})："
+        "绑定到回环地址，这样只有本机上的程序才能连接",
     )
-    assert facts["listening"], f"make_server({port}) returned a socket that does not listen: call listen() on it"
-    assert facts["restart_error"] is None, (
+    assert facts["listening"], say(
+        f"make_server({port}) returned a socket that does not listen: call listen() on it",
+        f"make_server({port}) 返回的套接字没有在监听：对它调用 listen()",
+    )
+    assert facts["restart_error"] is None, say(
         f"the second make_server({port}) failed with {facts['restart_error']}: the first server's connection "
         "is still in TIME_WAIT on that port. Set SO_REUSEADDR before bind(): "
-        "server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)"
+        "server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+        f"第二次调用 make_server({port}) 失败了：{facts['restart_error']}。第一个服务器的连接仍在这个端口上处于 "
+        "TIME_WAIT。在 bind() 之前设置 SO_REUSEADDR："
+        "server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
     )
 
 
 # -- task 2 ----------------------------------------------------------------------------------------------------
 
 
-def _judge_echo(student, message: bytes, received: bytearray, ending: str, how_sent: str) -> None:
-    """The messages for an echo that went wrong, most basic cause first."""
+def _judge_echo(
+    student, message: bytes, received: bytearray, ending: str, how_sent: str, how_sent_zh: str
+) -> None:
+    """The messages for an echo that went wrong, most basic cause first (`how_sent` in English and Chinese)."""
     got = compare(bytes(received), message)
     if not got["equal"]:
         _crashed(student)
         if not got["prefix"]:
             pytest.fail(
-                f"the echo differs from the message from byte {got['first_difference']} on ({len(received)} of "
-                f"{len(message)} bytes came back): send() may send only part of what you give it and returns how "
-                "much it sent; use conn.sendall(data), which repeats until everything is sent",
+                say(
+                    f"the echo differs from the message from byte {got['first_difference']} on ({len(received)} of "
+                    f"{len(message)} bytes came back): send() may send only part of what you give it and returns "
+                    "how much it sent; use conn.sendall(data), which repeats until everything is sent",
+                    f"回显从字节 {got['first_difference']} 起与消息不同（{len(message)} 字节中收回了 "
+                    f"{len(received)} 字节）：send() 可能只发出你给它的数据的一部分，并返回发出了多少；"
+                    "用 conn.sendall(data)，它会一直重复，直到全部发出",
+                ),
                 pytrace=False,
             )
         if ending == "silent":
-            then = f"then sent nothing more for 1.5 s ({student.where()})"
+            where = student.where()
+            then = f"then sent nothing more for 1.5 s ({where})"
+            then_zh = f"然后 1.5 秒内再也没有发送任何数据（{where}）"
         else:
             then = f"then {ending} the connection"
+            then_zh = {"closed": "然后关闭了连接", "reset": "然后重置了连接"}.get(ending, f"然后 {ending} 了连接")
         pytest.fail(
-            f"the server sent back only the first {len(received)} of {len(message)} bytes and {then}. The message "
-            f"{how_sent}, and recv() returns only what has arrived so far: call recv() in a loop until it returns "
-            "b''",
+            say(
+                f"the server sent back only the first {len(received)} of {len(message)} bytes and {then}. The "
+                f"message {how_sent}, and recv() returns only what has arrived so far: call recv() in a loop until "
+                "it returns b''",
+                f"服务器只发回了 {len(message)} 字节中的前 {len(received)} 字节，{then_zh}。这条消息{how_sent_zh}，"
+                "而 recv() 只返回目前已经到达的数据：循环调用 recv()，直到它返回 b''",
+            ),
             pytrace=False,
         )
     if ending != "closed":
+        where = student.where()
         pytest.fail(
-            f"the server echoed all {len(message)} bytes but did not close the connection within 1.5 s after the "
-            "client closed its side: when recv() returns b'' the client has gone; leave the loop and close conn "
-            f"({student.where()})",
+            say(
+                f"the server echoed all {len(message)} bytes but did not close the connection within 1.5 s after "
+                "the client closed its side: when recv() returns b'' the client has gone; leave the loop and close "
+                f"conn ({where})",
+                f"服务器回显了全部 {len(message)} 字节，但在客户端关闭它那一端之后 1.5 秒内没有关闭连接："
+                f"recv() 返回 b'' 说明客户端已经离开；跳出循环并关闭 conn（{where}）",
+            ),
             pytrace=False,
         )
     record = student.run(probes.handled, 1.0)
-    assert record and record["returned"], (
-        f"the connection is closed, but handle() has not returned: {student.where()}"
+    assert record and record["returned"], _at_where(student, lambda where: say(
+        f"the connection is closed, but handle() has not returned: {where}",
+        f"连接已经关闭，但 handle() 还没有返回：{where}",
+    ))
+    assert record["closed"], say(
+        "handle() returned without closing conn: call conn.close() (or use `with conn:`)",
+        "handle() 返回了，却没有关闭 conn：调用 conn.close()（或者用 `with conn:`）",
     )
-    assert record["closed"], "handle() returned without closing conn: call conn.close() (or use `with conn:`)"
 
 
 @pytest.mark.task(2)
@@ -159,7 +199,9 @@ def test_handle_echoes_a_message_that_arrives_in_small_pieces(student):
         except OSError:
             pass  # the server has gone already; what came back tells why
         ending = _read_to_end(client, received)
-    _judge_echo(student, message, received, ending, f"was sent in {len(pieces)} pieces")
+    _judge_echo(
+        student, message, received, ending, f"was sent in {len(pieces)} pieces", f"是分成 {len(pieces)} 段发送的"
+    )
 
 
 @pytest.mark.task(2)
@@ -184,7 +226,10 @@ def test_handle_echoes_a_megabyte(student):
         with contextlib.suppress(OSError):
             client.shutdown(socket.SHUT_RDWR)  # unblocks the sender if the server stopped reading
         sender.join(2)
-    _judge_echo(student, message, received, ending, "was a megabyte, far more than one recv() returns")
+    _judge_echo(
+        student, message, received, ending, "was a megabyte, far more than one recv() returns",
+        "有 1 MB，远远多于一次 recv() 能返回的量",
+    )
 
 
 # -- task 3 ----------------------------------------------------------------------------------------------------
@@ -201,9 +246,14 @@ def test_serve_serves_clients_one_after_another(student):
         got = exchange(first, messages[0])
         if got != messages[0]:
             _crashed(student)
+            where = student.where()
             pytest.fail(
-                f"the first client got no echo ({got}): serve() should accept() a connection and pass it to "
-                f"handle() ({student.where()})",
+                say(
+                    f"the first client got no echo ({got}): serve() should accept() a connection and pass it to "
+                    f"handle() ({where})",
+                    f"第一个客户端没有收到回显（{got}）：serve() 应当 accept() 一个连接，并把它交给 handle()"
+                    f"（{where}）",
+                ),
                 pytrace=False,
             )
         second = socket.create_connection(("127.0.0.1", port), timeout=1.5)
@@ -213,15 +263,24 @@ def test_serve_serves_clients_one_after_another(student):
         ending = _read_until(second, received, len(messages[1]))
         if bytes(received) != messages[1]:
             _crashed(student)
-            why = {
-                "reset": "its connection was reset: was the listening socket closed after the first client?",
-                "closed": "its connection was closed without an echo",
-                "silent": "nothing came within 1.5 s",
+            why, why_zh = {
+                "reset": (
+                    "its connection was reset: was the listening socket closed after the first client?",
+                    "它的连接被重置了：是不是在第一个客户端之后关闭了监听套接字？",
+                ),
+                "closed": ("its connection was closed without an echo", "它的连接没有回显就被关闭了"),
+                "silent": ("nothing came within 1.5 s", "1.5 秒内什么也没有收到"),
             }[ending]
+            where = _serve_where(student)
             pytest.fail(
-                "a second client connected while the first was being served; once the first left, it got no echo: "
-                f"{why}. After handle() returns, serve() must go back to accept() for the next client "
-                f"({_serve_where(student)})",
+                say(
+                    "a second client connected while the first was being served; once the first left, it got no "
+                    f"echo: {why}. After handle() returns, serve() must go back to accept() for the next client "
+                    f"({where})",
+                    f"第二个客户端在第一个客户端被服务时连了进来；第一个离开后，它没有收到回显：{why_zh}"
+                    f"{'' if why_zh.endswith('？') else '。'}handle() 返回之后，serve() 必须回到 accept()，"
+                    f"接受下一个客户端（{where}）",
+                ),
                 pytrace=False,
             )
         second.close()
@@ -229,9 +288,14 @@ def test_serve_serves_clients_one_after_another(student):
             got = exchange(third, messages[2])
         if got != messages[2]:
             _crashed(student)
+            where = _serve_where(student)
             pytest.fail(
-                f"a third client, after the first two had left, got no echo ({got}): serve() must accept clients "
-                f"forever ({_serve_where(student)})",
+                say(
+                    f"a third client, after the first two had left, got no echo ({got}): serve() must accept "
+                    f"clients forever ({where})",
+                    f"前两个客户端离开之后，第三个客户端没有收到回显（{got}）：serve() 必须永远不停地接受客户端"
+                    f"（{where}）",
+                ),
                 pytrace=False,
             )
     finally:
@@ -242,7 +306,8 @@ def test_serve_serves_clients_one_after_another(student):
 
 def _serve_where(student) -> str:
     where = student.where()
-    return "serve() has returned" if where == "no thread was running your code" else where
+    nobody = where == say("no thread was running your code", "没有线程在运行你的代码")  # as student.where() says it
+    return say("serve() has returned", "serve() 已经返回了") if nobody else where
 
 
 def _read_until(client: socket.socket, into: bytearray, size: int) -> str:
@@ -355,32 +420,49 @@ def _run_echo(student, server: ReplyServer, seed: int, timeout: float) -> dict:
 def _judge_reply(server: ReplyServer, message: bytes, got: dict) -> None:
     size = len(message)
     if "stuck" not in got:
-        assert server.connected, (
-            f"the server at ('127.0.0.1', {server.port}) saw no connection from echo()"
-            + (f"; echo() raised {got['raised']}" if "raised" in got else "")
-            + ": connect to the address it is given"
+        raised = f"; echo() raised {got['raised']}" if "raised" in got else ""
+        raised_zh = f"；echo() 抛出了 {got['raised']}" if "raised" in got else ""
+        assert server.connected, say(
+            f"the server at ('127.0.0.1', {server.port}) saw no connection from echo(){raised}: connect to the "
+            "address it is given",
+            f"('127.0.0.1', {server.port}) 上的服务器没有收到 echo() 的连接{raised_zh}：连接传给它的那个地址",
         )
-    assert server.received == size, (
+    assert server.received == size, say(
         f"the server received only {server.received} of the {size} bytes of your message: send() sends only "
         "what fits at that moment and returns how many bytes that was; use sendall(), which repeats until "
-        "everything is sent"
+        "everything is sent",
+        f"你的消息有 {size} 字节，服务器只收到了 {server.received} 字节：send() 只发出当时放得下的部分，"
+        "并返回发出的字节数；用 sendall()，它会一直重复，直到全部发出",
     )
     if "stuck" in got:
         pytest.fail(
-            "the server sent the whole reply, but echo() did not return"
-            + (": it kept waiting for more. Stop reading once len(message) bytes have arrived; an echo server "
-               "does not close first" if server.replied else "")
-            + f" ({got['stuck']})",
+            say(
+                "the server sent the whole reply, but echo() did not return"
+                + (": it kept waiting for more. Stop reading once len(message) bytes have arrived; an echo server "
+                   "does not close first" if server.replied else "")
+                + f" ({got['stuck']})",
+                "服务器已经发完了整个回复，但 echo() 没有返回"
+                + ("：它还在等更多的数据。收到 len(message) 个字节后就停止读取；回显服务器不会先关闭连接"
+                   if server.replied else "")
+                + f"（{got['stuck']}）",
+            ),
             pytrace=False,
         )
-    assert "raised" not in got, f"echo() raised {got.get('raised')}, although the server sent the whole reply"
-    assert got["prefix"], (
-        f"echo() returned {got['length']} bytes that differ from the message from byte {got['first_difference']} "
-        "on: return exactly the bytes that recv() gave you, in order"
+    assert "raised" not in got, say(
+        f"echo() raised {got.get('raised')}, although the server sent the whole reply",
+        f"echo() 抛出了 {got.get('raised')}，可是服务器已经发完了整个回复",
     )
-    assert got["equal"], (
+    assert got["prefix"], say(
+        f"echo() returned {got['length']} bytes that differ from the message from byte {got['first_difference']} "
+        "on: return exactly the bytes that recv() gave you, in order",
+        f"echo() 返回了 {got['length']} 字节，从字节 {got['first_difference']} 起与消息不同："
+        "按顺序原样返回 recv() 给你的字节",
+    )
+    assert got["equal"], say(
         f"echo() returned {got['length']} of the {size} bytes of the reply: it arrives in pieces, and one recv() "
-        "returns only what has arrived so far. Call recv() in a loop until len(message) bytes have come back"
+        "returns only what has arrived so far. Call recv() in a loop until len(message) bytes have come back",
+        f"回复有 {size} 字节，echo() 只返回了 {got['length']} 字节：回复是分段到达的，一次 recv() 只返回目前已经"
+        "到达的数据。循环调用 recv()，直到收回 len(message) 个字节",
     )
 
 
@@ -411,19 +493,26 @@ def test_echo_raises_connection_error_when_the_server_hangs_up_early(student):
     got = _run_echo(student, server, seed, timeout=2)
     if "stuck" in got:
         pytest.fail(
-            f"the server sent {half} of {len(message)} bytes and closed the connection, and echo() never returned: "
-            "recv() returns b'' from then on, forever; raise ConnectionError when it does "
-            f"({got['stuck']})",
+            say(
+                f"the server sent {half} of {len(message)} bytes and closed the connection, and echo() never "
+                "returned: recv() returns b'' from then on, forever; raise ConnectionError when it does "
+                f"({got['stuck']})",
+                f"服务器发送了 {len(message)} 字节中的 {half} 字节后关闭了连接，而 echo() 一直没有返回：从那以后 "
+                f"recv() 会永远返回 b''；收到 b'' 时就抛出 ConnectionError（{got['stuck']}）",
+            ),
             pytrace=False,
         )
-    assert "raised" in got, (
+    assert "raised" in got, say(
         f"the server sent {half} of {len(message)} bytes and closed the connection, and echo() returned "
         f"{got.get('length')} bytes as if all was well: when recv() returns b'' the rest will never come; "
-        "raise ConnectionError"
+        "raise ConnectionError",
+        f"服务器发送了 {len(message)} 字节中的 {half} 字节后关闭了连接，而 echo() 却像一切正常一样返回了 "
+        f"{got.get('length')} 字节：recv() 返回 b'' 时，剩下的数据永远不会来了；抛出 ConnectionError",
     )
-    assert got["connection_error"], (
+    assert got["connection_error"], say(
         f"the server closed the connection half-way and echo() raised {got['raised']}; raise ConnectionError "
-        "as soon as recv() returns b''"
+        "as soon as recv() returns b''",
+        f"服务器中途关闭了连接，echo() 抛出了 {got['raised']}；一旦 recv() 返回 b''，就应当抛出 ConnectionError",
     )
 
 
@@ -503,25 +592,32 @@ def _udp_replies(student, clients: list[socket.socket], expected: list[int]) -> 
 
 def _start_udp_server(student, port: int) -> None:
     facts = student.run(probes.make_udp, port)
-    assert facts["type"] == "SOCK_DGRAM", (
+    assert facts["type"] == "SOCK_DGRAM", say(
         f"make_udp_server() returned a {facts['type']} socket: that is TCP, with connections and a stream of "
-        "bytes. A UDP socket is socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+        "bytes. A UDP socket is socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+        f"make_udp_server() 返回的是 {facts['type']} 套接字：那是 TCP，有连接，传的是字节流。UDP 套接字是 "
+        "socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
     )
-    assert facts["family"] == "AF_INET", (
-        f"make_udp_server() returned an {facts['family']} socket; UDP over IPv4 is socket.AF_INET"
+    assert facts["family"] == "AF_INET", say(
+        f"make_udp_server() returned an {facts['family']} socket; UDP over IPv4 is socket.AF_INET",
+        f"make_udp_server() 返回的是 {facts['family']} 套接字；基于 IPv4 的 UDP 要用 socket.AF_INET",
     )
-    assert facts["address"] == ["127.0.0.1", port], (
+    assert facts["address"] == ["127.0.0.1", port], say(
         f"make_udp_server({port}) is bound to {facts['address']}; expected ('127.0.0.1', {port}): bind the "
-        "socket to the loopback address and the port it is given"
+        "socket to the loopback address and the port it is given",
+        f"make_udp_server({port}) 绑定在 {facts['address']} 上；应当是 ('127.0.0.1', {port})：把套接字绑定到"
+        "回环地址和传给它的端口",
     )
 
 
-def _from_server(port: int, replies: list[tuple[bytes, tuple]], who: str) -> None:
+def _from_server(port: int, replies: list[tuple[bytes, tuple]], who: str, who_zh: str) -> None:
     for _data, sender in replies:
-        assert tuple(sender) == ("127.0.0.1", port), (
+        assert tuple(sender) == ("127.0.0.1", port), say(
             f"{who} got a reply from {tuple(sender)}, not from the server's address ('127.0.0.1', {port}): a "
             "client that sent to the server takes only replies from there. Answer with server.sendto(...) on the "
-            "socket that received the datagram, not from a new socket"
+            "socket that received the datagram, not from a new socket",
+            f"{who_zh}收到的回复来自 {tuple(sender)}，而不是服务器的地址 ('127.0.0.1', {port})：向服务器发送数据的"
+            "客户端只接收来自那里的回复。用收到这个数据报的那个套接字 server.sendto(...) 回复，不要用新的套接字",
         )
 
 
@@ -538,13 +634,19 @@ def test_udp_server_answers_each_datagram_whole_and_on_its_own(student):
         (replies,) = _udp_replies(student, [client], [len(datagrams)])
     sizes = " + ".join(str(len(datagram)) for datagram in datagrams)
     if not replies:
+        where = student.where()
         pytest.fail(
-            f"a client sent three datagrams ({sizes} bytes) to ('127.0.0.1', {port}) and got no reply within "
-            f"{UDP_SECONDS:g} s: serve_udp() should recvfrom() each datagram and sendto() it back to the address "
-            f"recvfrom() returned with it ({student.where()})",
+            say(
+                f"a client sent three datagrams ({sizes} bytes) to ('127.0.0.1', {port}) and got no reply within "
+                f"{UDP_SECONDS:g} s: serve_udp() should recvfrom() each datagram and sendto() it back to the "
+                f"address recvfrom() returned with it ({where})",
+                f"一个客户端向 ('127.0.0.1', {port}) 发送了三个数据报（{sizes} 字节），{UDP_SECONDS:g} 秒内没有收到"
+                "任何回复：serve_udp() 应当 recvfrom() 每个数据报，再用 sendto() 把它发回 recvfrom() 随它一起返回的"
+                f"地址（{where}）",
+            ),
             pytrace=False,
         )
-    _from_server(port, replies, "the client")
+    _from_server(port, replies, "the client", "客户端")
     got = [data for data, _sender in replies]
     for data in got:
         if data in datagrams:
@@ -558,31 +660,49 @@ def test_udp_server_answers_each_datagram_whole_and_on_its_own(student):
         if joined:
             first, last = joined[0]
             parts = " and ".join(str(len(datagram)) for datagram in datagrams[first:last])
+            parts_zh = "、".join(str(len(datagram)) for datagram in datagrams[first:last])
             pytest.fail(
-                f"the client sent {last - first} datagrams of {parts} bytes and got them back joined in one reply "
-                f"of {len(data)} bytes. A datagram is a message of its own, kept whole and apart from the others: "
-                "answer each recvfrom() with one sendto() of exactly what it returned",
+                say(
+                    f"the client sent {last - first} datagrams of {parts} bytes and got them back joined in one "
+                    f"reply of {len(data)} bytes. A datagram is a message of its own, kept whole and apart from the "
+                    "others: answer each recvfrom() with one sendto() of exactly what it returned",
+                    f"客户端发送了 {last - first} 个数据报（分别为 {parts_zh} 字节），收回的却是把它们拼在一起的一个 "
+                    f"{len(data)} 字节的回复。数据报本身就是一条独立的消息，保持完整，与其他数据报互不相干：对每次 "
+                    "recvfrom()，用一次 sendto() 原样发回它返回的内容",
+                ),
                 pytrace=False,
             )
         cut = next((datagram for datagram in datagrams if datagram.startswith(data)), None)
         if cut is not None:
             pytest.fail(
-                f"the client sent a datagram of {len(cut)} bytes and got back only its first {len(data)}: "
-                f"recvfrom(n) returns at most n bytes of a datagram and throws the rest of it away (it does not "
-                f"wait for a next recv as TCP does). Receive with recvfrom(MAX_DATAGRAM), 65535 bytes, the "
-                "largest a datagram can be",
+                say(
+                    f"the client sent a datagram of {len(cut)} bytes and got back only its first {len(data)}: "
+                    f"recvfrom(n) returns at most n bytes of a datagram and throws the rest of it away (it does not "
+                    f"wait for a next recv as TCP does). Receive with recvfrom(MAX_DATAGRAM), 65535 bytes, the "
+                    "largest a datagram can be",
+                    f"客户端发送了一个 {len(cut)} 字节的数据报，只收回了它的前 {len(data)} 字节：recvfrom(n) 最多"
+                    "返回数据报的 n 个字节，其余部分直接丢弃（不会像 TCP 那样留给下一次 recv）。用 "
+                    "recvfrom(MAX_DATAGRAM) 接收，也就是 65535 字节，数据报最大就这么大",
+                ),
                 pytrace=False,
             )
         pytest.fail(
-            f"the client got a reply of {len(data)} bytes that is none of the datagrams it sent ({sizes} bytes): "
-            "send back exactly the bytes recvfrom() returned",
+            say(
+                f"the client got a reply of {len(data)} bytes that is none of the datagrams it sent ({sizes} "
+                "bytes): send back exactly the bytes recvfrom() returned",
+                f"客户端收到了一个 {len(data)} 字节的回复，它不是客户端发出的任何一个数据报（{sizes} 字节）："
+                "原样发回 recvfrom() 返回的字节",
+            ),
             pytrace=False,
         )
-    assert sorted(got) == sorted(datagrams), (
+    replied = " + ".join(str(len(data)) for data in got)
+    assert sorted(got) == sorted(datagrams), _at_where(student, lambda where: say(
         f"the client sent three datagrams ({sizes} bytes) and got {len(got)} replies of "
-        f"{' + '.join(str(len(data)) for data in got) or 'no'} bytes within {UDP_SECONDS:g} s: answer every "
-        f"datagram exactly once ({student.where()})"
-    )
+        f"{replied or 'no'} bytes within {UDP_SECONDS:g} s: answer every "
+        f"datagram exactly once ({where})",
+        f"客户端发送了三个数据报（{sizes} 字节），{UDP_SECONDS:g} 秒内收到了 {len(got)} 个回复"
+        f"（{replied or 0} 字节）：每个数据报都要恰好回复一次（{where}）",
+    ))
 
 
 @pytest.mark.task(5)
@@ -603,7 +723,7 @@ def test_udp_server_answers_several_clients_each_at_its_own_address(student):
         for client in clients:
             client.close()
     for number, got in enumerate(replies, 1):
-        _from_server(port, got, f"client {number}")
+        _from_server(port, got, f"client {number}", f"客户端 {number} ")
     owner = {message: number for number, mine in enumerate(sent, 1) for message in mine}
     table = _udp_table(port)
     connected = bool(table) and any(entry["connected"] for entry in table)
@@ -613,26 +733,45 @@ def test_udp_server_answers_several_clients_each_at_its_own_address(student):
             continue
         own = sum(data in mine for data, _sender in got)
         others = f" and {len(got) - own} that other clients had sent" if strangers else ""
+        others_zh = f"，另外还收到了 {len(got) - own} 个其他客户端发出的数据报" if strangers else ""
         if connected:
             why = (
                 "The server's socket is connected to one client (connect()): from then on it sends only there, "
                 "and the kernel drops every datagram from anyone else. A UDP server never connects: one socket "
                 "talks to every client, replying with sendto(data, address)"
             )
+            why_zh = (
+                "服务器的套接字连接到了某一个客户端（connect()）：从那以后它只往那里发送，内核会丢掉其他任何人发来的"
+                "数据报。UDP 服务器从不 connect：一个套接字和所有客户端通信，用 sendto(data, address) 回复"
+            )
         elif strangers:
             why = (
                 "Each datagram must go back to its own sender: sendto(data, address) with the address that "
                 "recvfrom() returned together with that datagram, not an address kept from an earlier one"
             )
+            why_zh = (
+                "每个数据报都必须回到它自己的发送者那里：sendto(data, address) 要用 recvfrom() 随这个数据报一起返回"
+                "的地址，而不是之前保存下来的某个地址"
+            )
         else:
+            where = student.where()
             why = (
                 "Answer every datagram, whoever sent it: UDP has no connection per client, so the one server "
-                f"socket receives every client's datagrams, each with its sender's address ({student.where()})"
+                f"socket receives every client's datagrams, each with its sender's address ({where})"
+            )
+            why_zh = (
+                "不管是谁发的，每个数据报都要回复：UDP 没有每个客户端一个的连接，所以唯一的服务器套接字会收到所有"
+                f"客户端的数据报，每个都附带发送者的地址（{where}）"
             )
         pytest.fail(
-            f"three clients, each at its own address, sent {rounds} datagrams each, interleaved, to one server; "
-            f"client {number} {names[number - 1]} got {own} of its {rounds} back{others} within {UDP_SECONDS:g} s. "
-            f"{why}",
+            say(
+                f"three clients, each at its own address, sent {rounds} datagrams each, interleaved, to one server; "
+                f"client {number} {names[number - 1]} got {own} of its {rounds} back{others} within "
+                f"{UDP_SECONDS:g} s. {why}",
+                f"三个客户端各在自己的地址上，交替着向同一个服务器各发送了 {rounds} 个数据报；客户端 {number} "
+                f"{names[number - 1]} 在 {UDP_SECONDS:g} 秒内收回了自己 {rounds} 个数据报中的 {own} 个{others_zh}。"
+                f"{why_zh}",
+            ),
             pytrace=False,
         )
 
@@ -703,14 +842,18 @@ def _run_udp_echo(student, server: DatagramServer, seed: int, size: int, timeout
 
 
 def _judge_datagrams(server: DatagramServer, message: bytes) -> None:
-    assert server.received, (
+    assert server.received, say(
         f"no datagram reached the grader's UDP server at ('127.0.0.1', {server.port}): udp_echo() should "
-        "sendto(message, address) on a SOCK_DGRAM socket"
+        "sendto(message, address) on a SOCK_DGRAM socket",
+        f"没有任何数据报到达评分程序在 ('127.0.0.1', {server.port}) 上的 UDP 服务器：udp_echo() 应当在 "
+        "SOCK_DGRAM 套接字上 sendto(message, address)",
     )
     for data in server.received:
-        assert data == message, (
+        assert data == message, say(
             f"the server received a datagram of {len(data)} bytes, not the {len(message)}-byte message: send the "
-            "whole message as one datagram, sendto(message, address); a datagram is never split or joined"
+            "whole message as one datagram, sendto(message, address); a datagram is never split or joined",
+            f"服务器收到了一个 {len(data)} 字节的数据报，而不是 {len(message)} 字节的消息：把整条消息作为一个数据报"
+            "发送，sendto(message, address)；数据报从不会被拆分或拼接",
         )
 
 
@@ -728,39 +871,59 @@ def test_udp_echo_sends_again_when_a_datagram_is_lost_and_ignores_strangers(stud
                 "never returned: recvfrom() waits forever unless the socket has a timeout. Call "
                 "settimeout(timeout) and"
             )
+            ending_zh = "一直没有返回：套接字没有设置超时的话，recvfrom() 会永远等下去。调用 settimeout(timeout)，并且"
         else:
             ending = "raised TimeoutError. Instead,"
+            ending_zh = "抛出了 TimeoutError。应当改为："
+        stuck = f" ({got['stuck']})" if "stuck" in got else ""
+        stuck_zh = f"（{got['stuck']}）" if "stuck" in got else ""
         pytest.fail(
-            f"the server lost your first datagram, as any network may (UDP does not notice, nor send it again), "
-            f"and udp_echo(address, message, timeout={timeout:g}, tries={tries}) sent it only once and {ending} "
-            "when recvfrom() raises TimeoutError, send the message again, up to `tries` times"
-            + (f" ({got['stuck']})" if "stuck" in got else ""),
+            say(
+                f"the server lost your first datagram, as any network may (UDP does not notice, nor send it again), "
+                f"and udp_echo(address, message, timeout={timeout:g}, tries={tries}) sent it only once and {ending} "
+                f"when recvfrom() raises TimeoutError, send the message again, up to `tries` times{stuck}",
+                f"服务器丢掉了你的第一个数据报，任何网络都可能这样（UDP 不会察觉，也不会重发），而 "
+                f"udp_echo(address, message, timeout={timeout:g}, tries={tries}) 只发送了一次，然后{ending_zh}"
+                f"在 recvfrom() 抛出 TimeoutError 时再发一次消息，一共最多发 `tries` 次{stuck_zh}",
+            ),
             pytrace=False,
         )
     if "stuck" in got:
         pytest.fail(
-            f"the server lost your first datagram and answered the next one, but udp_echo() never returned: return "
-            f"the first datagram that comes from `address` ({got['stuck']})",
+            say(
+                "the server lost your first datagram and answered the next one, but udp_echo() never returned: "
+                f"return the first datagram that comes from `address` ({got['stuck']})",
+                "服务器丢掉了你的第一个数据报，回复了下一个，但 udp_echo() 一直没有返回：返回第一个来自 `address` "
+                f"的数据报（{got['stuck']}）",
+            ),
             pytrace=False,
         )
-    assert "raised" not in got, (
+    assert "raised" not in got, say(
         f"udp_echo() raised {got.get('raised')}, although the server answered your datagram number 2 "
-        f"(it received {len(server.received)}): keep waiting for a datagram from `address` after sending again"
+        f"(it received {len(server.received)}): keep waiting for a datagram from `address` after sending again",
+        f"udp_echo() 抛出了 {got.get('raised')}，可是服务器已经回复了你的第 2 个数据报（它一共收到了 "
+        f"{len(server.received)} 个）：重发之后要继续等待来自 `address` 的数据报",
     )
     reply = got["reply"]
-    assert reply != server.stray, (
+    assert reply != server.stray, say(
         f"udp_echo() returned {reply!r}, a datagram that came from {server.stray_address}, not from the "
         f"server at ('127.0.0.1', {server.port}). Without a connection anyone can send a datagram to your socket: "
         "take only one whose sender (recvfrom()'s second value) is `address`, or connect() the socket to "
-        "`address` so that the kernel drops the others"
+        "`address` so that the kernel drops the others",
+        f"udp_echo() 返回了 {reply!r}，这个数据报来自 {server.stray_address}，而不是 ('127.0.0.1', {server.port}) "
+        "上的服务器。没有连接，任何人都可以往你的套接字发数据报：只接收发送者（recvfrom() 返回的第二个值）是 "
+        "`address` 的数据报，或者用 connect() 把套接字连到 `address`，让内核丢掉其他人发来的数据报",
     )
-    assert reply == message or not message.startswith(reply), (
+    assert reply == message or not message.startswith(reply), say(
         f"udp_echo() returned the first {len(reply)} bytes of a {len(message)}-byte reply: recvfrom(n) keeps at "
-        "most n bytes of a datagram and throws the rest away. Receive with recvfrom(MAX_DATAGRAM)"
+        "most n bytes of a datagram and throws the rest away. Receive with recvfrom(MAX_DATAGRAM)",
+        f"回复有 {len(message)} 字节，udp_echo() 只返回了前 {len(reply)} 字节：recvfrom(n) 最多保留数据报的 n 个"
+        "字节，其余的直接丢弃。用 recvfrom(MAX_DATAGRAM) 接收",
     )
-    assert reply == message, (
+    assert reply == message, say(
         f"udp_echo() returned {len(reply)} bytes that are not the server's reply: return the datagram that came "
-        "from `address`"
+        "from `address`",
+        f"udp_echo() 返回的 {len(reply)} 字节不是服务器的回复：返回来自 `address` 的那个数据报",
     )
 
 
@@ -774,27 +937,42 @@ def test_udp_echo_gives_up_after_its_tries_with_timeout_error(student):
     _judge_datagrams(server, message)
     sent = len(server.received)
     if "stuck" in got:
-        pytest.fail(
-            f"the server never answered, and udp_echo(address, message, timeout={timeout:g}, tries={tries}) did not "
-            f"return; it had sent {sent} datagrams. "
-            + (
-                f"Stop after {tries} tries and raise TimeoutError"
-                if sent > tries
-                else "recvfrom() waits forever unless the socket has a timeout: settimeout(timeout), and raise "
+        if sent > tries:
+            advice = f"Stop after {tries} tries and raise TimeoutError"
+            advice_zh = f"试满 {tries} 次就停下，抛出 TimeoutError"
+        else:
+            advice = (
+                "recvfrom() waits forever unless the socket has a timeout: settimeout(timeout), and raise "
                 "TimeoutError once every try has timed out"
             )
-            + f" ({got['stuck']})",
+            advice_zh = (
+                "套接字没有设置超时的话，recvfrom() 会永远等下去：调用 settimeout(timeout)，每一次尝试都超时后"
+                "抛出 TimeoutError"
+            )
+        pytest.fail(
+            say(
+                f"the server never answered, and udp_echo(address, message, timeout={timeout:g}, tries={tries}) did "
+                f"not return; it had sent {sent} datagrams. {advice} ({got['stuck']})",
+                f"服务器从不回复，而 udp_echo(address, message, timeout={timeout:g}, tries={tries}) 一直没有返回；"
+                f"它已经发送了 {sent} 个数据报。{advice_zh}（{got['stuck']}）",
+            ),
             pytrace=False,
         )
-    assert "raised" in got, (
+    assert "raised" in got, say(
         f"the server never answered, yet udp_echo() returned {len(got['reply'])} bytes: return only a datagram "
-        "that came from `address`; when none came after every try, raise TimeoutError"
+        "that came from `address`; when none came after every try, raise TimeoutError",
+        f"服务器从不回复，udp_echo() 却返回了 {len(got['reply'])} 字节：只返回来自 `address` 的数据报；每一次尝试"
+        "都没有收到时，抛出 TimeoutError",
     )
-    assert got["timeout_error"], (
+    assert got["timeout_error"], say(
         f"the server never answered and udp_echo() raised {got['raised']}; raise TimeoutError (socket.timeout is "
-        "the same class) once every try has timed out"
+        "the same class) once every try has timed out",
+        f"服务器从不回复，udp_echo() 抛出了 {got['raised']}；每一次尝试都超时后，应当抛出 TimeoutError"
+        "（socket.timeout 就是同一个类）",
     )
-    assert sent == tries, (
+    assert sent == tries, say(
         f"the server never answered and received {sent} datagrams from udp_echo(..., tries={tries}): send the "
-        f"message once per try, {tries} times in all, before raising TimeoutError"
+        f"message once per try, {tries} times in all, before raising TimeoutError",
+        f"服务器从不回复，它从 udp_echo(..., tries={tries}) 收到了 {sent} 个数据报：每次尝试发送一次消息，一共 "
+        f"{tries} 次，然后再抛出 TimeoutError",
     )

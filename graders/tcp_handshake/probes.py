@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from graders.harness.core.curriculum import say
 from graders.harness.core.probing import StudentMistake, student_module
 
 # Each state in a compact spelling (letters and digits only), so "SYN-RECEIVED", "syn_rcvd" and "FIN_WAIT1"
@@ -71,16 +72,21 @@ def segments(function: str, first: int, second: int) -> list[dict]:
     """Call handshake() or four_way_close(); each segment comes back with its fields in a plain form."""
     result = getattr(student_module("handshake"), function)(first, second)
     if not isinstance(result, (list, tuple)):
-        raise StudentMistake(f"{function}() should return a list of Segment; it returned {type(result).__name__}")
+        raise StudentMistake(say(
+            f"{function}() should return a list of Segment; it returned {type(result).__name__}",
+            f"{function}() 应当返回一个由 Segment 组成的列表；它返回的是 {type(result).__name__}",
+        ))
     rows = []
     for number, segment in enumerate(result, 1):
         try:
             sender, flags, seq, ack, client, server = segment
         except (TypeError, ValueError):
-            raise StudentMistake(
+            raise StudentMistake(say(
                 f"segment {number} of {function}() should be a Segment(sender, flags, seq, ack, client, server); "
-                f"it is {segment!r:.200}"
-            ) from None
+                f"it is {segment!r:.200}",
+                f"{function}() 的第 {number} 个报文段应当是一个 Segment(sender, flags, seq, ack, client, server)；"
+                f"它是 {segment!r:.200}",
+            )) from None
         rows.append(
             {
                 "sender": sender.strip().lower() if isinstance(sender, str) else repr(sender),
@@ -121,7 +127,10 @@ def segments_of_each(function: str, pairs: list[tuple[int, int]]) -> list[list[d
         except StudentMistake as mistake:
             answers.append({"mistake": str(mistake)})
         except Exception as error:
-            answers.append({"mistake": f"{function}({first}, {second}) raised {type(error).__name__}: {error}"})
+            answers.append({"mistake": say(
+                f"{function}({first}, {second}) raised {type(error).__name__}: {error}",
+                f"{function}({first}, {second}) 抛出了 {type(error).__name__}: {error}",
+            )})
     return answers
 
 

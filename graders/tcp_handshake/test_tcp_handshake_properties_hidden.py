@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from graders.harness.core.curriculum import Text, say
 from graders.harness.core.properties import deterministic
 from graders.tcp_handshake import probes
 from graders.tcp_handshake.oracle_hidden import deliver, server_state
@@ -37,7 +38,7 @@ def _check_each(function: str, pairs: list[tuple[int, int]], answers: list, expe
         names = ("client_isn", "server_isn") if function == "handshake" else ("client_seq", "server_seq")
         call = f"{function}({names[0]}={first}, {names[1]}={second})"
         if isinstance(rows, dict):
-            pytest.fail(f"{call}: {rows['mistake']}", pytrace=False)
+            pytest.fail(say(f"{call}: {rows['mistake']}", f"{call}：{rows['mistake']}"), pytrace=False)
         _check(call, rows, want)
 
 
@@ -86,7 +87,9 @@ def arrivals(draw: st.DrawFn) -> tuple[list[tuple[str, int, int | None]], int]:
 @given(cases=st.lists(arrivals(), min_size=BATCH, max_size=BATCH))
 def test_server_state_agrees_with_the_handshake_for_any_arrivals(student, cases):
     answers = student.run(probes.server_states, cases)
-    assert len(answers) == len(cases), f"expected {len(cases)} answers, got {len(answers)}"
+    assert len(answers) == len(cases), say(
+        f"expected {len(cases)} answers, got {len(answers)}", f"应当有 {len(cases)} 个答案，实际得到 {len(answers)} 个"
+    )
     wrong = [
         (len(arrived), index)
         for index, ((arrived, server_isn), answer) in enumerate(zip(cases, answers, strict=True))
@@ -98,32 +101,47 @@ def test_server_state_agrees_with_the_handshake_for_any_arrivals(student, cases)
         check_server_states([case], [answers[first]], [(server_state(*case), _why(*case))])
 
 
-def _why(arrived: list[tuple[str, int, int | None]], server_isn: int) -> str:
+def _why(arrived: list[tuple[str, int, int | None]], server_isn: int) -> Text:
     """The rule of the README that decides this case: what the last arrival that mattered did."""
-    because = "nothing that arrived changes the state of a listening server"
+    because = Text(
+        "nothing that arrived changes the state of a listening server", "到达的报文段都不会改变监听中的服务端的状态"
+    )
     for end, (flags, _seq, ack) in enumerate(arrived, 1):
         before, after = server_state(arrived[: end - 1], server_isn), server_state(arrived[:end], server_isn)
         if after == "SYN_RCVD" and before == "LISTEN":
-            because = (
+            because = Text(
                 "a SYN takes a listening server to SYN_RCVD, never straight to ESTABLISHED: it may be an old "
-                "request that lingered in the network"
+                "request that lingered in the network",
+                "SYN 让处于监听状态的服务端进入 SYN_RCVD，绝不会直接进入 ESTABLISHED：它可能是在网络中滞留已久的旧请求",
             )
         elif after == "LISTEN" and before == "SYN_RCVD":
-            because = "an RST in SYN_RCVD (the client never sent that SYN) sends the server back to LISTEN"
+            because = Text(
+                "an RST in SYN_RCVD (the client never sent that SYN) sends the server back to LISTEN",
+                "在 SYN_RCVD 状态下收到 RST（客户端根本没有发过那个 SYN），服务端回到 LISTEN",
+            )
         elif after == "ESTABLISHED":
-            because = (
+            because = Text(
                 f"an ACK with ack = server_isn + 1 = {server_isn + 1} acknowledges the server's own SYN+ACK: "
-                "only then does the connection open"
+                "only then does the connection open",
+                f"ack = server_isn + 1 = {server_isn + 1} 的 ACK 确认了服务端自己的 SYN+ACK：只有这时连接才建立",
             )
         elif after == "SYN_RCVD" and flags == "ACK":
-            because = (
+            because = Text(
                 f"an ACK with ack = {ack} does not acknowledge the SYN+ACK (that needs server_isn + 1 = "
-                f"{server_isn + 1}): the server keeps waiting in SYN_RCVD"
+                f"{server_isn + 1}): the server keeps waiting in SYN_RCVD",
+                f"ack = {ack} 的 ACK 没有确认 SYN+ACK（那需要 server_isn + 1 = {server_isn + 1}）：服务端继续在 "
+                "SYN_RCVD 等待",
             )
         elif after == "SYN_RCVD" and flags == "SYN":
-            because = "a SYN sent again changes nothing: the server stays in SYN_RCVD until the ACK of its SYN+ACK"
+            because = Text(
+                "a SYN sent again changes nothing: the server stays in SYN_RCVD until the ACK of its SYN+ACK",
+                "重发的 SYN 不改变任何状态：服务端停在 SYN_RCVD，直到收到对它的 SYN+ACK 的 ACK",
+            )
         elif after == "LISTEN":
-            because = f"an {flags} reaching a listening server changes nothing: only a SYN starts a connection"
+            because = Text(
+                f"an {flags} reaching a listening server changes nothing: only a SYN starts a connection",
+                f"处于监听状态的服务端收到 {flags} 不会改变状态：只有 SYN 才会开始建立连接",
+            )
     return because
 
 
@@ -156,7 +174,9 @@ def deliveries(draw: st.DrawFn) -> tuple[dict, dict]:
 @given(cases=st.lists(deliveries(), min_size=BATCH, max_size=BATCH))
 def test_deliver_agrees_with_the_layers_for_any_addresses_and_ports(student, cases):
     answers = student.run(probes.deliveries, cases)
-    assert len(answers) == len(cases), f"expected {len(cases)} answers, got {len(answers)}"
+    assert len(answers) == len(cases), say(
+        f"expected {len(cases)} answers, got {len(answers)}", f"应当有 {len(cases)} 个答案，实际得到 {len(answers)} 个"
+    )
     wrong = [
         index
         for index, ((frame, host), answer) in enumerate(zip(cases, answers, strict=True))
