@@ -81,7 +81,8 @@ def course_table(progress: dict[str, TopicResult], colour: bool) -> str:
     earned = sum(result.points for result in progress.values())
     possible = sum(topic.points for topic in curriculum.topics() if topic.available)
     return (f"{render_course(progress, colour=colour, dates=True)}\n\n"
-            f"{phrase('score')} {earned:g}/{possible:g} · {phrase('complete')}: {done} {phrase('of')} {total}")
+            f"{phrase('score')} {earned:g}/{possible:g} · "
+            f"{phrase('complete')}{phrase('colon')}{done} {phrase('of')} {total}")
 
 
 def main() -> None:

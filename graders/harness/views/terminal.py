@@ -116,7 +116,7 @@ def render_score(results: list[TopicResult], complete: tuple[int, int]) -> str:
     done, total = complete
     return (
         f"{phrase('score')} {_points(earned)}/{_points(possible)} · "
-        f"{phrase('complete')}: {done} {phrase('of')} {total}"
+        f"{phrase('complete')}{phrase('colon')}{done} {phrase('of')} {total}"
     )
 
 
