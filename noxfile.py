@@ -9,7 +9,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -219,14 +218,7 @@ def mutant(session: nox.Session) -> None:
 @nox.session(name="services-down", python=False)
 def services_down(session: nox.Session) -> None:
     """Stop the services the checks started (docker compose, the embedded MongoDB)."""
-    from graders.harness import services
-
-    if services.docker_engine_answers():
-        session.run("docker", "compose", "-p", services.COMPOSE_PROJECT, "down", external=True)
-    pid_file = services.STATE_DIR / "nx-27017.pid"
-    if pid_file.exists():
-        subprocess.run(["kill", pid_file.read_text().strip()], check=False)
-        session.log("stopped the embedded MongoDB (nx-27017)")
+    harness(session, "services.down")
 
 
 @nox.session(python=False)

@@ -696,3 +696,18 @@ def test_a_reader_that_stops_early_gets_no_error(program: str) -> None:
     finally:
         os.close(write)
     assert (run.returncode, run.stderr) == (0, "")
+
+
+def test_the_noxfile_loads_where_nox_has_no_pytest() -> None:
+    """`pipx install nox` gives nox a Python of its own without pytest: the noxfile must load there, and every
+    session that needs the harness runs it in the grading environment (services-down once crashed here)."""
+    code = "import sys; sys.modules['pytest'] = None; import noxfile; print(len(noxfile.curriculum.topics()))"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "19", run.stderr[-2000:]
+    import ast
+
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    harness = {name for name in imported if name and name.startswith("graders")}
+    assert harness == {"graders.harness.core"}, f"the noxfile imports {harness}: run those in the environment"

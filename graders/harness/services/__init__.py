@@ -119,7 +119,7 @@ def answers(url: str, service: str, timeout: float = 1.0) -> bool:
 
 
 @cache
-def docker_engineanswers() -> bool:
+def docker_engine_answers() -> bool:
     if shutil.which("docker") is None or not COMPOSE_FILE.exists():
         return False
     try:
@@ -142,7 +142,7 @@ def locate(name: str, request: pytest.FixtureRequest) -> str:
                     f"{name} 在 {service.env}={from_env} 没有应答；{service.how_to_start_zh}")
             )
         return from_env
-    if docker_engineanswers():
+    if docker_engine_answers():
         try:
             docker = request.getfixturevalue("docker_services")
             url = COMPOSE_URL[name].format(port=docker.port_for(name, service.container_port))
