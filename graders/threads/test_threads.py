@@ -261,6 +261,18 @@ def test_a_silent_client_does_not_block_the_others(student):
                 )
             if got != message:
                 _fail_client(student, number, got, message, ("its message", "消息"))
+        again = f"client 1 speaks again {secrets.token_hex(4)}".encode()
+        got = exchange(first, again, patience=ECHO_WAIT, waiting=_blocked(student))
+        if got != again:
+            _fail_client(student, 1, got, again,
+                         ("a second message after the others were served", "其他客户端都得到服务之后的第二条消息"))
+        # Every connection must still echo: a connection closed under its thread (by the accept loop) can
+        # still answer once, then its thread dies; the thread count below would name only the symptom.
+        for number, client in enumerate(talkers, 2):
+            message = f"client {number} speaks again {secrets.token_hex(6)}".encode()
+            got = exchange(client, message, patience=ECHO_WAIT, waiting=_blocked(student))
+            if got != message:
+                _fail_client(student, number, got, message, ("a second message", "第二条消息"))
         threads_now = observe.threads(student.pid)
         if base is not None and threads_now is not None:
             assert threads_now - base >= 1 + len(clients), say(
@@ -269,11 +281,6 @@ def test_a_silent_client_does_not_block_the_others(student):
                 f"{len(clients)} 个客户端连接着的时候，服务器进程的线程比它启动前多了 {threads_now - base} 个；"
                 "应当是服务器一个，再加上每个客户端一个",
             )
-        again = f"client 1 speaks again {secrets.token_hex(4)}".encode()
-        got = exchange(first, again, patience=ECHO_WAIT, waiting=_blocked(student))
-        if got != again:
-            _fail_client(student, 1, got, again,
-                         ("a second message after the others were served", "其他客户端都得到服务之后的第二条消息"))
     finally:
         _leave_cleanly(clients)
     crash = _crash_note(student)
