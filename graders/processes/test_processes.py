@@ -425,14 +425,17 @@ QUIET_AFTER = 3.0  # from then on, a server whose processes are all blocked is t
 
 
 def _all_blocked(student):
-    """After QUIET_AFTER seconds: whether the worker and every process below it are blocked (read from /proc),
-    so that a server plainly not answering costs a few seconds, while a child still starting is waited for."""
+    """Whether the worker and every process below it are blocked (read from /proc), after QUIET_AFTER seconds
+    while the worker has children (one may still be starting: a spawned child takes seconds to import), at
+    once while it has none (the untouched stub serving one client at a time): a server plainly not answering
+    costs half a second, or a few, while a child still starting is waited for."""
     started = time.monotonic()
 
     def check() -> bool:
-        if time.monotonic() - started < QUIET_AFTER:
+        below = platform.descendants(student.pid)
+        if below and time.monotonic() - started < QUIET_AFTER:
             return False
-        return all(observe.idle(pid) for pid in [student.pid, *platform.descendants(student.pid)])
+        return all(observe.idle(pid) for pid in [student.pid, *below])
 
     return check
 
