@@ -176,10 +176,34 @@ WORKER_PYTHON = "/usr/bin/python3"  # an interpreter the unprivileged user can r
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
+def course_copy(folder: Path) -> Path:
+    """The graders and the manifest in `folder/course`: a checkout whose every folder others may search (the
+    real one may sit under a private folder, as a clone made in `mktemp -d` does)."""
+    course = folder / "course"
+    course.mkdir()
+    for name in ("curriculum.toml", "pyproject.toml"):
+        shutil.copy(ROOT / name, course / name)
+    shutil.copytree(ROOT / "graders", course / "graders", ignore=shutil.ignore_patterns("__pycache__"))
+    for path in [course, *course.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return course
+
+
+def test_a_worker_user_who_cannot_load_the_course_is_refused_in_one_line(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    course = course_copy(private)
+    done = python("-m", "pytest", "graders/threads", "--impl", str(ROOT / "solutions"), "--worker-user", "nobody",
+                  cwd=course, env={"GRADE_WORKER_PYTHON": WORKER_PYTHON})
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "nobody cannot load the course" in done.stderr and "chmod o+x" in done.stderr, done.stderr
+
+
 def test_student_code_as_another_user_cannot_read_hidden_graders_or_touch_results():
     assert Path(WORKER_PYTHON).exists(), f"{WORKER_PYTHON} is needed to run the worker as `nobody`"
     shared = Path(tempfile.mkdtemp(prefix="course-users-"))  # pytest's own shared is private to root
     shared.chmod(0o755)
+    course = course_copy(shared)
     secret = shared / "hidden_grader.py"
     secret.write_text("ANSWER = 42\n")
     secret.chmod(0o600)
@@ -201,7 +225,8 @@ def test_student_code_as_another_user_cannot_read_hidden_graders_or_touch_result
     )
     (impl / "basics.py").write_text(spy)
     done = python("-m", "pytest", "graders/threads", "--impl", str(impl.parent), "--worker-user", "nobody",
-                  "--results-json", str(results / "grading.json"), *FAST, env={"GRADE_WORKER_PYTHON": WORKER_PYTHON})
+                  "--results-json", str(results / "grading.json"), *FAST, cwd=course,
+                  env={"GRADE_WORKER_PYTHON": WORKER_PYTHON})
     (topic,) = from_json((results / "grading.json").read_text())
     assert topic.points == 13, done.stdout
     assert not (results / "forged.json").exists()

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -121,10 +122,30 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError as error:
         raise pytest.UsageError(f"--limits / GRADE_LIMITS: {error}") from None
     os.environ["GRADE_LIMITS"] = limits.as_text()  # the workers apply them
+    if config.getoption("worker_user"):
+        _check_worker_user(config.getoption("worker_user"))
     _remove_dead_runs_folders()
     run = config.stash[_RUN] = _Run(config)
     config.pluginmanager.register(run, "grading-run")
     _stop_on_signals(run)
+
+
+def _check_worker_user(user: str) -> None:
+    """Refuse the run, in one line, when `user` cannot load the harness: a course under a private folder
+    (mode 0700, as `mktemp -d` makes) would otherwise fail every task of every student, blamed on them."""
+    python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
+    try:
+        probe = subprocess.run([python, "-c", "import graders.harness.core.worker"], cwd="/", capture_output=True,
+                               text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(curriculum.ROOT)},
+                               **platform.user_switch(user))
+    except (OSError, KeyError, subprocess.TimeoutExpired) as error:
+        raise pytest.UsageError(f"--worker-user {user}: cannot start a process as {user}: {error}") from None
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        raise pytest.UsageError(
+            f"--worker-user {user}: {user} cannot load the course at {curriculum.ROOT} ({last}); every folder "
+            f"above it must be searchable by others (chmod o+x), or run the class sandbox (nox -s grade)"
+        )
 
 
 def _remove_dead_runs_folders() -> None:

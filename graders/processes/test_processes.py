@@ -516,6 +516,26 @@ WHAT_ZH = {  # what a client sent, as _fail_client's callers say it
 }
 
 
+def _connect_clients(student, port: int, count: int) -> list[socket.socket]:
+    """`count` clients connected to the student's server; a server that stopped listening meanwhile (its accept
+    loop crashed on the first client) fails the task with what crashed, not with the grader's own error."""
+    clients: list[socket.socket] = []
+    for number in range(1, count + 1):
+        try:
+            clients.append(socket.create_connection(("127.0.0.1", port), timeout=ECHO_WAIT))
+        except OSError as error:
+            for client in clients:
+                client.close()
+            crash = _crash_note(student)
+            pytest.fail(
+                say(f"client {number} could not connect ({error.strerror or error}): the server stopped listening"
+                    f"{crash}",
+                    f"客户端 {number} 连接不上（{error.strerror or error}）：服务器已经不再监听{crash}"),
+                pytrace=False,
+            )
+    return clients
+
+
 def _fail_client(student, number: int, got: bytes | str, message: bytes, what: str) -> None:
     what_zh = WHAT_ZH.get(what, what)
     if got == "silent":
@@ -578,7 +598,7 @@ def _await_eof(student, client: socket.socket, inode: int | None, message: bytes
 def test_each_client_is_served_by_a_child_process_of_its_own(student):
     port = free_port()
     student.run(probes.start_per_client_server, port)
-    clients = [socket.create_connection(("127.0.0.1", port), timeout=ECHO_WAIT) for _ in range(3)]
+    clients = _connect_clients(student, port, 3)
     children: list[int] = []
     try:
         hello = f"client 1 says hello {secrets.token_hex(4)}".encode()
