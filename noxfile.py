@@ -94,7 +94,9 @@ def _bundled_uv() -> str | None:
 def pytest(session: nox.Session, group: str, *args: str) -> None:
     # Cached bytecode (and pytest's cached assertion rewrites) make a warm check twice as fast.
     env = {"PYTHONDONTWRITEBYTECODE": None}
-    session.run(environment(session, group), "-m", "pytest", *args, *session.posargs, env=env, external=True)
+    # --jobs auto: a slow topic's tasks are graded in two or three pytest processes (graders/harness/core/parallel.py).
+    session.run(environment(session, group), "-m", "pytest", *args, "--jobs", "auto", *session.posargs, env=env,
+                external=True)
 
 
 def _check(topic: curriculum.Topic):

@@ -325,3 +325,22 @@ def test_a_grader_that_cannot_be_imported_makes_its_tasks_errors_not_a_silent_ru
     assert {task.status for task in result.tasks} == {"error"}, run.stdout
     assert "a_module_nobody_has" in result.tasks[0].message
     assert run.returncode != 0 and "error during collection" not in run.stdout
+
+
+def test_a_check_in_several_processes_grades_every_task_as_one_process_does(tmp_path):
+    """--jobs 2: the tasks are shared out between this pytest and a helper; the result is the same."""
+    stub = tmp_path / "stub" / "submission"
+    shutil.copytree(ROOT / "exercises" / "coroutines", stub / "coroutines")
+    alone, _, _ = grade("coroutines", stub)
+    shared, log, _ = grade("coroutines", stub, "--jobs", "2")
+    assert [(t.task, t.status, t.message) for t in shared.tasks] == [(t.task, t.status, t.message) for t in alone.tasks]
+    solved, log, _ = grade("coroutines", variant(tmp_path, "coroutines", {}), "--jobs", "3")
+    assert solved.points == solved.max_points, log
+    helpers = subprocess.run(["pgrep", "-f", "--part coroutines"], capture_output=True, text=True)
+    assert not helpers.stdout.strip(), "a helper pytest outlived the check"
+
+
+def test_jobs_must_be_a_number_or_auto():
+    run = subprocess.run([sys.executable, "-m", "pytest", "graders/coroutines", "--jobs", "many"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 4 and "--jobs 'many'" in run.stderr, run.stderr

@@ -8,6 +8,8 @@ shown to the student as a table.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -22,11 +24,12 @@ from pathlib import Path
 import pytest
 
 from graders.harness import services
-from graders.harness.core import curriculum, focus, mutants, owners, platform
+from graders.harness.core import curriculum, focus, mutants, owners, parallel, platform
 from graders.harness.core.curriculum import say
 from graders.harness.core.results import (
     TaskResult,
     TopicResult,
+    from_json,
     load_progress,
     save_progress,
     to_json,
@@ -82,6 +85,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--results-json", metavar="PATH", help="write the results of this run as JSON to PATH")
     group.addoption(
+        "--jobs",
+        default=os.environ.get("GRADE_JOBS", "1"),
+        metavar="N",
+        help="grade the tasks in up to N pytest processes at once, or `auto` (see core/parallel.py; default 1)",
+    )
+    group.addoption("--part", default="", help=argparse.SUPPRESS)  # the tasks a --jobs helper grades
+    group.addoption(
         "--view",
         choices=("student", "pytest"),
         default=os.environ.get("GRADE_VIEW"),
@@ -124,6 +134,10 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["GRADE_LIMITS"] = limits.as_text()  # the workers apply them
     if config.getoption("worker_user"):
         _check_worker_user(config.getoption("worker_user"))
+    try:
+        parallel.jobs(config.getoption("jobs"))
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
     _remove_dead_runs_folders()
     run = config.stash[_RUN] = _Run(config)
     config.pluginmanager.register(run, "grading-run")
@@ -149,8 +163,10 @@ def _check_worker_user(user: str) -> None:
 
 
 def _remove_dead_runs_folders() -> None:
-    """Worker folders (made for --worker-user) of runs on this machine that died before removing them."""
-    for folder in Path(tempfile.gettempdir()).glob("course-worker-*"):
+    """Worker folders (made for --worker-user) and --jobs helpers' folders of runs on this machine that died
+    before removing them."""
+    for folder in [*Path(tempfile.gettempdir()).glob("course-worker-*"),
+                   *Path(tempfile.gettempdir()).glob("course-part-*")]:
         owner = owners.find(folder.name)
         if owner and owners.is_dead(owner):
             shutil.rmtree(folder, ignore_errors=True)
@@ -322,6 +338,9 @@ class _Run:
         self.students: set[Student] = set()
         self.interrupted = False
         self.unloadable: dict[str, str] = {}  # grader file -> why it could not be imported (our bug, not theirs)
+        self.part = parallel.parse_part(config.getoption("part"))  # set in a --jobs helper: its tasks
+        self.helpers: list[tuple[subprocess.Popen, list[parallel.Task], Path]] = []
+        self.delegated: dict[parallel.Task, TaskResult | None] = {}  # tasks a helper grades, and its result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -379,6 +398,52 @@ class _Run:
             outcome.finished = True
         return report
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Keep this process's share of the tasks: all of them, the helper's part, or the first share of a
+        `--jobs` run, whose other shares go to helper pytests started here (core/parallel.py)."""
+        tests: dict[parallel.Task, int] = {}
+        for item in session.items:
+            if item.nodeid in self.items:
+                topic, number = self.items[item.nodeid]
+                tests[(topic.slug, number)] = tests.get((topic.slug, number), 0) + 1
+        if self.part:
+            keep = self.part
+        else:
+            wanted, if_it_pays = parallel.jobs(self.config.getoption("jobs"))
+            shares = parallel.shares(tests, wanted, parallel.load_durations(), if_it_pays=if_it_pays)
+            keep = set(shares[0])
+            for share in shares[1:]:
+                self._start_helper(share)
+        mine = [item for item in session.items if item.nodeid not in self.items or
+                (self.items[item.nodeid][0].slug, self.items[item.nodeid][1]) in keep]
+        if self.part:
+            dropped = [item for item in session.items if item not in mine]
+            self.config.hook.pytest_deselected(items=dropped)
+        session.items[:] = mine
+
+    def _start_helper(self, share: list[parallel.Task]) -> None:
+        results = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-")) / "part.json"
+        params = self.config.invocation_params
+        command = [sys.executable, "-m", "pytest", *params.args, "--part", parallel.part_text(share),
+                   "--results-json", str(results), "--view", "pytest", "-q", "--jobs", "1"]
+        process = subprocess.Popen(command, cwd=params.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        self.helpers.append((process, share, results))
+        self.delegated.update(dict.fromkeys(share))
+
+    def _collect_helpers(self) -> None:
+        """Wait for the helpers (or end them, when the run is being stopped) and take their tasks' results."""
+        for process, _share, results in self.helpers:
+            if self.interrupted:
+                platform.kill_tree(process.pid)
+            process.wait()
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                for topic in from_json(results.read_text(encoding="utf-8")):
+                    for task in topic.tasks:
+                        if (task.topic, task.task) in self.delegated:
+                            self.delegated[(task.topic, task.task)] = task
+            shutil.rmtree(results.parent, ignore_errors=True)
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Tasks left out with -k or -m are not graded: they keep the result saved before."""
         for item in items:
@@ -390,6 +455,8 @@ class _Run:
     def stop_students(self) -> None:
         """The run is being stopped: workers end at once, without the usual wait for late thread errors."""
         self.interrupted = True
+        for process, _share, _results in self.helpers:
+            platform.kill_tree(process.pid)
         for student in list(self.students):
             student.interrupted = True
 
@@ -400,6 +467,7 @@ class _Run:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.spares.close()
+        self._collect_helpers()
         graded = {topic.slug for topic, _ in self.items.values()}
         graded |= {topic.slug for topic in curriculum.topics() for path in self.unloadable
                    if path.startswith(f"graders/{topic.dir}/")}
@@ -415,6 +483,9 @@ class _Run:
             Path(path).write_text(to_json(self.results), encoding="utf-8")
         if self._is_students_own_work():
             save_progress(self.results)
+        if self._is_students_own_work() and not self.interrupted:  # a student's checks: what --jobs auto reads
+            parallel.save_durations({(task.topic, task.task): task.duration for result in self.results
+                                     for task in result.tasks if task.status in ("passed", "failed")})
         self.summary_seconds = time.monotonic() - started
 
     def _is_students_own_work(self) -> bool:
@@ -422,7 +493,7 @@ class _Run:
         impl = impl if impl.is_absolute() else curriculum.ROOT / impl
         return impl.resolve() == (curriculum.ROOT / "exercises").resolve() and not self.config.getoption(
             "mutant"
-        )
+        ) and not self.part
 
     def _hidden_elsewhere(self, topic: curriculum.Topic) -> dict[int, int]:
         """Hidden checks that graders/hidden.toml counts for this topic but that were not collected here."""
@@ -438,6 +509,11 @@ class _Run:
         elsewhere = self._hidden_elsewhere(topic)
         tasks = []
         for task in topic.tasks:
+            if (topic.slug, task.number) in self.delegated:
+                tasks.append(self.delegated[(topic.slug, task.number)] or TaskResult(
+                    topic=topic.slug, task=task.number, title=str(task.title), points=0, max_points=task.points,
+                    status="not-run", message=_interrupted(), hint=str(task.hint)))
+                continue
             ids = [
                 nodeid for nodeid, (t, n) in self.items.items() if t.slug == topic.slug and n == task.number
             ]

@@ -343,7 +343,8 @@ class Watch:
             print(CLEAR, end="", flush=True)
         results = self.scratch / "results.json"
         results.unlink(missing_ok=True)
-        command = [sys.executable, "-m", "pytest", f"graders/{self.topic.dir}", "--results-json", str(results)]
+        command = [sys.executable, "-m", "pytest", f"graders/{self.topic.dir}", "--results-json", str(results),
+                   "--jobs", "auto"]
         if self.impl:
             command += ["--impl", str(self.impl)]
         colour = use_colour()
