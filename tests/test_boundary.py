@@ -188,6 +188,33 @@ def test_an_interrupted_check_shows_no_pass_for_the_task_in_flight(tmp_path):
         assert statuses(topic)[2] != "passed", topic
 
 
+def test_an_interrupted_check_in_several_processes_leaves_nothing_running(tmp_path):
+    """--jobs 2: nox signals only the pytest it started; the helper pytest and its workers must end with it."""
+    endless = "        while True:\n            pass\n        with self._lock:\n"
+    busy = COUNTER_OK.replace("        with self._lock:\n", endless)
+    basics = (ROOT / "solutions/threads/basics.py").read_text()
+    stuck = basics.replace("    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]\n",
+                           "    while True:\n        pass\n", 1)
+    impl = variant(tmp_path, "threads", {"counter.py": busy, "basics.py": stuck})
+    results = impl.parent / "results.json"
+    command = [sys.executable, "-m", "pytest", "graders/threads", "--impl", str(impl), "--results-json", str(results),
+               "--jobs", "2", "--timeout-scale", "4", "-k", "counter or start_and_join"]
+    run = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           env={**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"})
+    time.sleep(4)  # tasks 1 and 2, one in each process, both stuck in an endless loop
+    assert processes_mentioning("--part threads:"), "the check did not start a helper pytest"
+    run.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    run.send_signal(signal.SIGTERM)
+    run.communicate(timeout=30)
+    assert not gone_within(str(impl), 2.0), "a worker or a helper pytest outlived the interrupted check"
+    if results.exists():
+        from graders.harness.core.results import from_json
+
+        (topic,) = from_json(results.read_text())
+        assert statuses(topic)[2] != "passed", topic
+
+
 def test_progress_moves_only_on_real_results(tmp_path):
     def topic(status: str) -> TopicResult:
         task = TaskResult(topic="threads", task=1, title="t", points=2 if status == "passed" else 0, max_points=2,
