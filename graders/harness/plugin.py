@@ -483,7 +483,7 @@ class _Run:
             Path(path).write_text(to_json(self.results), encoding="utf-8")
         if self._is_students_own_work():
             save_progress(self.results)
-        if self._is_students_own_work() and not self.interrupted:  # a student's checks: what --jobs auto reads
+        if not (self.part or self.interrupted or self.config.getoption("mutant")):  # what --jobs auto reads next
             parallel.save_durations({(task.topic, task.task): task.duration for result in self.results
                                      for task in result.tasks if task.status in ("passed", "failed")})
         self.summary_seconds = time.monotonic() - started

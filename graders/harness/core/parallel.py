@@ -6,8 +6,9 @@ even on two cores. The pytest a student starts is the controller: it keeps one s
 pytest for each other share (`--part`), and takes those tasks' results from their JSON. A task is never split:
 all its tests run in one process, which judges it as a whole.
 
-Shares are balanced on how long each task took last time (`.results/durations.json`), so a topic that is
-quick anyway is not split at all: starting a pytest costs about half a second.
+Shares are balanced on how long each task took the last time it was graded here (`.results/durations.json`,
+written by every run but a mutant's or a helper's), so a topic that is quick anyway is not split at all:
+starting a pytest costs about half a second.
 """
 
 from __future__ import annotations
