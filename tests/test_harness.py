@@ -344,3 +344,22 @@ def test_jobs_must_be_a_number_or_auto():
     run = subprocess.run([sys.executable, "-m", "pytest", "graders/coroutines", "--jobs", "many"], cwd=ROOT,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 4 and "--jobs 'many'" in run.stderr, run.stderr
+
+
+def test_shares_balance_the_tasks_and_a_quick_topic_is_not_split(tmp_path):
+    from graders.harness.core import parallel
+
+    tests = {("threads", number): 2 for number in range(1, 7)}
+    durations = {"threads:1": 1.6, "threads:2": 0.6, "threads:3": 0.2, "threads:4": 0.9, "threads:5": 3.0,
+                 "threads:6": 0.7}
+    shares = parallel.shares(tests, 3, durations)
+    assert sorted(task for share in shares for task in share) == sorted(tests)  # every task once, none split
+    assert len(shares) == 3 and ("threads", 5) in shares[0]
+    assert parallel.shares(tests, 3, {key: 0.05 for key in durations}) == [sorted(tests)]  # 0.3 s: not worth it
+    assert len(parallel.shares(tests, 2, {key: 0.05 for key in durations}, if_it_pays=False)) == 2
+    parallel.save_durations({("threads", 1): 1.25}, tmp_path / "d.json")
+    assert parallel.load_durations(tmp_path / "d.json") == {"threads:1": 1.25}
+    parallel.save_durations({("threads", 2): 1.0}, tmp_path / "missing" / "deeper" / "d.json")  # fine
+    readonly = tmp_path / "readonly"
+    readonly.mkdir(mode=0o500)
+    parallel.save_durations({("threads", 1): 1.0}, readonly / "d.json")  # no error: estimates stay

@@ -433,14 +433,14 @@ class _Run:
 
     def _collect_helpers(self) -> None:
         """Wait for the helpers (or end them, when the run is being stopped) and take their tasks' results."""
-        for process, _share, results in self.helpers:
+        for process, share, results in self.helpers:
             if self.interrupted:
                 platform.kill_tree(process.pid)
             process.wait()
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
                 for topic in from_json(results.read_text(encoding="utf-8")):
                     for task in topic.tasks:
-                        if (task.topic, task.task) in self.delegated:
+                        if (task.topic, task.task) in share:  # its other tasks are "not run" there
                             self.delegated[(task.topic, task.task)] = task
             shutil.rmtree(results.parent, ignore_errors=True)
 

@@ -48,13 +48,17 @@ def load_durations(path: Path = DURATIONS) -> dict[str, float]:
 
 
 def save_durations(measured: dict[Task, float], path: Path = DURATIONS) -> None:
-    """Remember how long each task took (only tasks that ran to the end are worth remembering)."""
+    """Remember how long each task took (only tasks that ran to the end are worth remembering). A course on a
+    read-only disk just keeps its estimates."""
     known = load_durations(path)
     known.update({f"{slug}:{number}": round(seconds, 3) for (slug, number), seconds in measured.items()})
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    temporary.write_text(json.dumps(known, indent=0, sort_keys=True), encoding="utf-8")
-    temporary.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(known, indent=0, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
 
 
 def shares(tests: dict[Task, int], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True
@@ -71,7 +75,7 @@ def shares(tests: dict[Task, int], wanted: int, durations: dict[str, float], *, 
     if wanted <= 1:
         return [sorted(cost)]
     bins: list[list[Task]] = [[] for _ in range(wanted)]
-    loads = [0.0] + [STARTING_SECONDS] * (wanted - 1)
+    loads = [0.0] + [STARTING_SECONDS if if_it_pays else 0.0] * (wanted - 1)
     for task in sorted(cost, key=lambda task: (-cost[task], task)):
         lightest = loads.index(min(loads))
         bins[lightest].append(task)
