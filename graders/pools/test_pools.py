@@ -88,14 +88,15 @@ def test_thread_pool_join_waits_for_every_task_and_the_pool_stays_usable(student
             else ("a second batch, handed to the pool after the first join()", "第一次 join() 之后交给池的第二批")
         )
         if not batch["returned"]:
+            where = student.where()
             pytest.fail(
                 say(
                     f"join() did not return within 2 s after {which} of tasks; {batch['done']} of {batch['total']} "
                     f"tasks had finished. queue.join() returns once task_done() has been called after every task "
-                    f"({student.where()})",
+                    f"({where})",
                     f"交给池{which_zh}任务之后，join() 在 2 秒内没有返回；{batch['total']} 个任务中完成了 "
                     f"{batch['done']} 个。每个任务之后都调用过 task_done()，queue.join() 才会返回"
-                    f"（{student.where()}）",
+                    f"（{where}）",
                 ),
                 pytrace=False,
             )
@@ -114,11 +115,11 @@ def test_run_all_submits_everything_then_collects_results_in_order(student):
     size = _size_unlike_the_default(range(2, 6))
     pairs = [[number, random.randint(2, 99)] for number in range(2 * size + 1)]
     seen = student.run(probes.run_all_trace, size, pairs, timeout=8)
-    assert seen["returned"], say(
-        f"run_all did not return within 3 s ({student.where()}); did a get() wait for a call that was never "
+    assert seen["returned"], student.where_in(lambda where: say(
+        f"run_all did not return within 3 s ({where}); did a get() wait for a call that was never "
         "submitted?",
-        f"run_all 在 3 秒内没有返回（{student.where()}）；是不是有个 get() 在等一个从没提交过的调用？",
-    )
+        f"run_all 在 3 秒内没有返回（{where}）；是不是有个 get() 在等一个从没提交过的调用？",
+    ))
     expected = [x * y for x, y in pairs]
     assert seen["results"] == expected, say(
         f"run_all(multiply, {pairs[:3]}..., {size}) should return the results in the order of args_list, "
@@ -175,15 +176,16 @@ def test_pool_server_serves_size_clients_at_once_and_queues_the_next(student):
             try:
                 echoed = _echo(client, message)
             except TimeoutError:
+                where = student.where()
                 pytest.fail(
                     say(
                         f"client {number} got no echo within 1 s while {number - 1} other client(s) stayed "
                         f"connected: with ThreadPool({size}), {size} clients are served at once, but your server "
                         f"served only {number - 1} at a time: is the pool made with ThreadPool({size})? "
-                        f"({student.where()})",
+                        f"({where})",
                         f"另外 {number - 1} 个客户端保持连接时，客户端 {number} 在 1 秒内没有收到回显："
                         f"用 ThreadPool({size}) 可以同时服务 {size} 个客户端，而你的服务器一次只服务了 "
-                        f"{number - 1} 个：线程池是用 ThreadPool({size}) 创建的吗？（{student.where()}）",
+                        f"{number - 1} 个：线程池是用 ThreadPool({size}) 创建的吗？（{where}）",
                     ),
                     pytrace=False,
                 )
@@ -321,14 +323,14 @@ def test_pool_map_runs_the_items_on_cpu_count_processes_and_keeps_their_order(st
     holders, pool = held["holders"], held["pool"]
     if not held["started"]:
         pytest.fail(
-            say(
+            student.where_in(lambda where: say(
                 f"pool_map(fn, {len(items)} items) "
                 + ("returned without calling fn" if held["done"] else "did not call fn within 90 s")
-                + f": hand the items to the pool, e.g. pool.map(fn, items) ({student.where()})",
+                + f": hand the items to the pool, e.g. pool.map(fn, items) ({where})",
                 f"pool_map(fn, {len(items)} 个 item) "
                 + ("没有调用 fn 就返回了" if held["done"] else "在 90 秒内没有调用 fn")
-                + f"：把这些 item 交给进程池，例如 pool.map(fn, items)（{student.where()}）",
-            ),
+                + f"：把这些 item 交给进程池，例如 pool.map(fn, items)（{where}）",
+            )),
             pytrace=False,
         )
     assert student.pid not in holders, say(
@@ -356,10 +358,10 @@ def test_pool_map_runs_the_items_on_cpu_count_processes_and_keeps_their_order(st
     )
 
     seen = student.run(probes.finish_pool_map, 60, timeout=90)
-    assert seen["returned"], say(
-        f"pool_map did not return within 60 s after the grader let its items go ({student.where()})",
-        f"评分程序放开这些 item 后 60 秒内 pool_map 没有返回（{student.where()}）",
-    )
+    assert seen["returned"], student.where_in(lambda where: say(
+        f"pool_map did not return within 60 s after the grader let its items go ({where})",
+        f"评分程序放开这些 item 后 60 秒内 pool_map 没有返回（{where}）",
+    ))
     expected = [f"{salt}:{item * item}" for item in items]
     got = seen["results"]
     if isinstance(got, list) and sorted(got, key=repr) == sorted(expected, key=repr) and got != expected:
@@ -409,12 +411,12 @@ def _connect(student, port: int, limit: float) -> socket.socket:
                 )
             if time.monotonic() > deadline:
                 pytest.fail(
-                    say(
+                    student.where_in(lambda where: say(
                         f"nothing listened on port {port} within {limit:g} s after serve({port}) was called: "
-                        f"listen on ('127.0.0.1', port) ({student.where()})",
+                        f"listen on ('127.0.0.1', port) ({where})",
                         f"调用 serve({port}) 后 {limit:g} 秒内，端口 {port} 上没有任何程序在监听："
-                        f"在 ('127.0.0.1', port) 上监听（{student.where()}）",
-                    ),
+                        f"在 ('127.0.0.1', port) 上监听（{where}）",
+                    )),
                     pytrace=False,
                 )
             time.sleep(0.05)
@@ -474,16 +476,16 @@ def test_process_pool_server_serves_clients_with_cpu_count_processes_each_with_a
             echoed = exchange(client, message)
             if echoed == "silent" and first:
                 pytest.fail(
-                    say(
+                    student.where_in(lambda where: say(
                         f"the first client got no echo within 60 s: no process accepted it. Is work_process running "
                         "in the pool's processes? An error raised in work_process is kept in the result of "
                         f"apply_async, where no one sees it: call work_process(server) once yourself to see it "
-                        f"({student.where()})",
+                        f"({where})",
                         "第一个客户端在 60 秒内没有收到回显：没有进程 accept 它。"
                         "work_process 在进程池的进程里运行了吗？work_process 里抛出的异常会留在 apply_async 的结果里，"
                         "没人看得到："
-                        f"自己直接调用一次 work_process(server) 就能看到它（{student.where()}）",
-                    ),
+                        f"自己直接调用一次 work_process(server) 就能看到它（{where}）",
+                    )),
                     pytrace=False,
                 )
             assert echoed != "silent", say(

@@ -62,10 +62,10 @@ def test_start_and_join_runs_the_children_at_once_and_waits_for_every_one(studen
         f"第一个子进程被扣住运行期间，{count} 个子进程中只有 {seen['held']} 个启动了：你的代码等每个子进程结束后"
         "才启动下一个，所以它们是一个接一个运行的。要先把它们全部启动，再 join 其中任何一个",
     )
-    assert seen["returned"], say(
-        f"start_and_join did not return within 15 s after its children ended ({student.where()})",
-        f"子进程结束后 15 秒内 start_and_join 没有返回（{student.where()}）",
-    )
+    assert seen["returned"], student.where_in(lambda where: say(
+        f"start_and_join did not return within 15 s after its children ended ({where})",
+        f"子进程结束后 15 秒内 start_and_join 没有返回（{where}）",
+    ))
     assert seen["ended_at_return"] == count, say(
         f"start_and_join returned while {count - seen['ended_at_return']} of {count} children were still "
         "running: join() every process before returning, rather than sleeping a guessed time",
@@ -149,12 +149,12 @@ def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_chi
         )
         deadline = quick_deadline if seen["stuck"] == "quick" else slow_deadline
         pytest.fail(
-            say(
+            student.where_in(lambda where: say(
                 f"run_with_deadline(target, {deadline}) did not return within {deadline + 2:g} s for {which}: "
-                f"use join({deadline}), which gives up after that long ({student.where()})",
+                f"use join({deadline}), which gives up after that long ({where})",
                 f"对{which_zh}，run_with_deadline(target, {deadline}) 在 {deadline + 2:g} 秒内没有返回："
-                f"用 join({deadline})，它等这么久就不再等了（{student.where()}）",
-            ),
+                f"用 join({deadline})，它等这么久就不再等了（{where}）",
+            )),
             pytrace=False,
         )
     quick, slow = seen["quick"], seen["slow"]
@@ -290,10 +290,10 @@ def test_gather_returns_the_value_of_every_child(student):
         f"gather 没有 join 子进程，在它们结束之前就返回了（评分程序扣住了全部 {count} 个子进程）："
         "读取共享列表之前要把它们全部 join()",
     )
-    assert seen["returned"], say(
-        f"gather did not return within 15 s after its children were let go ({student.where()})",
-        f"评分程序放开子进程后 15 秒内 gather 没有返回（{student.where()}）",
-    )
+    assert seen["returned"], student.where_in(lambda where: say(
+        f"gather did not return within 15 s after its children were let go ({where})",
+        f"评分程序放开子进程后 15 秒内 gather 没有返回（{where}）",
+    ))
     assert seen["is_list"], say(
         f"gather should return a list; it returned {seen['values']!r}. A Manager's list is a proxy that stops "
         "working when the manager ends: return list(shared)",
@@ -339,10 +339,10 @@ def test_gather_by_key_returns_a_plain_dict_of_what_each_child_stored_under_its_
     order = list(reversed(keys))  # the children finish last key first
     seen = student.run(probes.gather_by_key_trace, keys, order, timeout=150)
     produced = {key: value for key, *value in _reports(student, seen["folder"]).of("produced")}
-    assert seen["returned"], say(
-        f"gather_by_key did not return within 15 s after its children were let go ({student.where()})",
-        f"评分程序放开子进程后 15 秒内 gather_by_key 没有返回（{student.where()}）",
-    )
+    assert seen["returned"], student.where_in(lambda where: say(
+        f"gather_by_key did not return within 15 s after its children were let go ({where})",
+        f"评分程序放开子进程后 15 秒内 gather_by_key 没有返回（{where}）",
+    ))
     assert not seen["returned_early"] and not seen["unjoined"], say(
         "gather_by_key returned without waiting for its children (the grader was holding them): join() every "
         "child before reading the dict",
@@ -541,10 +541,10 @@ def _fail_client(student, number: int, got: bytes | str, message: bytes, what: s
     if got == "silent":
         crash = _crash_note(student)
         pytest.fail(
-            say(
-                f"client {number} sent {what} and got no echo within {ECHO_WAIT:g} s{crash} ({student.where()})",
-                f"客户端 {number} 发送了{what_zh}，{ECHO_WAIT:g} 秒内没有收到回显{crash}（{student.where()}）",
-            ),
+            student.where_in(lambda where: say(
+                f"client {number} sent {what} and got no echo within {ECHO_WAIT:g} s{crash} ({where})",
+                f"客户端 {number} 发送了{what_zh}，{ECHO_WAIT:g} 秒内没有收到回显{crash}（{where}）",
+            )),
             pytrace=False,
         )
     if got in ("closed", "reset"):
@@ -609,14 +609,15 @@ def test_each_client_is_served_by_a_child_process_of_its_own(student):
             message = f"client {number} says {secrets.token_hex(6)}".encode()
             got = exchange(client, message, patience=ECHO_WAIT, waiting=_all_blocked(student))
             if got == "silent" and not _crash_note(student):
+                where = student.where()
                 pytest.fail(
                     say(
                         f"client {number} got no echo while client 1 stayed connected and silent, and the server "
-                        f"waited instead: it serves one client at a time ({student.where()}). Start a "
+                        f"waited instead: it serves one client at a time ({where}). Start a "
                         "multiprocessing.Process(target=handle, args=(conn,)) for each connection and go straight "
                         "back to accept()",
                         f"客户端 1 保持连接但不说话时，客户端 {number} 没有收到回显，服务器一直在等："
-                        f"它一次只服务一个客户端（{student.where()}）。每个连接都启动一个 "
+                        f"它一次只服务一个客户端（{where}）。每个连接都启动一个 "
                         "multiprocessing.Process(target=handle, args=(conn,))，然后立刻回到 accept()",
                     ),
                     pytrace=False,

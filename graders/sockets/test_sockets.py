@@ -10,7 +10,6 @@ import selectors
 import socket
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -74,11 +73,6 @@ def _read_to_end(client: socket.socket, into: bytearray) -> str:
     except OSError:
         return "reset"
     return "closed"
-
-
-def _at_where(student, message: Callable[[str], str]) -> str:
-    """`message` with where the student's code is now, asked once (it takes a moment) and only when it fails."""
-    return message(student.where())
 
 
 def _crashed(student) -> None:
@@ -171,7 +165,7 @@ def _judge_echo(
             pytrace=False,
         )
     record = student.run(probes.handled, 1.0)
-    assert record and record["returned"], _at_where(student, lambda where: say(
+    assert record and record["returned"], student.where_in(lambda where: say(
         f"the connection is closed, but handle() has not returned: {where}",
         f"连接已经关闭，但 handle() 还没有返回：{where}",
     ))
@@ -696,7 +690,7 @@ def test_udp_server_answers_each_datagram_whole_and_on_its_own(student):
             pytrace=False,
         )
     replied = " + ".join(str(len(data)) for data in got)
-    assert sorted(got) == sorted(datagrams), _at_where(student, lambda where: say(
+    assert sorted(got) == sorted(datagrams), student.where_in(lambda where: say(
         f"the client sent three datagrams ({sizes} bytes) and got {len(got)} replies of "
         f"{replied or 'no'} bytes within {UDP_SECONDS:g} s: answer every "
         f"datagram exactly once ({where})",

@@ -500,6 +500,11 @@ class Student:
         stuck = self._stacks()
         return _describe_stacks(stuck) if stuck else say("no thread was running your code", "没有线程在运行你的代码")
 
+    def where_in(self, message: Callable[[str], str]) -> str:
+        """`message(where)`, with where() asked once: it takes a moment, and a message in both languages
+        (`lambda where: say(f"...{where}", f"...{where}")`) would otherwise ask twice."""
+        return message(self.where())
+
     # -- turning what happened into messages -----------------------------------------------------------
 
     def _stacks(self) -> list[tuple[str, int, str]]:
