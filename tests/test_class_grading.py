@@ -64,8 +64,48 @@ OUT = {out!r}
 MARK = "eve-daemon-{tag}"
 
 
+OUTCOMES = []
+
+
+def attempt(what, action):
+    try:
+        action()
+        OUTCOMES.append(f"{{what}}: done")
+    except Exception as error:
+        OUTCOMES.append(f"{{what}}: refused ({{type(error).__name__}})")
+
+
+def as_root_drop_every_scratch_database():
+    import pymysql
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", autocommit=True,
+                            connect_timeout=3)
+    with admin.cursor() as cursor:
+        cursor.execute("SHOW DATABASES LIKE 'course%'")
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP DATABASE `{{name}}`")
+
+
+def empty_every_redis_database():
+    import redis
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=3)
+    client.flushall()
+
+
+def empty_redis_database_by_database():
+    import redis
+    for number in range(16):
+        redis.Redis(host="127.0.0.1", port=6379, db=number, socket_timeout=3).flushdb()
+
+
+def start_and_join(target, count):
+    raise RuntimeError("attacks: " + "; ".join(OUTCOMES))
+
+
 def attack():
     """Everything the issue saw a submission do, tried again and again."""
+    attempt("mysql root", as_root_drop_every_scratch_database)
+    attempt("redis flushall", empty_every_redis_database)
+    attempt("redis flushdb", empty_redis_database_by_database)
     stolen = []
     for path in glob.glob("/proc/[0-9]*/environ"):
         try:
@@ -150,20 +190,25 @@ def test_a_hostile_submission_changes_no_one_elses_grade_and_earns_only_what_it_
     submissions = _class(tmp_path, out, tag)
     alone = tmp_path / "alone"
     shutil.copytree(submissions / "alice", alone / "subs" / "alice")
-    first = grade(str(alone / "subs"), "--topics", "threads,sql_queries", "--out", str(alone / "out"),
+    first = grade(str(alone / "subs"), "--topics", "threads,sql_queries,redis", "--out", str(alone / "out"),
                   "--no-canary")
     assert first.returncode == 0, first.stderr
 
-    done = grade(str(submissions), "--topics", "threads,sql-queries", "--out", str(out), "--jobs", "2")
+    done = grade(str(submissions), "--topics", "threads,sql-queries,redis", "--out", str(out), "--jobs", "2")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "sandbox: bubblewrap" in done.stdout and "solutions/ earn 27/27" in done.stdout
+    assert "sandbox: bubblewrap" in done.stdout and "solutions/ earn 46/46" in done.stdout
+    assert "mysql/redis behind guards" in done.stdout
     book = rows(out)
     assert tasks(out, "alice") == tasks(alone / "out", "alice"), "alice graded with eve differs from alone"
-    assert book["alice"]["total"] == "27" and book["alice"]["status"] == "graded"
+    assert book["alice"]["total"] == "46" and book["alice"]["status"] == "graded"
     assert book["bob"]["threads"] == "13" and book["bob"]["sql-queries"] == "0", book["bob"]
     eve = tasks(out, "eve")
     assert {key for key, (status, _) in eve.items() if status == "passed"} <= {("threads", 3), ("threads", 4)}, eve
     assert eve[("threads", 1)][0] == "failed", "eve cannot have copied the reference solution"
+    (threads,) = [topic for topic in from_json((out / "eve.json").read_text()) if topic.topic == "threads"]
+    attacks = threads.tasks[0].message
+    for what in ("mysql root", "redis flushall", "redis flushdb"):
+        assert f"{what}: refused" in attacks, attacks
     assert set(book) == {"alice", "bob", "eve"} and "999" not in (out / "gradebook.csv").read_text()
     assert not left_running(f"eve-daemon-{tag}"), "eve's daemon outlived her grading"
     assert not sandbox.processes_of(range(sandbox.UID_BASE, sandbox.UID_BASE + 10))
@@ -258,8 +303,8 @@ def test_topics_are_slugs_or_folders_and_unknown_ones_are_refused():
 def test_without_root_or_bubblewrap_the_class_run_refuses_in_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
-    assert sandbox.check() == ("the sandbox needs bwrap and setpriv (Debian/Ubuntu: apt-get install bubblewrap "
-                               "util-linux)")
+    assert sandbox.check() == ("the sandbox needs bwrap, setpriv and unshare (Debian/Ubuntu: apt-get install "
+                               "bubblewrap util-linux)")
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
     assert "needs root" in sandbox.check()
     (tmp_path / "subs" / "ann").mkdir(parents=True)

@@ -12,8 +12,9 @@ Where a service comes from, first match wins:
 
 Each test then gets a scratch space of its own: a MySQL database and user, a Redis logical database, a
 MongoDB database, removed again when the test ends, even when the student's code failed half-way.
-This module holds the rule; `mysql`, `redis` and `mongodb` hold each service's scratch space and fixtures.
-May import `core` only.
+While a class is graded, student code reaches a service only through a guard that keeps it to the scratch
+spaces of its tests (guard.py). This module holds the rule; `mysql`, `redis` and `mongodb` hold each service's
+scratch space and fixtures. May import `core` only.
 """
 
 from __future__ import annotations
@@ -131,8 +132,18 @@ def docker_engine_answers() -> bool:
     return probe.returncode == 0
 
 
-def locate(name: str, request: pytest.FixtureRequest) -> str:
-    """The URL of service `name`, by the rule in this module's docstring."""
+def _compose_up(name: str) -> str:
+    """Start the compose service `name` with the docker CLI (outside pytest: the class run); its URL."""
+    base = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", COMPOSE_PROJECT]
+    subprocess.run([*base, "up", "-d", "--wait", name], check=True, capture_output=True, timeout=600)
+    published = subprocess.run([*base, "port", name, str(SERVICES[name].container_port)], check=True,
+                               capture_output=True, text=True, timeout=60).stdout.strip()
+    return COMPOSE_URL[name].format(port=published.rpartition(":")[2])
+
+
+def locate(name: str, request: pytest.FixtureRequest | None = None) -> str:
+    """The URL of service `name`, by the rule in this module's docstring (compose through pytest-docker in a
+    test, through the docker CLI without `request`)."""
     service = SERVICES[name]
     from_env = os.environ.get(service.env)
     if from_env:
@@ -144,9 +155,12 @@ def locate(name: str, request: pytest.FixtureRequest) -> str:
         return from_env
     if docker_engine_answers():
         try:
-            docker = request.getfixturevalue("docker_services")
-            url = COMPOSE_URL[name].format(port=docker.port_for(name, service.container_port))
-            docker.wait_until_responsive(check=lambda: answers(url, name), timeout=180, pause=1)
+            if request is None:
+                url = _compose_up(name)  # `--wait` waits for the healthcheck
+            else:
+                docker = request.getfixturevalue("docker_services")
+                url = COMPOSE_URL[name].format(port=docker.port_for(name, service.container_port))
+                docker.wait_until_responsive(check=lambda: answers(url, name), timeout=180, pause=1)
         except Exception as error:
             raise ServiceUnavailable(
                 say(f"docker compose could not start {name}: {error}", f"docker compose 没能启动 {name}：{error}")

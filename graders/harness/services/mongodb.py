@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness.core import owners
-from graders.harness.services import STATE_DIR, answers, locate
+from graders.harness.services import STATE_DIR, answers, guard, locate
 
 
 def embedded_mongodb() -> str | None:
@@ -97,7 +97,8 @@ def mongodb_scratch(mongodb_server_url: str) -> Iterator[MongoDatabase]:
 
     name = f"course_{owners.this_run()}_{secrets.token_hex(3)}"
     try:
-        yield MongoDatabase(url=mongodb_server_url, name=name)
+        with guard.allowed("mongodb", name):
+            yield MongoDatabase(url=mongodb_server_url, name=name)
     finally:
         with pymongo.MongoClient(mongodb_server_url, serverSelectionTimeoutMS=5000) as client:
             client.drop_database(name)

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from graders.harness.core import owners
-from graders.harness.services import locate
+from graders.harness.services import guard, locate
 
 # MySQL 8.4's default sql_mode, forced on every connection so MariaDB judges SQL the way MySQL does.
 MYSQL_SQL_MODE = (
@@ -122,7 +122,8 @@ def mysql_database(request: pytest.FixtureRequest) -> Iterator[MySQLDatabase]:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
             cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
             cursor.execute(f"GRANT ALL ON `{name}`.* TO '{user}'@'%'")
-        yield MySQLDatabase(url=url, name=name, user=user, password=password, server_version=version)
+        with guard.allowed("mysql", user):
+            yield MySQLDatabase(url=url, name=name, user=user, password=password, server_version=version)
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")

@@ -11,7 +11,7 @@ import pytest
 
 from graders.harness.core import owners
 from graders.harness.core.curriculum import say
-from graders.harness.services import ServiceUnavailable, locate
+from graders.harness.services import ServiceUnavailable, guard, locate
 
 REDIS_DATABASES = range(1, 16)
 REDIS_CLAIM = "pydb-course:claim:{}"
@@ -65,7 +65,8 @@ def redis_scratch(redis_server_url: str) -> Iterator[str]:
     scratch = redis.Redis.from_url(redis_server_url, db=number)
     scratch.flushdb()
     try:
-        yield f"{redis_server_url.rstrip('/')}/{number}"
+        with guard.allowed("redis", str(number)):
+            yield f"{redis_server_url.rstrip('/')}/{number}"
     finally:
         scratch.flushdb()
         scratch.close()

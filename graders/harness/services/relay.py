@@ -3,8 +3,8 @@
 Tasks in which students build a client themselves from a URL (redis and mongodb `connect()`) hand them the
 relay's address instead of the server's. A client that really uses the URL's host and port connects through
 the relay; one that hard-codes the usual address (`localhost:6379`, the port the check printed) reaches the
-server directly, and the relay, in the grader's process, sees nobody come.
-May import `core` only.
+server directly, and the relay, in the grader's process, sees nobody come. While a class is graded, a guard
+(guard.py) reads what the relay carries as the student's own. May import `core` and `services`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
+
+from graders.harness.services import guard
 
 # Schemes whose URLs name one plain TCP address that a byte-for-byte relay can stand in front of.
 RELAYABLE = {"redis", "mongodb"}
@@ -28,6 +30,7 @@ class Relay:
         self.port: int = self.listener.getsockname()[1]
         self.accepted = 0
         self._sockets: list[socket.socket] = []
+        self._ports: list[int] = []
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._accept, name="service-relay", daemon=True)
@@ -46,8 +49,7 @@ class Relay:
             except OSError:
                 return  # closed
             try:
-                server = socket.create_connection(self.upstream, timeout=10)
-                server.settimeout(None)
+                server = self._connect()
             except OSError:
                 client.close()
                 continue
@@ -62,6 +64,24 @@ class Relay:
             for source, target in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(source, target), name="service-relay-pump",
                                  daemon=True).start()
+
+    def _connect(self) -> socket.socket:
+        """A connection to the server that a guard (services/guard.py) reads as the student's own: the relay
+        carries the student's bytes, with the grader's uid."""
+        host, port = self.upstream
+        if host not in ("127.0.0.1", "localhost"):
+            return socket.create_connection(self.upstream, timeout=10)
+        server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            server.bind(("127.0.0.1", 0))
+            self._ports.append(guard.acting_for_student(server))
+            server.settimeout(10)
+            server.connect(("127.0.0.1", port))
+            server.settimeout(None)
+        except OSError:
+            server.close()
+            raise
+        return server
 
     @staticmethod
     def _pump(source: socket.socket, target: socket.socket) -> None:
@@ -79,6 +99,8 @@ class Relay:
             sockets, self._sockets = self._sockets, []
         with contextlib.suppress(OSError):
             self.listener.close()
+        for port in self._ports:
+            guard.done_acting(port)
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)

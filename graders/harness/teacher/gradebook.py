@@ -3,9 +3,10 @@
 Each subfolder of the given folder is one student's submission: a copy of `exercises/` (or a whole clone
 of the student's repository, whose `exercises/` is then used). Every submission is graded on a private copy,
 in a pytest run of its own with a time limit, a few at a time, inside a sandbox (`teacher/sandbox.py`): a uid
-of its own, its own pid namespace, a filesystem without solutions, hidden graders, the gradebook or other
-submissions. The results are written by the grading pytest process (root, outside the sandbox) to a folder
-no sandbox can see, and only then copied to the gradebook. Before the class, solutions/ is graded the same
+of its own, its own pid and network namespaces, a filesystem without solutions, hidden graders, the gradebook
+or other submissions, and MySQL, Redis and MongoDB behind guards that keep it to its scratch space. The
+results are written by the grading pytest process (root, outside the sandbox) to a folder no sandbox can see,
+and only then copied to the gradebook. Before the class, solutions/ is graded the same
 way: if it does not earn full marks, the sandbox (not the students) is broken, and nothing is written.
 
 Writes `<out>/gradebook.csv` (one row per student, one column per topic, the total and a status),
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from graders.harness.core import cli, curriculum, platform
 from graders.harness.core.results import TopicResult, from_json, to_json
+from graders.harness.services import SERVICES, ServiceUnavailable, locate
 from graders.harness.teacher import sandbox as sandboxes
 
 GRACE = 30.0  # seconds a stopped run gets to write the results of the tasks it finished
@@ -98,11 +100,12 @@ def relative(results: list[TopicResult], copy: Path, prefix: str) -> list[TopicR
     return results
 
 
-def _run(command: list[str], env: dict[str, str], limit: float) -> bool:
+def _run(command: list[str], env: dict[str, str], limit: float, pass_fds: tuple[int, ...] = ()) -> bool:
     """Run one submission's pytest; True when it ended by itself. At the limit it gets SIGTERM (the plugin
     turns it into an interruption that still writes the results of finished tests), then SIGKILL."""
     process = subprocess.Popen(command, cwd=curriculum.ROOT, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                               pass_fds=pass_fds)
     try:
         process.wait(timeout=limit)
         return True
@@ -135,11 +138,15 @@ class Grader:
                    "--results-json", str(results_path), "--view", "pytest", "-q", "--tb=no",
                    "-p", "no:cacheprovider", *self.extra]
         box = None
+        pass_fds: tuple[int, ...] = ()
         if self.view is not None:
             box = self.view.submission(index, source)
             copy = box.code
+            for service in SERVICES.values():  # the run reaches the servers through its guards only
+                env.pop(service.env, None)
             env.update(box.environment())
             command += ["-p", sandboxes.PLUGIN, "--basetemp", str(box.work / "checks")]
+            pass_fds = (self.view.host_network,)
         else:
             copy = private / "code"
             shutil.copytree(source, copy, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", ".git"))
@@ -152,8 +159,10 @@ class Grader:
                         (Path(folder) / name).chmod(0o644)
                 command += ["--worker-user", self.worker_user]
         command += ["--impl", str(copy)]
+        if box is not None:
+            command = box.command(command)
         try:
-            finished = _run(command, env, self.limit)
+            finished = _run(command, env, self.limit, pass_fds)
         finally:
             if box is not None:
                 box.end()
@@ -300,17 +309,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"processes of uids {sandboxes.UID_BASE}+ still run (pids {busy[:5]}): is another class "
                   "being graded here?", file=sys.stderr)
             return 2
+        needed = sorted({service for topic in topics for service in topic.services})
+        try:
+            upstream = {name: locate(name) for name in needed}
+        except ServiceUnavailable as error:
+            print(f"cannot grade: {error}", file=sys.stderr)
+            return 2
         print("sandbox: bubblewrap, a uid and a pid namespace per submission, no solutions/hidden graders/"
-              "gradebook/other submissions in view; the network is shared (loopback servers, services)",
-              flush=True)
-        for warning in sandboxes.service_warnings({s for topic in topics for s in topic.services}):
-            print(f"warning: {warning}", flush=True)
+              "gradebook/other submissions in view; a network namespace per submission"
+              + (f", {'/'.join(needed)} behind guards that let student code reach only its scratch space"
+                 if needed else ""), flush=True)
     slice_note = f" (shard {shard}/{shards} of {len(everyone)})" if shards > 1 else ""
     print(f"grading {len(chosen)} submissions{slice_note}: {', '.join(t.slug for t in topics)}", flush=True)
 
     options.out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="course-class-"))
-    view = None if options.no_sandbox else sandboxes.ClassView(scratch / "view", not options.no_pid_namespace)
+    view = None if options.no_sandbox else sandboxes.ClassView(scratch / "view", not options.no_pid_namespace,
+                                                                upstream)
     grader = Grader(topics, options.out, options.limit, extra, view, scratch)
     possible = sum(topic.points for topic in topics)
     started = time.monotonic()

@@ -13,6 +13,7 @@ not be graded are not counted as failed, tasks with hidden checks are shown once
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ import zipfile
 from pathlib import Path
 
 from graders.harness.core import cli, curriculum
+from graders.harness.services import ServiceUnavailable, locate
 
 LEFT_OUT = ("solutions/", "tests/", ".github/", ".ci/")
 
@@ -104,7 +106,13 @@ def run(submission: Path, results_path: Path, limit: float) -> int:
     topics = [topic for topic in curriculum.topics() if topic.available]
     scratch = Path(tempfile.mkdtemp(prefix="course-gradescope-"))
     missing = sandbox.check()
-    view = sandbox.ClassView(scratch / "view") if missing is None else None
+    view = None
+    if missing is None:
+        upstream = {}
+        for name in sorted({service for topic in topics for service in topic.services}):
+            with contextlib.suppress(ServiceUnavailable):  # its tasks end as infrastructure errors, not failures
+                upstream[name] = locate(name)
+        view = sandbox.ClassView(scratch / "view", upstream=upstream)
     print("sandbox: bubblewrap" if view else f"no sandbox ({missing}): student code runs as `student`")
     os.environ.setdefault("GRADE_WORKER_PYTHON", sys.executable)
     grader = Grader(topics, scratch, limit, [], view, scratch, worker_user=None if view else "student")

@@ -18,12 +18,13 @@ On Linux, as root, with bubblewrap and setpriv, every worker of a submission run
   files, and a private /tmp and /dev/shm. Everything else (the teacher's home, solutions/, the gradebook,
   other submissions, other copies of the course on the machine) is not there at all.
 
-The network is shared with the machine: the grader talks to the servers a student's code starts on
-loopback, and student code talks to MySQL, Redis and MongoDB with the scratch credentials of its test.
-So a service whose administrator needs no password is open to every submission: `service_warnings`
-says so at the start of a class run.
+- in a network namespace of its own, the submission's whole pytest run with it (`unshare --net`): the
+  grader reaches the servers a student's code starts on that loopback, and nothing else of the machine's
+  network is there. MySQL, Redis and MongoDB are on that loopback behind guards (services/guard.py) in the
+  grader's process: the grader passes as root; student code reaches only the scratch database, user and
+  logical database of its current test, and never the administrator's account.
 
-Without root, bubblewrap or setpriv there is no trusted mode: `check()` names what is missing, and the
+Without root, bubblewrap, setpriv or unshare there is no trusted mode: `check()` names what is missing, and the
 class run refuses unless the teacher passes `--no-sandbox` for samples they trust.
 """
 
@@ -34,13 +35,11 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from graders.harness.core import curriculum
 from graders.harness.teacher import export
@@ -57,16 +56,18 @@ def check() -> str | None:
         return f"the sandbox needs Linux (this is {sys.platform})"
     if os.geteuid() != 0:
         return "the sandbox needs root (to give each submission a uid of its own): run `sudo nox -s grade ...`"
-    missing = [tool for tool in ("bwrap", "setpriv") if not shutil.which(tool)]
+    missing = [tool for tool in ("bwrap", "setpriv", "unshare") if not shutil.which(tool)]
     if missing:
-        return f"the sandbox needs {' and '.join(missing)} (Debian/Ubuntu: apt-get install bubblewrap util-linux)"
-    try:
-        probe = subprocess.run(["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "true"],
-                               capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bubblewrap does not start here: {error}"
-    if probe.returncode != 0:
-        return f"bubblewrap cannot make namespaces here: {probe.stderr.strip()[:200]}"
+        named = ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+        return f"the sandbox needs {named} (Debian/Ubuntu: apt-get install bubblewrap util-linux)"
+    for probe_command in (["bwrap", "--ro-bind", "/", "/", "--unshare-pid", "--die-with-parent", "true"],
+                          ["unshare", "--net", "true"]):
+        try:
+            probe = subprocess.run(probe_command, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"{probe_command[0]} does not start here: {error}"
+        if probe.returncode != 0:
+            return f"{probe_command[0]} cannot make namespaces here: {probe.stderr.strip()[:200]}"
     return None
 
 
@@ -156,11 +157,15 @@ def _own_copy(source: Path, target: Path, uid: int) -> None:
 
 @dataclass
 class ClassView:
-    """What every sandbox of one class run sees of the course: built once, read-only, in `scratch`."""
+    """What every sandbox of one class run sees of the course: built once, read-only, in `scratch`; and the
+    services (`upstream`: name → the real server's URL) each submission's guards lead to."""
 
     scratch: Path
+    pid_namespace: bool = True
+    upstream: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.host_network = os.open("/proc/self/ns/net", os.O_RDONLY)  # where the guards dial from
         self.scratch.mkdir(parents=True, exist_ok=True)
         self.scratch.chmod(0o700)
         self.graders = self.scratch / "graders"
@@ -172,8 +177,6 @@ class ClassView:
                 for name in files:
                     (Path(folder) / name).chmod(0o644)
         self.python = _python_folders()
-
-    pid_namespace: bool = True
 
     def submission(self, index: int, source: Path) -> SubmissionSandbox:
         folder = self.scratch / f"{index:04d}"
@@ -220,9 +223,15 @@ class SubmissionSandbox:
                  "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
         return args
 
+    def command(self, argv: list[str]) -> list[str]:
+        """The submission's pytest command, in a network namespace of its own."""
+        return ["unshare", "--net", "--", *argv]
+
     def environment(self) -> dict[str, str]:
         """What the submission's pytest run adds to its environment."""
         return {
+            "GRADE_GUARDED_URLS": json.dumps(self.view.upstream),  # read once by the plugin, never by a worker
+            "GRADE_HOST_NETNS_FD": str(self.view.host_network),
             "GRADE_WORKER_WRAPPER": json.dumps(self.wrapper()),
             "GRADE_STACK_DUMP": "timer",  # the worker is pid 2 of its namespace: no signal from outside
             "GRADE_SANDBOX_UID": str(self.uid),
@@ -232,44 +241,3 @@ class SubmissionSandbox:
     def end(self) -> int:
         """Kill whatever of this submission still runs; the number of processes killed."""
         return kill_uid(self.uid)
-
-
-def _answers(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def service_warnings(services: set[str]) -> list[str]:
-    """One line for each service a submission could administer without a password: the sandbox shares the
-    network, so such a server's other databases are open to every student's code."""
-    warnings = []
-    if "mysql" in services:
-        url = urlsplit(os.environ.get("MYSQL_URL") or "mysql://root@127.0.0.1:3306")
-        host, port = url.hostname or "127.0.0.1", url.port or 3306
-        with contextlib.suppress(Exception):
-            import pymysql
-
-            pymysql.connect(host=host, port=port, user="root", password="", connect_timeout=3,
-                            ssl_disabled=True).close()
-            warnings.append(f"MySQL at {host}:{port} lets `root` in without a password: any submission can drop "
-                            "the others' scratch databases; give root a password and set MYSQL_URL")
-    if "redis" in services:
-        url = urlsplit(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379")
-        host, port = url.hostname or "127.0.0.1", url.port or 6379
-        with contextlib.suppress(Exception):
-            import redis
-
-            with redis.Redis(host=host, port=port, socket_timeout=3) as client:
-                if client.ping():
-                    warnings.append(f"Redis at {host}:{port} needs no password: any submission can empty the "
-                                    "others' logical databases (FLUSHALL)")
-    if "mongodb" in services:
-        url = urlsplit(os.environ.get("MONGODB_URL") or "mongodb://127.0.0.1:27019")
-        host, port = url.hostname or "127.0.0.1", url.port or 27017
-        if not url.username and _answers(host, port):
-            warnings.append(f"MongoDB at {host}:{port} has no authentication: any submission can drop the "
-                            "others' scratch databases")
-    return warnings
