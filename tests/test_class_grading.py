@@ -217,6 +217,17 @@ def test_a_hostile_submission_changes_no_one_elses_grade_and_earns_only_what_it_
 
 
 @SANDBOXED
+def test_every_topic_grades_in_the_sandbox_as_it_does_on_a_laptop(tmp_path):
+    """The canary of a whole-course class run: solutions/ must earn every point in the sandbox (pid and network
+    namespaces, hidden probes sent as source, services behind guards) and an untouched stub none."""
+    shutil.copytree(ROOT / "exercises", tmp_path / "subs" / "stub", ignore=shutil.ignore_patterns("__pycache__"))
+    possible = sum(topic.points for topic in curriculum.topics() if topic.available)
+    done = grade(str(tmp_path / "subs"), "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert done.returncode == 0 and f"solutions/ earn {possible:g}/{possible:g}" in done.stdout, done.stderr
+    assert rows(tmp_path / "out")["stub"]["total"] == "0"
+
+
+@SANDBOXED
 def test_the_sandbox_shows_no_solutions_hidden_graders_home_or_other_submissions(tmp_path):
     view = sandbox.ClassView(tmp_path / "view")
     source = tmp_path / "sub"

@@ -7,6 +7,7 @@ or megabytes of output can only harm the worker, and every call into it has a ti
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import linecache
 import os
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,7 @@ class _Worker:
     channel: protocol.Channel
     pump: _OutputPump
     lifeline: int | socket.socket  # the grader's end of what the worker's watchdog reads: closing it ends the worker
+    defined: set[str] = field(default_factory=set)  # hidden probe modules sent to it as source
 
 
 def _transport() -> str:
@@ -440,11 +442,16 @@ class Student:
         worker = self._worker
         name = f"{probe.__name__}()"
         timeout *= self.timeout_scale
-        if self.spares and probe.__module__ not in self.spares.preload:
+        hidden = probe.__module__.endswith("_hidden")
+        source = None
+        if hidden and probe.__module__ not in worker.defined:
+            source = Path(inspect.getfile(probe)).read_text(encoding="utf-8")
+            worker.defined.add(probe.__module__)
+        if self.spares and not hidden and probe.__module__ not in self.spares.preload:
             self.spares.preload.append(probe.__module__)
         try:
             self._dump_mark = self._dump.stat().st_size if self._dump.exists() else 0
-            worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs, timeout])
+            worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs, timeout, source])
         except (OSError, EOFError):
             raise self._died(name) from None
         self._wait(name, timeout)

@@ -18,6 +18,7 @@ where their code was stuck.
 """
 
 import sys
+import types
 
 if __name__ == "__main__" and "--gevent" in sys.argv:
     # gevent must patch before anything else imports socket, threading or select.
@@ -39,10 +40,20 @@ from graders.harness.core import platform, probing, protocol
 from graders.harness.core.curriculum import say
 
 
-def call(module: str, qualname: str, args: list, kwargs: dict) -> list:
+def _define(module: str, source: str) -> types.ModuleType:
+    """A probe module from the source the grader sent: hidden probes (`*_hidden.py`) are not files the
+    student's code can read or import, in a class's sandbox or in Classroom CI, until the test that needs them."""
+    defined = types.ModuleType(module)
+    defined.__file__ = f"<{module.replace('.', '/')}.py>"
+    sys.modules[module] = defined
+    exec(compile(source, defined.__file__, "exec"), defined.__dict__)
+    return defined
+
+
+def call(module: str, qualname: str, args: list, kwargs: dict, source: str | None = None) -> list:
     """Call one probe; every outcome, even SystemExit, becomes a reply."""
     try:
-        target = importlib.import_module(module)
+        target = _define(module, source) if source is not None else importlib.import_module(module)
         for part in qualname.split("."):
             target = getattr(target, part)
         value = target(*args, **kwargs)
@@ -213,10 +224,10 @@ def main() -> None:
             os.environ["GRADE_IMPORT_HANGS"] = import_hangs
             channel.send(["ready"])
             continue
-        _, module, qualname, args, kwargs, timeout = request
+        _, module, qualname, args, kwargs, timeout, source = request
         if timer:  # no SIGUSR1 here: leave the stacks behind just before the grader gives up
             timer.arm(max(0.05, timeout - 0.3))
-        reply = call(module, qualname, args, kwargs)
+        reply = call(module, qualname, args, kwargs, source)
         if timer:
             timer.cancel()
         channel.send(reply)

@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="grade without the sandbox: ONLY for samples you trust (your own)")
     parser.add_argument("--no-canary", action="store_true", help="do not grade solutions/ first")
     parser.add_argument("--no-pid-namespace", action="store_true",
-                        help="sandbox without a pid namespace of its own (see README: the processes topic)")
+                        help="sandbox without a pid namespace of its own (the machine's process list in view)")
     options, extra = parser.parse_known_args(argv)
     if options.merge:
         return merge(options.merge, options.out)

@@ -7,8 +7,8 @@ On Linux, as root, with bubblewrap and setpriv, every worker of a submission run
   no capabilities and no new privileges, so one submission cannot signal another's processes or read
   another's files;
 - in a pid namespace of its own (`--unshare-pid --die-with-parent`): it sees only its own processes, and
-  when the worker ends, everything it left behind ends with it. (A grader that reads, from outside, pids
-  the worker reported sees namespace pids: the processes topic does until it maps them, see README; with
+  when the worker ends, everything it left behind ends with it. (Pids the worker reports are those of its
+  namespace: a grader that reads them from outside maps them first, `observe.as_seen_here`. With
   `--no-pid-namespace` a submission sees the machine's process list but still cannot signal or read any
   process of another uid, and every process of its uid is killed when it is done);
 - on a filesystem built from an allow-list: the system's read-only folders (/usr, /etc, ...), the Python
@@ -218,7 +218,7 @@ class SubmissionSandbox:
             if (ROOT / name).is_file():
                 args += ["--ro-bind", str(ROOT / name), str(ROOT / name)]
         args += [*_dirs_for(self.code, made), "--ro-bind", str(self.code), str(self.code)]
-        args += ["--bind", str(self.work), str(self.work), "--chdir", str(self.work)]
+        args += ["--bind", str(self.work), str(self.work)]  # the worker starts in its test's folder, inside it
         args += ["--", "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
                  "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
         return args
