@@ -241,6 +241,7 @@ def test_the_sandbox_shows_no_solutions_hidden_graders_home_or_other_submissions
     (another_copy / "solutions").mkdir(parents=True)
     paths = [ROOT / "solutions", ROOT / "tests", ROOT / ".git", ROOT / "graders/threads/test_threads_hidden.py",
              ROOT / "graders/threads/mutants", ROOT / "graders/threads/probes.py", Path.home() / ".bashrc",
+             ROOT / "graders/nonblocking/probes_hidden.py",
              other.code, box.code / "threads" / "basics.py", box.code / "threads" / "link.py",
              another_copy / "solutions"]
     try:
