@@ -81,25 +81,31 @@ def race(repeats: int) -> list[tuple[str, str]]:
     return rows
 
 
-def class_of_fifty(topic: str = "threads") -> list[tuple[str, str]]:
-    """Grade 50 generated submissions of one topic: 20 solved, 20 untouched stubs, 10 broken."""
+def class_of_fifty(topics: str | None = None) -> list[tuple[str, str]]:
+    """Grade a class of 50 generated submissions, sandboxed where the machine allows it: 20 solved, 20 untouched
+    stubs, 10 broken (a syntax error, or an endless loop at import, in one file of every topic). `topics`:
+    comma-separated, or every topic of the course."""
+    chosen = [t for t in curriculum.topics() if t.available and (not topics or t.slug in topics.split(","))]
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "submissions"
         for number in range(50):
             kind = "solutions" if number < 20 else "exercises"
-            target = folder / f"student{number:02d}" / topic
-            shutil.copytree(ROOT / kind / topic, target, ignore=shutil.ignore_patterns("__pycache__"))
-            if number >= 40:  # broken: a syntax error, or an endless loop at import
-                first = sorted(target.glob("*.py"))[0]
-                first.write_text("def broken(:\n" if number % 2 else "while True:\n    pass\n")
+            for topic in chosen:
+                target = folder / f"student{number:02d}" / topic.dir
+                shutil.copytree(ROOT / kind / topic.dir, target, ignore=shutil.ignore_patterns("__pycache__"))
+                python = sorted(target.glob("*.py"))
+                if number >= 40 and python:
+                    python[0].write_text("def broken(:\n" if number % 2 else "while True:\n    pass\n")
         started = time.perf_counter()
         run = subprocess.run([str(GRADING_PYTHON), "-m", "graders.harness.teacher.gradebook", str(folder),
-                              "--topics", topic,
+                              "--topics", ",".join(t.slug for t in chosen),
                               "--out", str(Path(scratch) / "gradebook")], cwd=ROOT, env=ENV, capture_output=True,
                              text=True)
         elapsed = time.perf_counter() - started
-    last = (run.stdout.strip().splitlines() or ["?"])[-1]
-    return [(f"nox -s grade: 50 submissions of {topic}", f"{elapsed:.1f} s ({last.split(' → ')[0]})")]
+    lines = run.stdout.strip().splitlines() or [run.stderr.strip() or "?"]
+    mode = "sandboxed" if lines[0].startswith("sandbox:") else "NOT sandboxed"
+    what = "the whole course" if len(chosen) > 1 and not topics else ", ".join(t.slug for t in chosen)
+    return [(f"nox -s grade: 50 submissions of {what}, {mode}", f"{elapsed:.1f} s ({lines[-1].split(' → ')[0]})")]
 
 
 def self_check(topics: list[str]) -> list[tuple[str, str]]:
@@ -118,11 +124,12 @@ def main() -> None:
     parser.add_argument("--race", type=int, default=100, help="forced-race repetitions")
     parser.add_argument("--only", choices=["checks", "race", "class", "self-check"], action="append",
                         help="measure only this part (repeatable); default: all")
+    parser.add_argument("--class-topics", metavar="SLUGS", help="the class's topics (default: the whole course)")
     options = parser.parse_args()
     parts = {
         "checks": lambda: checks(options.runs),
         "race": lambda: race(options.race),
-        "class": class_of_fifty,
+        "class": lambda: class_of_fifty(options.class_topics),
         "self-check": lambda: self_check(["threads", "epoll", "sql-queries"]),
     }
     rows = [row for name, measure in parts.items() if not options.only or name in options.only for row in measure()]
