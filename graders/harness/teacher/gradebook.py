@@ -136,7 +136,8 @@ class Grader:
         env = {**os.environ, "COURSE_LANG": os.environ.get("COURSE_LANG", "en")}
         command = [sys.executable, "-m", "pytest", *(f"graders/{topic.dir}" for topic in self.topics),
                    "--results-json", str(results_path), "--view", "pytest", "-q", "--tb=no",
-                   "-p", "no:cacheprovider", *self.extra]
+                   "-p", "no:cacheprovider", *self.extra,
+                   "--jobs", "1"]  # one pytest per submission: its guards and scratch spaces live in that process
         box = None
         pass_fds: tuple[int, ...] = ()
         if self.view is not None:
