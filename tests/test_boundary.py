@@ -325,6 +325,18 @@ def test_a_bad_sql_file_costs_its_tasks_with_a_message(tmp_path):
     assert "folder" in message(result, 1), log
 
 
+def test_a_module_that_never_finishes_importing_is_stopped_after_seconds_not_the_calls_timeout(tmp_path):
+    """processes task 1 gives its call 90 s (27 s here); an endless loop at the top of workers.py is stopped
+    after the import patience, named, and the next task that needs the module fails at once."""
+    workers = (ROOT / "solutions/processes/workers.py").read_text()
+    impl = variant(tmp_path, "processes", {"workers.py": "while True:\n    pass\n" + workers})
+    result, _, _ = grade("processes", impl, "-k", "start_and_join_runs or whoami_and_start_named")
+    first = message(result, 1)
+    assert first.startswith("importing workers.py did not finish within 5 s"), first
+    assert "workers.py:1 in <module>: `while True:`" in first and "put it inside a function" in first, first
+    assert "importing workers.py never finished in an earlier check" in message(result, 2), message(result, 2)
+
+
 # -- 5. a killed run is cleaned by the next one ------------------------------------------------------------------
 
 

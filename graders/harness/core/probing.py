@@ -8,6 +8,7 @@ observe (`thread_count`, `open_fd_count`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -75,7 +76,16 @@ def student_module(name: str) -> StudentModule:
                 f"在之前的检查中导入 {name}.py 一直没有结束（卡在 {hung}）：模块顶层的代码在导入时就会运行，"
                 "请把它放进函数里")
         )
-    return StudentModule(importlib.import_module(name))
+    marker = os.environ.get("GRADE_IMPORT_MARKER")
+    if name in sys.modules or not marker:
+        return StudentModule(importlib.import_module(name))
+    with contextlib.suppress(OSError):  # the grader sees the import begin, and stops one that does not end
+        Path(marker).write_text(name)
+    try:
+        return StudentModule(importlib.import_module(name))
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(marker)
 
 
 def in_background(target: Any, *args: Any, name: str = "student-server") -> threading.Thread:

@@ -32,6 +32,7 @@ OUTPUT_LIMIT = 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
 RECEIVE_TIMEOUT = 10.0  # seconds for a frame to arrive whole once it has begun, or for a spare to answer
 WATCH_EVERY = 0.25  # seconds between two looks at the worker's memory and processes while a call runs
+IMPORT_PATIENCE = 5.0  # seconds an import of a student's module may take (more with --timeout-scale > 1)
 TEXT_LIMIT = 2000  # characters of a message from the worker that reach the student
 
 
@@ -481,6 +482,10 @@ class Student:
                 raise self._died(name) from None
             if time.monotonic() >= deadline:
                 raise self._timed_out(name, timeout)
+            importing = self._importing()
+            patience = IMPORT_PATIENCE * max(1.0, self.timeout_scale)  # a busy machine's imports are slow too
+            if importing and importing[1] > patience:
+                raise self._import_hung(name, importing[0], patience)
             if worker.process.poll() is None:
                 resident, processes = platform.tree_usage(worker.process.pid)
                 if resident > self.limits.memory_mib * 1024 * 1024:
@@ -552,6 +557,30 @@ class Student:
         for stuck_file, stuck_line, function in stuck:
             if function == "<module>":
                 self.import_hangs[Path(stuck_file).stem] = f"{stuck_file}:{stuck_line}"
+        return TimedOut(message + self._output_note(), file, line)
+
+    def _importing(self) -> tuple[str, float] | None:
+        """(the student's module being imported, for how many seconds), from the worker's marker."""
+        marker = self.workdir / protocol.IMPORT_MARKER
+        try:
+            return marker.read_text(encoding="utf-8", errors="replace")[:100], time.time() - marker.stat().st_mtime
+        except OSError:
+            return None
+
+    def _import_hung(self, name: str, module: str, patience: float) -> TimedOut:
+        """An import still running after `patience`: the top level of the module loops or waits, and would
+        hold every call that needs it until the call's own (often much longer) timeout."""
+        stuck = self._stacks()
+        self._kill()
+        message = say(f"importing {module}.py did not finish within {patience:g} s (in {name})",
+                      f"导入 {module}.py 在 {patience:g} 秒内没有结束（在 {name} 中）")
+        if stuck:
+            message += say("; ", "；") + _describe_stacks(stuck)
+        message += say(". Code at the top level of a module runs on import: put it inside a function",
+                       "。模块顶层的代码在导入时就会运行，请把它放进函数里")
+        located = next(((file, line) for file, line, function in stuck if function == "<module>"), None)
+        self.import_hangs[module] = f"{located[0]}:{located[1]}" if located else f"{module}.py"
+        file, line = located or ((stuck[0][0], stuck[0][1]) if stuck else (None, None))
         return TimedOut(message + self._output_note(), file, line)
 
     def _over_limit(self, name: str, what: str) -> OverLimit:

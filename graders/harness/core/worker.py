@@ -50,6 +50,15 @@ def _define(module: str, source: str) -> types.ModuleType:
     return defined
 
 
+def _mark_imports_next_to(dump: Path) -> None:
+    """Where `probing.student_module` says which of the student's modules it is importing: next to the stack
+    file, in the test's own folder (no marker for a worker without one, such as a spare warming up)."""
+    if str(dump) == os.devnull:
+        os.environ.pop("GRADE_IMPORT_MARKER", None)
+    else:
+        os.environ["GRADE_IMPORT_MARKER"] = str(dump.parent / protocol.IMPORT_MARKER)
+
+
 def call(module: str, qualname: str, args: list, kwargs: dict, source: str | None = None) -> list:
     """Call one probe; every outcome, even SystemExit, becomes a reply."""
     try:
@@ -185,6 +194,7 @@ def main() -> None:
 
     sys.meta_path.insert(0, _NotTheStudents())
     dump = options.dump.open("w")
+    _mark_imports_next_to(options.dump)
     platform.register_stack_dump(dump)
     probing.configure(tuple(options.layers))
     probing.install_thread_error_hook()
@@ -218,6 +228,7 @@ def main() -> None:
             _, workdir, dump_path, import_hangs = request
             os.chdir(workdir)
             dump = open(dump_path, "w")  # noqa: SIM115 - kept open for the stack dump, like the first one
+            _mark_imports_next_to(Path(dump_path))
             platform.register_stack_dump(dump)
             if timer:
                 timer.dump = dump
