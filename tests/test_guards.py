@@ -79,7 +79,8 @@ def test_the_uid_of_a_connection_is_read_from_the_kernel(guards):
     mine = socket.create_connection(("127.0.0.1", port))
     accepted, _ = listener.accept()
     assert guard.peer_uid(accepted) == 0
-    mine.close(), accepted.close(), listener.close()
+    for sock in (mine, accepted, listener):
+        sock.close()
 
 
 def test_mysql_lets_the_student_in_only_as_its_scratch_user(guards):

@@ -544,13 +544,16 @@ class Student:
             text = ""
         return _student_frames(text, self.implementation)
 
-    def _timed_out(self, name: str, timeout: float) -> TimedOut:
+    def _stop(self, message: str) -> tuple[str, list[tuple[str, int, str]]]:
+        """End a worker that is being stopped: `message` followed by where the student's code was, and the
+        student's frames (taken before the worker is killed)."""
         stuck = self._stacks()
         self._kill()
-        message = say(f"timed out after {timeout:g} s in {name}", f"{name} 在 {timeout:g} 秒后超时")
-        if stuck:
-            message += say("; ", "；") + _describe_stacks(stuck)
-        else:
+        return (message + say("; ", "；") + _describe_stacks(stuck) if stuck else message), stuck
+
+    def _timed_out(self, name: str, timeout: float) -> TimedOut:
+        message, stuck = self._stop(say(f"timed out after {timeout:g} s in {name}", f"{name} 在 {timeout:g} 秒后超时"))
+        if not stuck:
             message += say("; none of your code was running: a result was never produced",
                            "；当时没有在运行你的代码：结果一直没有产生")
         file, line = (stuck[0][0], stuck[0][1]) if stuck else (None, None)
@@ -570,12 +573,8 @@ class Student:
     def _import_hung(self, name: str, module: str, patience: float) -> TimedOut:
         """An import still running after `patience`: the top level of the module loops or waits, and would
         hold every call that needs it until the call's own (often much longer) timeout."""
-        stuck = self._stacks()
-        self._kill()
-        message = say(f"importing {module}.py did not finish within {patience:g} s (in {name})",
-                      f"导入 {module}.py 在 {patience:g} 秒内没有结束（在 {name} 中）")
-        if stuck:
-            message += say("; ", "；") + _describe_stacks(stuck)
+        message, stuck = self._stop(say(f"importing {module}.py did not finish within {patience:g} s (in {name})",
+                                        f"导入 {module}.py 在 {patience:g} 秒内没有结束（在 {name} 中）"))
         message += say(". Code at the top level of a module runs on import: put it inside a function",
                        "。模块顶层的代码在导入时就会运行，请把它放进函数里")
         located = next(((file, line) for file, line, function in stuck if function == "<module>"), None)
@@ -584,12 +583,9 @@ class Student:
         return TimedOut(message + self._output_note(), file, line)
 
     def _over_limit(self, name: str, what: str) -> OverLimit:
-        stuck = self._stacks()
-        self._kill()
-        message = say(f"your code used {what} during {name}, the limit for one check, so it was stopped",
-                      f"你的代码在 {name} 中用了{what}，超过了一次检查的上限，所以被停止了")
-        if stuck:
-            message += say("; ", "；") + _describe_stacks(stuck)
+        message, stuck = self._stop(say(
+            f"your code used {what} during {name}, the limit for one check, so it was stopped",
+            f"你的代码在 {name} 中用了{what}，超过了一次检查的上限，所以被停止了"))
         message += say(" (a teacher can raise limits with GRADE_LIMITS, see the README)",
                        "（老师可以用 GRADE_LIMITS 放宽上限，见 README）")
         file, line = (stuck[0][0], stuck[0][1]) if stuck else (None, None)
