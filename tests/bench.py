@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graders.harness.core import curriculum, mutants  # noqa: E402
-from graders.harness.core.student import Implementation, Student  # noqa: E402
+from graders.harness.core.student import Implementation, Spares, Student  # noqa: E402
 
 GRADING_PYTHON = ROOT / ".nox" / "grading" / "bin" / "python"
 ENV = {**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"}
@@ -57,6 +57,31 @@ def checks(runs: int) -> list[tuple[str, str]]:
         verdict = "ok" if solved <= SOLVED_TARGET and stub <= STUB_TARGET else "over target"
         rows.append((f"warm nox -s check-{topic.slug}", f"{solved:.2f} s solved · {stub:.2f} s stub · "
                      f"bare pytest {bare:.2f} s (×{solved / bare:.2f}) · {verdict}"))
+    return rows
+
+
+def workers(repeats: int) -> list[tuple[str, str]]:
+    """What a fresh worker costs a test: forked by the fork server (Linux), or spawned as on macOS and Windows
+    (with a spare started during the previous test, which a busy machine pays for in CPU time)."""
+    from graders.mongodb import probes
+
+    rows = []
+    for start in ("fork", "spawn"):
+        os.environ["GRADE_WORKER_START"] = start
+        spares = Spares()
+        with tempfile.TemporaryDirectory() as workdir:
+            implementation = Implementation("solutions", (ROOT / "solutions/mongodb",))
+            times = []
+            for _ in range(repeats + 1):
+                started = time.perf_counter()
+                student = Student(implementation, Path(workdir), spares=spares)
+                student.run(probes.plain, 1, "bench")
+                student.close()
+                times.append(time.perf_counter() - started)
+        spares.close()
+        rows.append((f"a fresh worker per test, {start}ed", f"{statistics.median(times[1:]) * 1000:.0f} ms "
+                     "(start, one call of a probe that imports pymongo, close)"))
+    os.environ.pop("GRADE_WORKER_START")
     return rows
 
 
@@ -122,12 +147,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="timed runs per check (median)")
     parser.add_argument("--race", type=int, default=100, help="forced-race repetitions")
-    parser.add_argument("--only", choices=["checks", "race", "class", "self-check"], action="append",
+    parser.add_argument("--only", choices=["checks", "workers", "race", "class", "self-check"], action="append",
                         help="measure only this part (repeatable); default: all")
     parser.add_argument("--class-topics", metavar="SLUGS", help="the class's topics (default: the whole course)")
     options = parser.parse_args()
     parts = {
         "checks": lambda: checks(options.runs),
+        "workers": lambda: workers(options.runs * 4),
         "race": lambda: race(options.race),
         "class": lambda: class_of_fifty(options.class_topics),
         "self-check": lambda: self_check(["threads", "epoll", "sql-queries"]),

@@ -6,6 +6,7 @@ runs a throw-away module, or a whole `pytest graders/<topic>` run as `nox -s che
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import os
@@ -18,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from graders.harness.core import platform, protocol
+from graders.harness.core.forkserver import Forked
 from graders.harness.core.results import TaskResult, TopicResult, load_progress, save_progress
-from graders.harness.core.student import Implementation, OverLimit, Student, StudentError
+from graders.harness.core.student import Implementation, OverLimit, Spares, Student, StudentError
 from tests import boundary_probes
 from tests.test_harness import BASICS_OK, COUNTER_OK, grade, message, processes_mentioning, statuses, variant
 
@@ -289,6 +291,47 @@ def test_limits_are_checked_when_given():
     assert platform.Limits.parse("memory_mib=2048, processes=8").processes == 8
     with pytest.raises(ValueError, match="limits are"):
         platform.Limits.parse("memory=lots")
+
+
+@pytest.mark.skipif(not platform.LINUX, reason="workers are forked by a fork server on Linux only")
+def test_a_forked_worker_is_as_fresh_and_as_contained_as_a_spawned_one(tmp_path):
+    """The fork server (forkserver.py) saves each test a Python start; each test still gets a process of its
+    own, which reports how it ended, and a worker that kills the server costs the next test nothing."""
+    spares = Spares()
+    source = """
+import os, signal
+seen = []
+def remember(value):
+    seen.append(value)
+    return [os.getpid(), os.getsid(0), list(seen)]
+def end(code):
+    os._exit(code)
+def kill_the_server():
+    os.kill(os.getppid(), signal.SIGKILL)
+"""
+    try:
+        first = student_with(tmp_path, source, spares=spares)
+        pid, session, seen = first.run(boundary_probes.call, "victim", "remember", 1)
+        assert isinstance(first._worker.process, Forked)
+        assert (pid, session, seen) == (first.pid, first.pid, [1]), "a forked worker leads a session of its own"
+        first.close()
+        second = student_with(tmp_path, source, spares=spares)
+        other, _, seen = second.run(boundary_probes.call, "victim", "remember", 2)
+        assert other != pid and seen == [2], "the second test ran in the first one's process"
+        with pytest.raises(StudentError, match="exit code 3"):
+            second.run(boundary_probes.call, "victim", "end", 3)
+        second.close()
+        third = student_with(tmp_path, source, spares=spares)
+        with contextlib.suppress(StudentError):  # its own worker is ended with the server, or not yet
+            third.run(boundary_probes.call, "victim", "kill_the_server", timeout=2)
+        with contextlib.suppress(StudentError):
+            third.close()
+        fourth = student_with(tmp_path, source, spares=spares)
+        assert fourth.run(boundary_probes.call, "victim", "remember", 4)[2] == [4]
+        fourth.close()
+    finally:
+        spares.close()
+    assert not gone_within(str(tmp_path / "code"), 1.0), "a fork server outlived its run"
 
 
 # -- 6. any shape of bad file gives a per-task message and a results file --------------------------------------

@@ -89,11 +89,13 @@ def test_a_narrow_console_gets_replacement_characters_not_a_crash(tmp_path, enco
 # -- what a wrapper or a platform changes about the worker ---------------------------------------------------
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])  # a fork server (Linux), or spares as on macOS and Windows
 def test_a_worker_whose_wrapper_dies_with_its_parent_outlives_the_grader_thread_that_started_it(tmp_path,
-                                                                                                  monkeypatch):
+                                                                                                  monkeypatch, start):
     """bubblewrap's --die-with-parent (PR_SET_PDEATHSIG) fires when the *thread* that started the process ends;
     graders call the student's code, and so start workers and spares, from short-lived threads."""
     monkeypatch.setenv("GRADE_WORKER_WRAPPER", json.dumps(["setpriv", "--pdeathsig", "KILL", "--"]))
+    monkeypatch.setenv("GRADE_WORKER_START", start)
     spares = Spares()
     (tmp_path / "first").mkdir()
     (tmp_path / "second").mkdir()

@@ -48,6 +48,19 @@ def _children_from_proc(pid: int) -> list[int]:
     return children
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux, from /proc)."""
+    return _children_from_proc(pid) if has_proc() else []
+
+
+def set_dumpable(dumpable: bool) -> None:
+    """Linux: whether processes of the same user may ptrace this one or read its memory (PR_SET_DUMPABLE)."""
+    if not LINUX:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(4, int(dumpable), 0, 0, 0)
+
+
 def descendants(root: int) -> list[int]:
     """Every process below `root`, nearest first."""
     if has_proc():

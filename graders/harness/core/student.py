@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graders.harness.core import platform, protocol
+from graders.harness.core import forkserver, platform, protocol
 from graders.harness.core.curriculum import ROOT, say
 
 OUTPUT_LIMIT = 1024 * 1024
@@ -190,7 +190,8 @@ def worker_environment() -> dict[str, str]:
     """The grader's environment without what student code must not hold: service URLs (with the admin's
     password), tokens and keys, and GitHub's step files (writing GITHUB_ENV or GITHUB_STEP_SUMMARY would
     change the workflow's later steps or its report). Probes get their scratch URLs as arguments."""
-    return {name: value for name, value in os.environ.items() if not SECRET_NAMES.search(name)}
+    return {name: value for name, value in os.environ.items()
+            if not SECRET_NAMES.search(name) and name != "PYTEST_CURRENT_TEST"}  # that one changes at every test
 
 
 _LAUNCHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="worker-launcher")
@@ -206,22 +207,30 @@ def _popen(command: list[str], **options: Any) -> subprocess.Popen:
     return _LAUNCHER.submit(subprocess.Popen, command, **options).result()
 
 
-def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker:
+def _worker_command(key: tuple, import_hangs: dict[str, str]) -> tuple[list[str], list[str], dict]:
+    """How to start a worker of this kind: the command up to its options, its layers, and Popen's options."""
     layers, gevent, user = key
     python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**worker_environment(), "PYTHONPATH": path, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
            "GRADE_IMPORT_HANGS": json.dumps(import_hangs)}
-    options: dict = {"cwd": cwd, "env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE,
+    options: dict = {"env": env, "stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE,
                      "stderr": subprocess.STDOUT, **(platform.user_switch(user) if user else {})}
     if platform.POSIX:
         options["start_new_session"] = True  # its own process group, and no terminal to read Ctrl-C from
     else:
         options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
-    tail = ["--dump", str(dump), *(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)]
     # A class's sandbox (teacher/sandbox.py) wraps the worker: e.g. bubblewrap and a uid of the submission's own.
     wrapper = json.loads(os.environ.get("GRADE_WORKER_WRAPPER") or "[]")
     module = [*wrapper, python, "-m", "graders.harness.core.worker"]
+    return module, [*(["--gevent"] if gevent else []), *(str(layer.resolve()) for layer in layers)], options
+
+
+def _launch(key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker:
+    module, layers, options = _worker_command(key, import_hangs)
+    options["cwd"] = cwd
+    env = options["env"]
+    tail = ["--dump", str(dump), *layers]
     if _transport() == "inherit":
         ours, theirs = socket.socketpair()
         life_read, life_write = os.pipe()
@@ -268,15 +277,62 @@ def _close_quietly(lifeline: int | socket.socket) -> None:
 
 
 class Spares:
-    """A worker started ahead of time for the next test, so that its start-up overlaps the current test.
+    """Workers ready before a test asks for one, so that a test does not wait for Python to start.
 
-    Each test still gets a fresh process: the spare has run no student code, only imported the harness and
-    the probe modules the previous test used (the drivers they import are the slow part of a start).
+    On Linux, a fork server for each kind of worker (`forkserver.py`): it imports the probe modules the tests
+    have used (the drivers they import are the slow part of a start) and forks a fresh worker for each test in
+    milliseconds. Elsewhere (and for gevent's workers), a spare started while the current test runs. Either
+    way each test gets a fresh process that has run no student code.
     """
 
     def __init__(self) -> None:
         self._spare: tuple[tuple, _Worker] | None = None
+        self._servers: dict[str, forkserver.Forkserver] = {}
         self.preload: list[str] = []
+
+    def fork(self, key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker | None:
+        """A worker forked by this kind's fork server (started on first use); None where there is none."""
+        if not forkserver.usable(gevent=key[1]) or _transport() != "inherit":
+            return None
+        module, layers, options = _worker_command(key, {})
+        kind = json.dumps([module, layers, key[2]])
+        server = self._servers.get(kind)
+        if server is None or not server.alive or server.environment != options["env"]:
+            if server is not None:  # gone, or the environment changed (a test's monkeypatch, the language)
+                server.close()
+            options["cwd"] = tempfile.gettempdir()
+            options["stdout"] = options["stderr"] = subprocess.DEVNULL
+
+            def start(extra: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
+                return _popen([*module, *extra, "--dump", os.devnull, *layers], pass_fds=fds, **options)
+
+            server = self._servers[kind] = forkserver.Forkserver(start, options["env"])
+            server.preload(self.preload)
+        ours, theirs = socket.socketpair()
+        life_read, life_write = os.pipe()
+        output_read, output_write = os.pipe()
+        request = {"workdir": str(cwd), "dump": str(dump), "import_hangs": json.dumps(import_hangs)}
+        try:
+            process = server.fork(request, [theirs.fileno(), life_read, output_write, output_read])
+        finally:
+            theirs.close()
+            os.close(life_read)
+            os.close(output_write)
+        if process is None:
+            ours.close()
+            os.close(life_write)
+            os.close(output_read)
+            return None
+        pump = _OutputPump(process.stdout, process.pid)
+        pump.start()
+        return _Worker(process, protocol.Channel(ours), pump, life_write)
+
+    def used(self, module: str) -> None:
+        """A test called a probe of `module`: the next workers import it before they are needed."""
+        if module not in self.preload:
+            self.preload.append(module)
+            for server in self._servers.values():
+                server.preload(self.preload)
 
     def take(self, key: tuple) -> _Worker | None:
         spare, self._spare = self._spare, None
@@ -289,6 +345,8 @@ class Spares:
         return None
 
     def replenish(self, key: tuple) -> None:
+        if forkserver.usable(gevent=key[1]) and _transport() == "inherit":
+            return  # the fork server is the spare
         scratch = Path(tempfile.gettempdir())
         worker = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
         if self.preload:
@@ -299,6 +357,9 @@ class Spares:
         if self._spare:
             _discard(self._spare[1])
             self._spare = None
+        for server in self._servers.values():
+            server.close()
+        self._servers.clear()
 
 
 def _text(value: object, limit: int = TEXT_LIMIT) -> str:
@@ -352,6 +413,9 @@ class Student:
         if worker and not self._adopt(worker):
             _discard(worker)  # it died before running any student code: not the student's doing
             worker = None
+        if worker is None and self.spares:
+            worker = self.spares.fork(self._key(), cwd=self.workdir, dump=self._dump, import_hangs=self.import_hangs)
+            self._worker = worker
         if worker is None:
             self._worker = _launch(self._key(), cwd=self.workdir, dump=self._dump, import_hangs=self.import_hangs)
         if self.spares:
@@ -378,7 +442,7 @@ class Student:
         worker = self._worker
         if worker is None or worker.process.poll() is not None:
             return None
-        if not os.environ.get("GRADE_WORKER_WRAPPER"):
+        if isinstance(worker.process, forkserver.Forked) or not os.environ.get("GRADE_WORKER_WRAPPER"):
             return worker.process.pid
         for pid in platform.descendants(worker.process.pid):
             try:
@@ -448,8 +512,8 @@ class Student:
         if hidden and probe.__module__ not in worker.defined:
             source = Path(inspect.getfile(probe)).read_text(encoding="utf-8")
             worker.defined.add(probe.__module__)
-        if self.spares and not hidden and probe.__module__ not in self.spares.preload:
-            self.spares.preload.append(probe.__module__)
+        if self.spares and not hidden:
+            self.spares.used(probe.__module__)
         try:
             self._dump_mark = self._dump.stat().st_size if self._dump.exists() else 0
             worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs, timeout, source])

@@ -4,7 +4,8 @@ Started by `graders.harness.core.student.Student` as
 
     python -m graders.harness.core.worker --fd N --lifeline M --dump FILE [--gevent] LAYER [LAYER ...]
 
-It reads requests from the inherited socket `--fd`, calls the probe named in each, and answers with the
+or, on Linux, forked by a fork server started as `worker --forkserver FD ...` (forkserver.py). It reads
+requests from its channel (the inherited socket `--fd`), calls the probe named in each, and answers with the
 result or with what went wrong, as plain-data frames (`protocol`). It never decides a grade: the grader
 validates every reply, and the student's code, which shares this process, may have rewritten anything here.
 
@@ -178,25 +179,52 @@ def main() -> None:
     parser.add_argument("--lifeline", type=int, help="the inherited end of the grader's lifeline pipe (POSIX)")
     parser.add_argument("--connect", metavar="HOST:PORT", help="the grader's listener (Windows); key in "
                         "GRADE_CHANNEL_KEY")
+    parser.add_argument("--forkserver", type=int, metavar="FD", help="fork a worker for each request on this "
+                        "control socket (forkserver.py) instead of serving one")
     parser.add_argument("--dump", type=Path, required=True)
     parser.add_argument("--gevent", action="store_true")
     parser.add_argument("layers", nargs="+", type=Path)
     options = parser.parse_args()
 
-    platform.become_subreaper()
+    if options.forkserver is not None:
+        from graders.harness.core import forkserver
+
+        def become_worker(request: dict, fds: list[int]) -> None:
+            channel_fd, lifeline, output = fds
+            os.setsid()
+            os.dup2(output, 1)
+            os.dup2(output, 2)
+            os.close(output)
+            os.chdir(request["workdir"])
+            os.environ["GRADE_IMPORT_HANGS"] = request["import_hangs"]
+            serve(protocol.Channel(socket.socket(fileno=channel_fd)), lifeline, Path(request["dump"]),
+                  options.layers)
+            with contextlib.suppress(BaseException):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(0)
+
+        forkserver.serve(options.forkserver, become_worker, importlib.import_module)
     if options.connect:
         channel, lifeline = protocol.connect_to_grader(options.connect, os.environ.pop("GRADE_CHANNEL_KEY", ""))
     else:
         channel, lifeline = protocol.Channel(socket.socket(fileno=options.fd)), options.lifeline
+    serve(channel, lifeline, options.dump, options.layers)
+
+
+def serve(channel: protocol.Channel, lifeline: int | socket.socket | None, dump_path: Path, layers: list[Path]
+          ) -> None:
+    """Answer the grader's requests until it says "exit"."""
+    platform.become_subreaper()
     if lifeline is not None:
         _os_thread(_watch_lifeline, lifeline)
     platform.Limits.from_environment().apply_to_this_process()
 
     sys.meta_path.insert(0, _NotTheStudents())
-    dump = options.dump.open("w")
-    _mark_imports_next_to(options.dump)
+    dump = dump_path.open("w")
+    _mark_imports_next_to(dump_path)
     platform.register_stack_dump(dump)
-    probing.configure(tuple(options.layers))
+    probing.configure(tuple(layers))
     probing.install_thread_error_hook()
     start_method = os.environ.get("GRADE_START_METHOD")
     if start_method:  # as on macOS (spawn) or Linux from Python 3.14 (forkserver): set before student code runs
