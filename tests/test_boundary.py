@@ -376,8 +376,22 @@ def test_a_module_that_never_finishes_importing_is_stopped_after_seconds_not_the
     result, _, _ = grade("processes", impl, "-k", "start_and_join_runs or whoami_and_start_named")
     first = message(result, 1)
     assert first.startswith("importing workers.py did not finish within 5 s"), first
-    assert "workers.py:1 in <module>: `while True:`" in first and "put it inside a function" in first, first
+    # The loop is caught on either of its lines: `while True:` or `pass`.
+    assert "workers.py:" in first and "in <module>: `" in first and "put it inside a function" in first, first
     assert "importing workers.py never finished in an earlier check" in message(result, 2), message(result, 2)
+
+
+def test_a_module_whose_import_never_ended_is_refused_wherever_it_is_imported_again(tmp_path):
+    """queues task 5 imports thread_classes.py, which imports pipeline.py; processes task 4 imports lifecycle.py
+    in a child process. Once such an import is known to hang, they fail at once instead of waiting out their
+    calls' timeouts (5 s and 30 s) again."""
+    pipeline = (ROOT / "solutions/queues/pipeline.py").read_text()
+    classes = (ROOT / "solutions/queues/thread_classes.py").read_text()
+    impl = variant(tmp_path, "queues", {"pipeline.py": "while True:\n    pass\n" + pipeline,
+                                        "thread_classes.py": "import pipeline  # noqa\n" + classes})
+    result, _, _ = grade("queues", impl, "-k", "bounded_queue or threads_run_at_once")
+    assert "pipeline.py:" in message(result, 1) and "in <module>" in message(result, 1), message(result, 1)
+    assert "importing pipeline.py never finished in an earlier check" in message(result, 5), message(result, 5)
 
 
 # -- 5. a killed run is cleaned by the next one ------------------------------------------------------------------

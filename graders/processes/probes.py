@@ -272,6 +272,7 @@ def deadline_trace(quick_nap: float, quick_deadline: float, slow_deadline: float
 def daemon_trace(patience: float, exit_patience: float) -> dict:
     """A parent process calls start_daemon() and then ends: the daemon must end with it, not hold it up.
     `patience`: for the parent to start and report what start_daemon returned; `exit_patience`: for it to end."""
+    student_module("lifecycle")  # here, where an import that never ends is stopped within seconds, not at `patience`
     reports = Reports.fresh()
     parent = multiprocessing.Process(target=_parent_of_a_daemon, args=(reports,), name="grader-parent")
     parent.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
 import json
 import os
 import sys
@@ -63,12 +64,9 @@ class StudentModule:
             ) from None
 
 
-def student_module(name: str) -> StudentModule:
-    """Import the student's module `name` (e.g. "counter") from the graded folder."""
-    if not any((layer / f"{name}.py").is_file() or (layer / name).is_dir() for layer in _layers):
-        missing = display_path(_layers[-1] / f"{name}.py")
-        raise StudentMistake(say(f"{missing} is missing", f"找不到 {missing}"))
-    hung = json.loads(os.environ.get("GRADE_IMPORT_HANGS", "{}")).get(name)
+def refuse_if_hung(name: str) -> None:
+    """A StudentMistake if importing the student's module `name` never finished in an earlier test."""
+    hung = json.loads(os.environ.get("GRADE_IMPORT_HANGS") or "{}").get(name)
     if hung:
         raise StudentMistake(
             say(f"importing {name}.py never finished in an earlier check (stuck at {hung}): code at the top level "
@@ -76,6 +74,24 @@ def student_module(name: str) -> StudentModule:
                 f"在之前的检查中导入 {name}.py 一直没有结束（卡在 {hung}）：模块顶层的代码在导入时就会运行，"
                 "请把它放进函数里")
         )
+
+
+class KnownHangs(importlib.abc.MetaPathFinder):
+    """Refuses, at once, any import of a student's module whose import never finished in an earlier test,
+    also where it is imported by another of the student's modules (`from pipeline import ...`) or in a child
+    process: without it, each such import waits out a call's whole timeout again."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if "." not in name:
+            refuse_if_hung(name)
+
+
+def student_module(name: str) -> StudentModule:
+    """Import the student's module `name` (e.g. "counter") from the graded folder."""
+    if not any((layer / f"{name}.py").is_file() or (layer / name).is_dir() for layer in _layers):
+        missing = display_path(_layers[-1] / f"{name}.py")
+        raise StudentMistake(say(f"{missing} is missing", f"找不到 {missing}"))
+    refuse_if_hung(name)
     marker = os.environ.get("GRADE_IMPORT_MARKER")
     if name in sys.modules or not marker:
         return StudentModule(importlib.import_module(name))
