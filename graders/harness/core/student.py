@@ -290,9 +290,14 @@ class Spares:
         self._servers: dict[str, forkserver.Forkserver] = {}
         self.preload: list[str] = []
 
+    @staticmethod
+    def _forks(key: tuple) -> bool:
+        """Whether workers of this kind come from a fork server (their channel must be inherited)."""
+        return forkserver.usable(gevent=key[1]) and _transport() == "inherit"
+
     def fork(self, key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker | None:
         """A worker forked by this kind's fork server (started on first use); None where there is none."""
-        if not forkserver.usable(gevent=key[1]) or _transport() != "inherit":
+        if not self._forks(key):
             return None
         module, layers, options = _worker_command(key, {})
         kind = json.dumps([module, layers, key[2]])
@@ -345,7 +350,7 @@ class Spares:
         return None
 
     def replenish(self, key: tuple) -> None:
-        if forkserver.usable(gevent=key[1]) and _transport() == "inherit":
+        if self._forks(key):
             return  # the fork server is the spare
         scratch = Path(tempfile.gettempdir())
         worker = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
