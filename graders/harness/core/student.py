@@ -279,16 +279,17 @@ def _close_quietly(lifeline: int | socket.socket) -> None:
 class Spares:
     """Workers ready before a test asks for one, so that a test does not wait for Python to start.
 
-    On Linux, a fork server for each kind of worker (`forkserver.py`): it imports the probe modules the tests
-    have used (the drivers they import are the slow part of a start) and forks a fresh worker for each test in
-    milliseconds. Elsewhere (and for gevent's workers), a spare started while the current test runs. Either
-    way each test gets a fresh process that has run no student code.
+    On Linux, a fork server for each kind of worker (`forkserver.py`): it imports the probe modules that tests
+    of its kind have used (the drivers they import are the slow part of a start) and forks a fresh worker for
+    each test in milliseconds. Only its own kind's: a class's run keeps a server per topic alive, and each one
+    importing every topic's drivers cost more than the forks saved. Elsewhere (and for gevent's workers), a spare
+    started while the current test runs. Either way each test gets a fresh process that has run no student code.
     """
 
     def __init__(self) -> None:
         self._spare: tuple[tuple, _Worker] | None = None
-        self._servers: dict[str, forkserver.Forkserver] = {}
-        self.preload: list[str] = []
+        self._servers: dict[tuple, forkserver.Forkserver] = {}
+        self.preload: dict[tuple, list[str]] = {}  # by kind: the probe modules its tests have used
 
     @staticmethod
     def _forks(key: tuple) -> bool:
@@ -300,8 +301,7 @@ class Spares:
         if not self._forks(key):
             return None
         module, layers, options = _worker_command(key, {})
-        kind = json.dumps([module, layers, key[2]])
-        server = self._servers.get(kind)
+        server = self._servers.get(key)
         if server is None or not server.alive or server.environment != options["env"]:
             if server is not None:  # gone, or the environment changed (a test's monkeypatch, the language)
                 server.close()
@@ -311,8 +311,8 @@ class Spares:
             def start(extra: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
                 return _popen([*module, *extra, "--dump", os.devnull, *layers], pass_fds=fds, **options)
 
-            server = self._servers[kind] = forkserver.Forkserver(start, options["env"])
-            server.preload(self.preload)
+            server = self._servers[key] = forkserver.Forkserver(start, options["env"])
+            server.preload(self.preload.get(key, []))
         ours, theirs = socket.socketpair()
         life_read, life_write = os.pipe()
         output_read, output_write = os.pipe()
@@ -332,12 +332,14 @@ class Spares:
         pump.start()
         return _Worker(process, protocol.Channel(ours), pump, life_write)
 
-    def used(self, module: str) -> None:
-        """A test called a probe of `module`: the next workers import it before they are needed."""
-        if module not in self.preload:
-            self.preload.append(module)
-            for server in self._servers.values():
-                server.preload(self.preload)
+    def used(self, key: tuple, module: str) -> None:
+        """A test called a probe of `module`: the next workers of its kind import it before they are needed."""
+        modules = self.preload.setdefault(key, [])
+        if module not in modules:
+            modules.append(module)
+            server = self._servers.get(key)
+            if server is not None:
+                server.preload(modules)
 
     def take(self, key: tuple) -> _Worker | None:
         spare, self._spare = self._spare, None
@@ -354,8 +356,8 @@ class Spares:
             return  # the fork server is the spare
         scratch = Path(tempfile.gettempdir())
         worker = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
-        if self.preload:
-            worker.channel.send(["preload", list(self.preload)])
+        if self.preload.get(key):
+            worker.channel.send(["preload", list(self.preload[key])])
         self._spare = (key, worker)
 
     def close(self) -> None:
@@ -518,7 +520,7 @@ class Student:
             source = Path(inspect.getfile(probe)).read_text(encoding="utf-8")
             worker.defined.add(probe.__module__)
         if self.spares and not hidden:
-            self.spares.used(probe.__module__)
+            self.spares.used(self._key(), probe.__module__)
         try:
             self._dump_mark = self._dump.stat().st_size if self._dump.exists() else 0
             worker.channel.send(["run", probe.__module__, probe.__qualname__, list(args), kwargs, timeout, source])
