@@ -106,20 +106,20 @@ def race(repeats: int) -> list[tuple[str, str]]:
     return rows
 
 
-def class_of_fifty(topics: str | None = None) -> list[tuple[str, str]]:
-    """Grade a class of 50 generated submissions, sandboxed where the machine allows it: 20 solved, 20 untouched
-    stubs, 10 broken (a syntax error, or an endless loop at import, in one file of every topic). `topics`:
-    comma-separated, or every topic of the course."""
+def class_of(size: int, topics: str | None = None) -> list[tuple[str, str]]:
+    """Grade a class of generated submissions (50 by default), sandboxed where the machine allows it: 40 % solved,
+    40 % untouched stubs, 20 % broken (a syntax error, or an endless loop at import, in one file of every topic).
+    `topics`: comma-separated, or every topic of the course."""
     chosen = [t for t in curriculum.topics() if t.available and (not topics or t.slug in topics.split(","))]
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch) / "submissions"
-        for number in range(50):
-            kind = "solutions" if number < 20 else "exercises"
+        for number in range(size):
+            kind = "solutions" if number < size * 0.4 else "exercises"
             for topic in chosen:
                 target = folder / f"student{number:02d}" / topic.dir
                 shutil.copytree(ROOT / kind / topic.dir, target, ignore=shutil.ignore_patterns("__pycache__"))
                 python = sorted(target.glob("*.py"))
-                if number >= 40 and python:
+                if number >= size * 0.8 and python:
                     python[0].write_text("def broken(:\n" if number % 2 else "while True:\n    pass\n")
         started = time.perf_counter()
         run = subprocess.run([str(GRADING_PYTHON), "-m", "graders.harness.teacher.gradebook", str(folder),
@@ -130,7 +130,7 @@ def class_of_fifty(topics: str | None = None) -> list[tuple[str, str]]:
     lines = run.stdout.strip().splitlines() or [run.stderr.strip() or "?"]
     mode = "sandboxed" if lines[0].startswith("sandbox:") else "NOT sandboxed"
     what = "the whole course" if len(chosen) > 1 and not topics else ", ".join(t.slug for t in chosen)
-    return [(f"nox -s grade: 50 submissions of {what}, {mode}", f"{elapsed:.1f} s ({lines[-1].split(' → ')[0]})")]
+    return [(f"nox -s grade: {size} submissions of {what}, {mode}", f"{elapsed:.1f} s ({lines[-1].split(' → ')[0]})")]
 
 
 def self_check(topics: list[str]) -> list[tuple[str, str]]:
@@ -150,12 +150,13 @@ def main() -> None:
     parser.add_argument("--only", choices=["checks", "workers", "race", "class", "self-check"], action="append",
                         help="measure only this part (repeatable); default: all")
     parser.add_argument("--class-topics", metavar="SLUGS", help="the class's topics (default: the whole course)")
+    parser.add_argument("--class-size", type=int, default=50, help="submissions in the class (default 50)")
     options = parser.parse_args()
     parts = {
         "checks": lambda: checks(options.runs),
         "workers": lambda: workers(options.runs * 4),
         "race": lambda: race(options.race),
-        "class": lambda: class_of_fifty(options.class_topics),
+        "class": lambda: class_of(options.class_size, options.class_topics),
         "self-check": lambda: self_check(["threads", "epoll", "sql-queries"]),
     }
     rows = [row for name, measure in parts.items() if not options.only or name in options.only for row in measure()]

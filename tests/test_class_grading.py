@@ -228,6 +228,20 @@ def test_every_topic_grades_in_the_sandbox_as_it_does_on_a_laptop(tmp_path):
 
 
 @SANDBOXED
+def test_in_the_sandbox_a_module_that_loops_at_import_is_stopped_after_a_cpu_second_and_located(tmp_path):
+    """The grader asks a sandboxed worker for its stacks as it asks any other (SIGUSR1, to the worker's pid as
+    seen from outside its namespace), so the student learns where the loop is, not only that there is one."""
+    logging = tmp_path / "subs" / "looper" / "logging"
+    shutil.copytree(ROOT / "exercises" / "logging", logging, ignore=shutil.ignore_patterns("__pycache__"))
+    (logging / "log_setup.py").write_text("while True:\n    pass\n")
+    done = grade(str(tmp_path / "subs"), "--topics", "logging", "--no-canary", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    first = from_json((tmp_path / "out" / "looper.json").read_text())[0].tasks[0]
+    assert first.message.startswith("importing log_setup.py computed for 1 s of CPU time"), first.message
+    assert "stuck at logging/log_setup.py:" in first.message and "in <module>" in first.message, first.message
+
+
+@SANDBOXED
 def test_the_sandbox_shows_no_solutions_hidden_graders_home_or_other_submissions(tmp_path):
     view = sandbox.ClassView(tmp_path / "view")
     source = tmp_path / "sub"

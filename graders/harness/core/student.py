@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT = 5.0
 RECEIVE_TIMEOUT = 10.0  # seconds for a frame to arrive whole once it has begun, or for a spare to answer
 WATCH_EVERY = 0.25  # seconds between two looks at the worker's memory and processes while a call runs
 IMPORT_PATIENCE = 5.0  # seconds an import of a student's module may take (more with --timeout-scale > 1)
+IMPORT_CPU = 1.0  # seconds of CPU an import may use: a loop at a module's top level is stopped after 1 s of it
 TEXT_LIMIT = 2000  # characters of a message from the worker that reach the student
 
 
@@ -408,6 +409,7 @@ class Student:
         self.spares = spares
         self._calls = threading.Lock()
         self.interrupted = False  # set by the plugin when the run is being stopped: close without waiting
+        self._import_seen: tuple[tuple, float] | None = None  # (which import, the worker's CPU when first seen)
 
     # -- life cycle ------------------------------------------------------------------------------------
 
@@ -553,10 +555,9 @@ class Student:
                 raise self._died(name) from None
             if time.monotonic() >= deadline:
                 raise self._timed_out(name, timeout)
-            importing = self._importing()
-            patience = IMPORT_PATIENCE * max(1.0, self.timeout_scale)  # a busy machine's imports are slow too
-            if importing and importing[1] > patience:
-                raise self._import_hung(name, importing[0], patience)
+            overrun = self._import_overrun()
+            if overrun:
+                raise self._import_hung(name, *overrun)
             if worker.process.poll() is None:
                 resident, processes = platform.tree_usage(worker.process.pid)
                 if resident > self.limits.memory_mib * 1024 * 1024:
@@ -592,11 +593,12 @@ class Student:
 
     def _stacks(self) -> list[tuple[str, int, str]]:
         """The innermost student frame of every thread, from faulthandler's dump in the worker."""
-        if self._worker is None or self._worker.process.poll() is not None:
+        pid = self.pid  # the Python process itself, below a sandbox's wrapper
+        if pid is None:
             return []
         if platform.can_ask_for_stacks():
             before = self._dump.stat().st_size if self._dump.exists() else 0
-            platform.ask_for_stacks(self._worker.process.pid)
+            platform.ask_for_stacks(pid)
         else:  # the worker's own timer wrote them (or will in a moment) since the call began
             before = getattr(self, "_dump_mark", 0)
         deadline = time.monotonic() + 1.0
@@ -633,19 +635,40 @@ class Student:
                 self.import_hangs[Path(stuck_file).stem] = f"{stuck_file}:{stuck_line}"
         return TimedOut(message + self._output_note(), file, line)
 
-    def _importing(self) -> tuple[str, float] | None:
-        """(the student's module being imported, for how many seconds), from the worker's marker."""
+    def _import_overrun(self) -> tuple[str, tuple[str, str]] | None:
+        """(the student's module, how its import overran) once an import has run longer than its patience,
+        from the worker's marker: IMPORT_PATIENCE seconds of waiting (a busy machine's imports are slow too,
+        so it grows with --timeout-scale), or IMPORT_CPU seconds of computing, counted from outside the worker
+        since the marker was first seen. CPU time does not stretch on a busy machine, and a loop at the top of a
+        module is then stopped after a second of it rather than five: a class with such a submission in every
+        topic paid 95 CPU-s for it."""
         marker = self.workdir / protocol.IMPORT_MARKER
         try:
-            return marker.read_text(encoding="utf-8", errors="replace")[:100], time.time() - marker.stat().st_mtime
+            module = marker.read_text(encoding="utf-8", errors="replace")[:100]
+            started = marker.stat().st_mtime
         except OSError:
             return None
+        scale = max(1.0, self.timeout_scale)
+        if time.time() - started > IMPORT_PATIENCE * scale:
+            patience = IMPORT_PATIENCE * scale
+            return module, (f"did not finish within {patience:g} s", f"在 {patience:g} 秒内没有结束")
+        pid = self.pid
+        used = platform.cpu_seconds(pid) if pid else None
+        if used is None:
+            return None
+        if self._import_seen is None or self._import_seen[0] != (module, started, pid):
+            self._import_seen = ((module, started, pid), used)
+        elif used - self._import_seen[1] > IMPORT_CPU * scale:
+            budget = IMPORT_CPU * scale
+            return module, (f"computed for {budget:g} s of CPU time and had not finished",
+                            f"计算了 {budget:g} 秒 CPU 时间仍没有结束")
+        return None
 
-    def _import_hung(self, name: str, module: str, patience: float) -> TimedOut:
-        """An import still running after `patience`: the top level of the module loops or waits, and would
+    def _import_hung(self, name: str, module: str, how: tuple[str, str]) -> TimedOut:
+        """An import still running after its patience: the top level of the module loops or waits, and would
         hold every call that needs it until the call's own (often much longer) timeout."""
-        message, stuck = self._stop(say(f"importing {module}.py did not finish within {patience:g} s (in {name})",
-                                        f"导入 {module}.py 在 {patience:g} 秒内没有结束（在 {name} 中）"))
+        message, stuck = self._stop(say(f"importing {module}.py {how[0]} (in {name})",
+                                        f"导入 {module}.py {how[1]}（在 {name} 中）"))
         message += say(". Code at the top level of a module runs on import: put it inside a function",
                        "。模块顶层的代码在导入时就会运行，请把它放进函数里")
         located = next(((file, line) for file, line, function in stuck if function == "<module>"), None)

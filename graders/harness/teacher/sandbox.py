@@ -233,7 +233,6 @@ class SubmissionSandbox:
             "GRADE_GUARDED_URLS": json.dumps(self.view.upstream),  # read once by the plugin, never by a worker
             "GRADE_HOST_NETNS_FD": str(self.view.host_network),
             "GRADE_WORKER_WRAPPER": json.dumps(self.wrapper()),
-            "GRADE_STACK_DUMP": "timer",  # the worker is pid 2 of its namespace: no signal from outside
             "GRADE_SANDBOX_UID": str(self.uid),
             "TMPDIR": str(self.work),
         }
