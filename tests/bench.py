@@ -11,6 +11,8 @@ Times are wall-clock medians of several runs on this machine, as a student would
 from __future__ import annotations
 
 import argparse
+import collections
+import csv
 import os
 import shutil
 import statistics
@@ -127,10 +129,14 @@ def class_of(size: int, topics: str | None = None) -> list[tuple[str, str]]:
                               "--out", str(Path(scratch) / "gradebook")], cwd=ROOT, env=ENV, capture_output=True,
                              text=True)
         elapsed = time.perf_counter() - started
+        book = Path(scratch) / "gradebook" / "gradebook.csv"
+        totals = collections.Counter(row["total"] for row in csv.DictReader(book.open())) if book.exists() else {}
     lines = run.stdout.strip().splitlines() or [run.stderr.strip() or "?"]
     mode = "sandboxed" if lines[0].startswith("sandbox:") else "NOT sandboxed"
     what = "the whole course" if len(chosen) > 1 and not topics else ", ".join(t.slug for t in chosen)
-    return [(f"nox -s grade: {size} submissions of {what}, {mode}", f"{elapsed:.1f} s ({lines[-1].split(' → ')[0]})")]
+    scores = ", ".join(f"{count} × {total}" for total, count in sorted(totals.items(), key=lambda item: -item[1]))
+    return [(f"nox -s grade: {size} submissions of {what}, {mode}", f"{elapsed:.1f} s ({lines[-1].split(' → ')[0]})"),
+            ("  their totals (expected: the solved ones full marks, the others 0)", scores or "no gradebook")]
 
 
 def self_check(topics: list[str]) -> list[tuple[str, str]]:
