@@ -168,8 +168,18 @@ class HeldItem:
         return f"{self.salt}:{item * item}" if isinstance(item, int) else None
 
 
-def start_pool_map(items: list[int], salt: str) -> dict:
-    """Start pool_map(fn, items) in the background, its items held; the grader watches, then finish_pool_map."""
+def tell_cpu_count(count: int) -> None:
+    """From now on, this worker's os.cpu_count() (and so multiprocessing.cpu_count() and Pool()'s default size)
+    says `count`, as on a machine with that many CPUs; forked processes inherit it."""
+    os.cpu_count = lambda: count
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+: Pool() sizes itself with it
+        os.process_cpu_count = lambda: count
+
+
+def start_pool_map(items: list[int], salt: str, cpus: int) -> dict:
+    """Start pool_map(fn, items) in the background, its items held, on a machine of `cpus` CPUs as far as the
+    student's code can tell; the grader watches, then finish_pool_map."""
+    tell_cpu_count(cpus)
     reports = Reports.fresh()
     call = Call(student_module("process_pool").pool_map, HeldItem(reports, salt), list(items))
     _running["pool_map"] = (call, reports)
@@ -213,7 +223,9 @@ def finish_pool_map(patience: float) -> dict:
     }
 
 
-def start_process_pool_server(port: int) -> None:
-    """Start the student's serve(port) in the background: it serves forever."""
+def start_process_pool_server(port: int, cpus: int) -> None:
+    """Start the student's serve(port) in the background, on a machine of `cpus` CPUs as far as its code can
+    tell: it serves forever."""
+    tell_cpu_count(cpus)
     call = Call(student_module("process_pool_server").serve, port)
     _running["server"] = (call, None)

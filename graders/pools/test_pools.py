@@ -6,8 +6,6 @@ import contextlib
 import os
 import random
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,7 +17,6 @@ from graders.harness.core.curriculum import say
 from graders.harness.core.network import exchange, free_port
 from graders.harness.core.observe import Reports
 from graders.harness.core.probing import thread_count
-from graders.harness.core.student import worker_environment
 from graders.pools import probes
 
 
@@ -232,22 +229,11 @@ def test_pool_server_serves_size_clients_at_once_and_queues_the_next(student):
 # -- process pools: facts read here, from outside the worker ---------------------------------------------------
 
 
-def _cpu_count_as_the_worker_sees_it(student) -> int:
-    """What os.cpu_count() (= multiprocessing.cpu_count()) says in the worker: asked of a fresh Python like the
-    worker's (its interpreter, its environment, its CPUs), here, since the student's code could change the
-    answer inside the worker."""
-    student.run(thread_count)  # the worker runs from here on
-    python = os.environ.get("GRADE_WORKER_PYTHON") or sys.executable
-    cpus = None
-    with contextlib.suppress(AttributeError, OSError):
-        cpus = sorted(os.sched_getaffinity(student.pid))
-    code = f"import os\nif {cpus!r}: os.sched_setaffinity(0, {cpus!r})\nprint(os.cpu_count())"
-    try:
-        run = subprocess.run([python, "-c", code], env=worker_environment(), capture_output=True, text=True,
-                             timeout=60)
-        return int(run.stdout.strip())
-    except (OSError, ValueError, subprocess.TimeoutExpired):
-        return os.cpu_count() or 1
+def _cpu_count_to_tell() -> int:
+    """The CPU count the student's code is told (`probes.tell_cpu_count`): 3, or 6 on a machine that has 3, so
+    never the machine's own. A pool size written as a number (Pool(2), Pool(4), the outline's ThreadPool(2) or
+    ThreadPool(5)) then fails on every machine, not only on those with another number of CPUs."""
+    return 6 if os.cpu_count() == 3 else 3
 
 
 def _psutil_process(pid: int):
@@ -315,9 +301,9 @@ def _watch_held_items(student, reports: Reports, first: float = 90, stall: float
 
 @pytest.mark.task(5)
 def test_pool_map_runs_the_items_on_cpu_count_processes_and_keeps_their_order(student):
-    cpus = _cpu_count_as_the_worker_sees_it(student)
+    cpus = _cpu_count_to_tell()
     items, salt = list(range(3 * cpus + 1)), uuid.uuid4().hex[:8]
-    begun = student.run(probes.start_pool_map, items, salt)
+    begun = student.run(probes.start_pool_map, items, salt, cpus)
     reports = Reports(begun["folder"]).within(student.workdir)
     held = _watch_held_items(student, reports)
     holders, pool = held["holders"], held["pool"]
@@ -342,10 +328,10 @@ def test_pool_map_runs_the_items_on_cpu_count_processes_and_keeps_their_order(st
     )
     assert len(pool) == cpus, say(
         f"while the grader held the items, your pool had {len(pool)} processes (counted from outside, below the "
-        f"process that called pool_map); multiprocessing.cpu_count() is {cpus} here, so Pool(cpu_count()) has "
-        f"{cpus}: make the pool with multiprocessing.Pool(multiprocessing.cpu_count())",
+        f"process that called pool_map); the checks make multiprocessing.cpu_count() say {cpus}, so "
+        f"Pool(cpu_count()) has {cpus}: make the pool with multiprocessing.Pool(multiprocessing.cpu_count())",
         f"评分程序扣住这些 item 时，你的进程池有 {len(pool)} 个进程（从外部数的，在调用 pool_map 的进程下面）；"
-        f"这里 multiprocessing.cpu_count() 是 {cpus}，所以 Pool(cpu_count()) 有 {cpus} 个进程："
+        f"检查让 multiprocessing.cpu_count() 返回 {cpus}，所以 Pool(cpu_count()) 有 {cpus} 个进程："
         "用 multiprocessing.Pool(multiprocessing.cpu_count()) 创建进程池",
     )
     assert set(holders) == set(pool), say(
@@ -460,9 +446,9 @@ def _holders(root: int, port: int, peer: int) -> list[int] | None:
 
 @pytest.mark.task(6)
 def test_process_pool_server_serves_clients_with_cpu_count_processes_each_with_a_thread_pool(student):
-    cpus = _cpu_count_as_the_worker_sees_it(student)
+    cpus = _cpu_count_to_tell()
     port = free_port()
-    student.run(probes.start_process_pool_server, port)
+    student.run(probes.start_process_pool_server, port, cpus)
     count = cpus + 1  # more clients than processes: one process must serve two of them at once
     clients: list[socket.socket] = []
     processes_at_first: list[int] = []
@@ -537,10 +523,10 @@ def test_process_pool_server_serves_clients_with_cpu_count_processes_each_with_a
         )
         assert len(pool) == cpus, say(
             f"your server ran {len(pool)} processes (counted from outside, below the process that called "
-            f"serve); multiprocessing.cpu_count() is {cpus} here: make multiprocessing.Pool(cpu_count()) and "
-            "start work_process once for each of its processes",
+            f"serve); the checks make multiprocessing.cpu_count() say {cpus}: make "
+            "multiprocessing.Pool(cpu_count()) and start work_process once for each of its processes",
             f"你的服务器运行了 {len(pool)} 个进程（从外部数的，在调用 serve 的进程下面）；"
-            f"这里 multiprocessing.cpu_count() 是 {cpus}：创建 multiprocessing.Pool(cpu_count())，"
+            f"检查让 multiprocessing.cpu_count() 返回 {cpus}：创建 multiprocessing.Pool(cpu_count())，"
             "并为它的每个进程启动一次 work_process",
         )
         assert not student.run(probes.call_status, "server"), say(
