@@ -30,7 +30,7 @@ from pymongo.database import Database
 from graders.harness.core.curriculum import say
 from graders.harness.core.student import StudentError
 from graders.harness.services import ServiceUnavailable
-from graders.harness.services.mongodb import MongoDatabase, mongodb_scratch
+from graders.harness.services.mongodb import MongoDatabase, mongo_client, mongodb_scratch
 from graders.harness.services.relay import relayed
 from graders.mongodb import probes
 
@@ -40,7 +40,7 @@ NAMES = ["Sam", "Ann", "Jack", "Lily", "Tom", "Mia", "Leo", "Zoe", "Max", "Eva",
 @pytest.fixture(scope="session")
 def grader_client(mongodb_server_url: str) -> Iterator[pymongo.MongoClient]:
     """The grader's own client, shared by the tests: it only seeds databases and reads them back."""
-    with pymongo.MongoClient(mongodb_server_url, serverSelectionTimeoutMS=2000, socketTimeoutMS=2000) as client:
+    with mongo_client(mongodb_server_url, 2, socketTimeoutMS=2000) as client:
         yield client
 
 

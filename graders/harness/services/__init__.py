@@ -110,9 +110,9 @@ def answers(url: str, service: str, timeout: float = 1.0) -> bool:
 
             redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
         else:
-            import pymongo
+            from graders.harness.services.mongodb import mongo_client
 
-            with pymongo.MongoClient(url, serverSelectionTimeoutMS=int(timeout * 1000)) as client:
+            with mongo_client(url, timeout) as client:
                 client.admin.command("ping")
     except Exception:
         return False
