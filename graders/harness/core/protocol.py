@@ -30,7 +30,8 @@ from typing import Any
 
 IMPORT_MARKER = ".importing"
 """A file in the test's folder that names the student's module the worker is importing, while it does: the
-grader stops an import that does not end sooner than the call it is part of (student.IMPORT_PATIENCE)."""
+grader stops an import that does not end sooner than the call it is part of (student.IMPORT_PATIENCE seconds of
+waiting, or student.IMPORT_CPU seconds of computing)."""
 
 MAX_FRAME = 64 * 1024 * 1024
 _HEADER = struct.Struct("!I")
