@@ -249,21 +249,3 @@ def process_start_time(pid: int) -> str | None:
     except psutil.Error:
         return None
 
-
-def cpu_seconds(pid: int) -> float | None:
-    """The CPU time (user and system) a process has used so far, read from outside; None when unknown."""
-    if has_proc():
-        try:
-            fields = (PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        except (OSError, IndexError, ValueError):
-            return None
-    try:
-        import psutil
-    except ImportError:
-        return None
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.Error:
-        return None
-    return times.user + times.system

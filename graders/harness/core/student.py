@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graders.harness.core import forkserver, platform, protocol
+from graders.harness.core import forkserver, observe, platform, protocol
 from graders.harness.core.curriculum import ROOT, say
 
 OUTPUT_LIMIT = 1024 * 1024
@@ -649,17 +649,16 @@ class Student:
         except OSError:
             return None
         scale = max(1.0, self.timeout_scale)
-        if time.time() - started > IMPORT_PATIENCE * scale:
-            patience = IMPORT_PATIENCE * scale
+        patience, budget = IMPORT_PATIENCE * scale, IMPORT_CPU * scale
+        if time.time() - started > patience:
             return module, (f"did not finish within {patience:g} s", f"在 {patience:g} 秒内没有结束")
         pid = self.pid
-        used = platform.cpu_seconds(pid) if pid else None
+        used = observe.cpu_seconds(pid)
         if used is None:
             return None
         if self._import_seen is None or self._import_seen[0] != (module, started, pid):
             self._import_seen = ((module, started, pid), used)
-        elif used - self._import_seen[1] > IMPORT_CPU * scale:
-            budget = IMPORT_CPU * scale
+        elif used - self._import_seen[1] > budget:
             return module, (f"computed for {budget:g} s of CPU time and had not finished",
                             f"计算了 {budget:g} 秒 CPU 时间仍没有结束")
         return None
