@@ -1,7 +1,7 @@
 """What students wait for, measured: `nox -s bench` prints a table.
 
-- warm `nox -s check-<topic>` for every available topic (graded solution and untouched stub), and a bare
-  `pytest` run of the same graders, so the cost of nox and of the harness can be seen;
+- warm `nox -s check-<topic>` for every available topic, in a student's repository (solved, and untouched),
+  and the solved topic with its hidden graders too, as Classroom CI grades it;
 - the forced race: how often the unlocked counter is rejected and the locked one accepted;
 - the course's self-check for the topics of the harness issue.
 
@@ -23,12 +23,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+GRADING_PYTHON = ROOT / ".nox" / "grading" / "bin" / "python"
 sys.path.insert(0, str(ROOT))
 
 from graders.harness.core import curriculum, mutants  # noqa: E402
 from graders.harness.core.student import Implementation, Spares, Student  # noqa: E402
 
-GRADING_PYTHON = ROOT / ".nox" / "grading" / "bin" / "python"
 ENV = {**os.environ, "COURSE_LANG": "en", "NO_COLOR": "1"}
 ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 
@@ -37,28 +37,47 @@ ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 SOLVED_TARGET, STUB_TARGET = 1.0, 2.0
 
 
-def wall(command: list[str], runs: int) -> float:
+def wall(command: list[str], runs: int, cwd: Path = ROOT) -> float:
     """Median wall time of `command`, after one warm-up run."""
     times = []
     for attempt in range(runs + 1):
         started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if attempt:
             times.append(time.perf_counter() - started)
     return statistics.median(times)
 
 
+def student_repository(folder: Path, *, solved: bool) -> Path:
+    """The repository a student works in, exported from the working tree (no hidden graders: they run only in
+    CI), untouched or with every exercise solved; it shares this checkout's grading environment."""
+    from graders.harness.teacher.export import export
+
+    export(folder)
+    (folder / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
+    if solved:
+        shutil.copytree(ROOT / "solutions", folder / "exercises", dirs_exist_ok=True)
+    return folder
+
+
 def checks(runs: int) -> list[tuple[str, str]]:
+    """Warm checks as a student runs them (in their own repository, with the nox a venv's `pip install nox`
+    gives), and the same solved topic graded with its hidden graders too, as Classroom CI does."""
+    nox = shutil.which("nox", path=str(Path(sys.executable).parent)) or "nox"
     rows = []
-    for topic in curriculum.topics():
-        if not topic.available:
-            continue
-        solved = wall(["nox", "-s", f"check-{topic.slug}", "--", "--impl", "solutions"], runs)
-        stub = wall(["nox", "-s", f"check-{topic.slug}"], runs)
-        bare = wall([str(GRADING_PYTHON), "-m", "pytest", "-q", f"graders/{topic.dir}", "--impl", "solutions"], runs)
-        verdict = "ok" if solved <= SOLVED_TARGET and stub <= STUB_TARGET else "over target"
-        rows.append((f"warm nox -s check-{topic.slug}", f"{solved:.2f} s solved · {stub:.2f} s stub · "
-                     f"bare pytest {bare:.2f} s (×{solved / bare:.2f}) · {verdict}"))
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
+        solved_repo = student_repository(Path(scratch) / "solved", solved=True)
+        stub_repo = student_repository(Path(scratch) / "stub", solved=False)
+        for topic in curriculum.topics():
+            if not topic.available:
+                continue
+            check = [nox, "-s", f"check-{topic.slug}"]
+            solved = wall(check, runs, solved_repo)
+            stub = wall(check, runs, stub_repo)
+            with_hidden = wall([*check, "--", "--impl", "solutions"], runs)
+            verdict = "ok" if solved <= SOLVED_TARGET and stub <= STUB_TARGET else "over target"
+            rows.append((f"warm nox -s check-{topic.slug}", f"{solved:.2f} s solved · {stub:.2f} s stub · "
+                         f"{with_hidden:.2f} s with hidden graders · {verdict}"))
     return rows
 
 
