@@ -3,9 +3,11 @@ compose file and workflows valid by the official schemas."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pymongo
@@ -65,6 +67,34 @@ def test_an_unreachable_url_is_an_infrastructure_error_with_a_way_out(monkeypatc
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9")
     with pytest.raises(services.ServiceUnavailable, match=r"docker compose up -d --wait redis"):
         services.locate("redis", request)
+
+
+def test_a_compose_service_already_running_is_used_without_asking_docker(monkeypatch, request, tmp_path):
+    """What an earlier check left running on the compose file's port is found first, with the compose URL. In CI
+    the compose Redis is there; elsewhere a redis-server on its port stands in for it."""
+    url = f"redis://127.0.0.1:{services.SERVICES['redis'].compose_port}"
+    with contextlib.ExitStack() as stack:
+        if not services.answers(url, "redis", 0.5):
+            server = shutil.which("redis-server")
+            if server is None:
+                pytest.skip("neither the compose Redis nor a redis-server to stand in for it")
+            process = subprocess.Popen([server, "--port", url.rpartition(":")[2], "--save", "", "--dir",
+                                        str(tmp_path)], stdout=subprocess.DEVNULL)
+            stack.callback(process.wait, 10)
+            stack.callback(process.terminate)
+            deadline = time.monotonic() + 10
+            while not services.answers(url, "redis", 0.5):
+                assert process.poll() is None and time.monotonic() < deadline, f"redis-server did not start: {url}"
+                time.sleep(0.05)
+        monkeypatch.delenv("REDIS_URL", raising=False)
+        monkeypatch.setattr(services, "docker_engine_answers", lambda: pytest.fail("Docker was asked"))
+        assert services.locate("redis", request) == url
+
+
+def test_compose_ports_are_the_ones_docker_compose_yml_publishes():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for service in services.SERVICES.values():
+        assert f'ports: ["{service.compose_port}:{service.container_port}"]' in text, service.name
 
 
 def test_the_embedded_mongodb_starts_and_answers():

@@ -4,7 +4,9 @@ Where a service comes from, first match wins:
 
 1. a URL in the environment: MYSQL_URL, REDIS_URL, MONGODB_URL;
 2. the docker-compose.yml service, started through pytest-docker, when a Docker engine answers
-   (it stays up for the next check; `nox -s services-down` stops it);
+   (it stays up for the next check; `nox -s services-down` stops it). One that an earlier check started and
+   that answers on its published port is used without asking Docker: `docker info` and `docker compose up`
+   cost a second per check on Docker Desktop, for a server that is already there;
 3. the server on its usual local port (3306, 6379, 27017);
 4. an embedded server where a faithful one exists: nx-27017 for MongoDB, started once and kept running;
 5. otherwise every test that needs it ends as an *infrastructure error* that says how to start it:
@@ -44,6 +46,7 @@ class Service:
     name: str  # as in docker-compose.yml and curriculum.toml
     env: str
     container_port: int
+    compose_port: int  # the host port docker-compose.yml publishes it on
     local_url: str
     how_to_start_en: str
     how_to_start_zh: str
@@ -54,6 +57,7 @@ SERVICES = {
         "mysql",
         "MYSQL_URL",
         3306,
+        3307,
         "mysql://root@127.0.0.1:3306",
         "start MySQL with `docker compose up -d --wait mysql`, or set MYSQL_URL=mysql://user:password@host:port",
         "用 `docker compose up -d --wait mysql` 启动 MySQL，或者设置 MYSQL_URL=mysql://用户:密码@主机:端口",
@@ -62,6 +66,7 @@ SERVICES = {
         "redis",
         "REDIS_URL",
         6379,
+        6380,
         "redis://127.0.0.1:6379",
         "start Redis with `docker compose up -d --wait redis`, or set REDIS_URL=redis://host:port",
         "用 `docker compose up -d --wait redis` 启动 Redis，或者设置 REDIS_URL=redis://主机:端口",
@@ -70,6 +75,7 @@ SERVICES = {
         "mongodb",
         "MONGODB_URL",
         27017,
+        27018,
         "mongodb://127.0.0.1:27017",
         "start MongoDB with `docker compose up -d --wait mongodb`, `pip install nx-27017`, "
         "or set MONGODB_URL=mongodb://host:port",
@@ -153,6 +159,9 @@ def locate(name: str, request: pytest.FixtureRequest | None = None) -> str:
                     f"{name} 在 {service.env}={from_env} 没有应答；{service.how_to_start_zh}")
             )
         return from_env
+    running = COMPOSE_URL[name].format(port=service.compose_port)
+    if answers(running, name):
+        return running
     if docker_engine_answers():
         try:
             if request is None:
