@@ -367,6 +367,21 @@ class _Run:
             name for topic, _ in self.items.values() for name in topic.services
         }
 
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """Start the fork server for this test's kind of worker as soon as such a test is collected, importing its
+        topic's probe modules (and their drivers): it starts while pytest collects the rest, and the first test
+        forks a worker at once instead of waiting for Python to start."""
+        topic = topic_of(item)
+        if topic is None:
+            return
+        try:
+            graded = implementation(self.config, topic)
+        except pytest.UsageError:
+            return  # the test's own fixture reports it
+        key = (graded.layers, item.get_closest_marker("gevent") is not None, self.config.getoption("worker_user"))
+        prefix = f"graders.{topic.dir}.probes"
+        self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
+
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         focus.take()  # each test starts looking at nothing
 
@@ -420,7 +435,6 @@ class _Run:
             dropped = [item for item in session.items if item not in mine]
             self.config.hook.pytest_deselected(items=dropped)
         session.items[:] = mine
-
     def _start_helper(self, share: list[parallel.Task]) -> None:
         results = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-")) / "part.json"
         params = self.config.invocation_params

@@ -297,10 +297,16 @@ class Spares:
         """Whether workers of this kind come from a fork server (their channel must be inherited)."""
         return forkserver.usable(gevent=key[1]) and _transport() == "inherit"
 
-    def fork(self, key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker | None:
-        """A worker forked by this kind's fork server (started on first use); None where there is none."""
-        if not self._forks(key):
-            return None
+    def warm(self, key: tuple, modules: list[str]) -> None:
+        """Start this kind's fork server now, importing these probe modules, while pytest still collects and sets
+        up: the first test then forks at once instead of waiting for Python and the drivers to start."""
+        if self._forks(key):
+            for module in modules:
+                self.used(key, module)
+            self._server(key)
+
+    def _server(self, key: tuple) -> forkserver.Forkserver:
+        """This kind's fork server, started if there is none, or none that is alive and current."""
         module, layers, options = _worker_command(key, {})
         server = self._servers.get(key)
         if server is None or not server.alive or server.environment != options["env"]:
@@ -314,6 +320,13 @@ class Spares:
 
             server = self._servers[key] = forkserver.Forkserver(start, options["env"])
             server.preload(self.preload.get(key, []))
+        return server
+
+    def fork(self, key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker | None:
+        """A worker forked by this kind's fork server (started on first use); None where there is none."""
+        if not self._forks(key):
+            return None
+        server = self._server(key)
         ours, theirs = socket.socketpair()
         life_read, life_write = os.pipe()
         output_read, output_write = os.pipe()
