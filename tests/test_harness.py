@@ -363,3 +363,16 @@ def test_shares_balance_the_tasks_and_a_quick_topic_is_not_split(tmp_path):
     readonly = tmp_path / "readonly"
     readonly.mkdir(mode=0o500)
     parallel.save_durations({("threads", 1): 1.0}, readonly / "d.json")  # no error: estimates stay
+
+
+def test_the_parsed_manifest_copy_follows_every_edit(tmp_path, monkeypatch):
+    manifest = tmp_path / "curriculum.toml"
+    monkeypatch.setattr(curriculum, "ROOT", tmp_path)
+    monkeypatch.setattr(curriculum, "MANIFEST", manifest)
+    manifest.write_text('[[topic]]\nslug = "one"\n', encoding="utf-8")
+    assert curriculum._manifest() == {"topic": [{"slug": "one"}]}
+    assert len(list((tmp_path / ".results").glob("curriculum-*.json"))) == 1
+    assert curriculum._manifest() == {"topic": [{"slug": "one"}]}  # from the copy
+    manifest.write_text('[[topic]]\nslug = "two"\n', encoding="utf-8")
+    assert curriculum._manifest() == {"topic": [{"slug": "two"}]}
+    assert len(list((tmp_path / ".results").glob("curriculum-*.json"))) == 1  # the stale copy is gone
