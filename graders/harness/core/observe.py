@@ -222,6 +222,21 @@ def busy(pid: int | None, seconds: float) -> float | None:
     return (after - before) / (time.monotonic() - started)
 
 
+def least_busy(pid: int | None, patience: float, quiet: float, window: float = 0.2) -> float | None:
+    """The least share of one core that the threads of `pid` wanted (as `busy` reads it) over consecutive windows
+    of `window` s, ending at the first below `quiet`: code that settles is seen to as soon as it does, while code
+    that keeps a CPU busy pays the whole `patience` (at least one window)."""
+    least = None
+    deadline = time.monotonic() + patience
+    while True:
+        share = busy(pid, window)
+        if share is None:
+            return least
+        least = share if least is None else min(least, share)
+        if least < quiet or time.monotonic() + window > deadline + 0.01:
+            return least
+
+
 def idle(pid: int | None, seconds: float = 0.2) -> bool:
     """True when no thread of `pid` wanted a CPU at any moment of the next `seconds` (sampled every 10 ms from
     the threads' states in /proc): everything it runs is blocked, in recv, accept, a lock or a sleep.
