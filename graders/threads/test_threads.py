@@ -27,7 +27,7 @@ from graders.harness.core.student import StudentError, TimedOut
 from graders.threads import probes
 from graders.threads.switchboard import Background, Switchboard
 
-HOLD = 0.6  # how much longer than the others the grader keeps one target running
+HOLD = 0.4  # how much longer than the others the grader keeps one target running: wrong code returns within ms
 # Waits that only wrong code pays for, long enough for correct code on a machine with every core busy:
 QUIET = 2.0  # no new call for this long: no more are coming until the grader answers one
 ECHO_WAIT = 3.0  # a client that got no echo for this long is being ignored
@@ -398,7 +398,7 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
 
 # -- task 5 ----------------------------------------------------------------------------------------------------
 
-WORK = 0.15  # CPU seconds that each call of fn computes (Fib measures its own thread's CPU time)
+WORK = 0.1  # CPU seconds that each call of fn computes (Fib measures its own thread's CPU time)
 CALLS = 3
 
 
