@@ -197,7 +197,7 @@ def start_and_join_trace(count: int, naps: list[float]) -> dict:
     reports = Reports.fresh()
     call = Call(student_module("workers").start_and_join, HeldChild(reports, tuple(naps)), count)
     _until_all_started(call, reports, "started", count)
-    returned_early = call.wait(0.2)  # a start_and_join that joins is now waiting for the held children
+    returned_early = call.wait(0.1)  # a start_and_join that joins is now waiting for the held children
     held = len(reports.of("started"))
     _release(reports)
     returned = returned_early or call.wait(max(naps) + 15)

@@ -29,7 +29,7 @@ def _reports(student, folder: str) -> Reports:
 @pytest.mark.task(1)
 def test_start_and_join_runs_the_children_at_once_and_waits_for_every_one(student):
     count = 4
-    naps = [0.05, 0.1, 0.15, 0.3]
+    naps = [0.02, 0.05, 0.1, 0.15]
     random.shuffle(naps)
     seen = student.run(probes.start_and_join_trace, count, naps, timeout=90)
     reports = _reports(student, seen["folder"])
@@ -140,7 +140,7 @@ def test_whoami_and_start_named_report_the_name_and_pid_of_each_process(student)
 @pytest.mark.task(3)
 def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_child(student):
     # Deadlines that leave room for a spawned child to start on a busy machine (it imports Python afresh).
-    quick_nap, quick_deadline, slow_deadline = 0.05, 10.0, 1.0
+    quick_nap, quick_deadline, slow_deadline = 0.05, 10.0, 0.5
     seen = student.run(probes.deadline_trace, quick_nap, quick_deadline, slow_deadline, timeout=30)
     if "stuck" in seen:
         which, which_zh = (
@@ -161,8 +161,9 @@ def test_run_with_deadline_waits_no_longer_than_needed_and_terminates_a_late_chi
     quick, slow = seen["quick"], seen["slow"]
     reports = _reports(student, seen["folder"])
     quick_pids = [pid for (pid,) in reports.of("napping")]
-    # A child terminated at the deadline may not have started target yet (no report): that is right too.
-    slow_pids = [pid for (pid,) in reports.wait_for("lingering", 1, timeout=0.3)]
+    # A child terminated at the deadline may not have started target yet (no report): that is right too. One that
+    # was not terminated reports within this wait, even spawned on a busy machine (deadline and wait: 1.5 s).
+    slow_pids = [pid for (pid,) in reports.wait_for("lingering", 1, timeout=1.0)]
     running_after = still_running(slow_pids, grace=0.5, root=student.pid)  # read from /proc here, in the grader
     assert quick_pids and seen["me"] not in quick_pids + slow_pids, say(
         "target should run in a child process; it ran in the calling process (or not at all)",
