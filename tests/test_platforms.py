@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core import curriculum, observe
+from graders.harness.core import curriculum, forkserver, observe
 from graders.harness.core.network import exchange
 from graders.harness.core.results import from_json
 from graders.harness.core.student import Spares
@@ -111,6 +111,31 @@ def test_a_worker_whose_wrapper_dies_with_its_parent_outlives_the_grader_thread_
     finally:
         first.close()
         second.close()
+        spares.close()
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_kind_of_worker_warmed_at_collection_serves_the_first_test(tmp_path, monkeypatch, start):
+    """The plugin warms each kind of worker as soon as a test of it is collected (Spares.warm): its fork server
+    (Linux), or a spare where workers are spawned, runs before any test asks, and serves the first test."""
+    if start == "fork" and not forkserver.usable(gevent=False):
+        pytest.skip("fork servers are Linux's")
+    monkeypatch.setenv("GRADE_WORKER_START", start)
+    spares = Spares()
+    student = student_with(tmp_path, "def answer():\n    return 42\n", spares=spares)
+    key = (student.implementation.layers, False, None)
+    try:
+        spares.warm(key, ["tests.boundary_probes"])
+        warmed = spares._servers[key].process if start == "fork" else spares._spare[1].process
+        assert warmed.poll() is None
+        assert student.run(boundary_probes.call, "victim", "answer") == 42
+        if start == "fork":  # forked by the server: its parent
+            parent = int(Path(f"/proc/{student.pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            assert parent == warmed.pid, "the first test's worker was not forked by the warmed server"
+        else:
+            assert student.pid == warmed.pid, "the first test started a worker of its own"
+    finally:
+        student.close()
         spares.close()
 
 

@@ -298,12 +298,15 @@ class Spares:
         return forkserver.usable(gevent=key[1]) and _transport() == "inherit"
 
     def warm(self, key: tuple, modules: list[str]) -> None:
-        """Start this kind's fork server now, importing these probe modules, while pytest still collects and sets
-        up: the first test then forks at once instead of waiting for Python and the drivers to start."""
+        """Start this kind's fork server, or a spare of this kind where there is none, now, importing these probe
+        modules, while pytest still collects and sets up: the first test then gets its worker at once instead of
+        waiting for Python and the drivers to start."""
+        for module in modules:
+            self.used(key, module)
         if self._forks(key):
-            for module in modules:
-                self.used(key, module)
             self._server(key)
+        elif self._spare is None:
+            self.replenish(key)
 
     def _server(self, key: tuple) -> forkserver.Forkserver:
         """This kind's fork server, started if there is none, or none that is alive and current."""
