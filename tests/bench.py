@@ -1,7 +1,8 @@
 """What students wait for, measured: `nox -s bench` prints a table.
 
 - warm `nox -s check-<topic>` for every available topic, in a student's repository (solved, and untouched),
-  and the solved topic with its hidden graders too, as Classroom CI grades it;
+  and the solved topic with its hidden graders too, as Classroom CI grades it; with `--against REV`, only the
+  solved checks of commit REV and of the working tree, in turns (what a change gained on a drifting machine);
 - the forced race: how often the unlocked counter is rejected and the locked one accepted;
 - the course's self-check for the topics of the harness issue.
 
@@ -13,11 +14,13 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import io
 import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -48,22 +51,28 @@ def wall(command: list[str], runs: int, cwd: Path = ROOT) -> float:
     return statistics.median(times)
 
 
-def student_repository(folder: Path, *, solved: bool) -> Path:
-    """The repository a student works in, exported from the working tree (no hidden graders: they run only in
-    CI), untouched or with every exercise solved; it shares this checkout's grading environment."""
+def student_repository(folder: Path, *, solved: bool, source: Path = ROOT) -> Path:
+    """The repository a student works in, exported from the working tree (or another course tree, `source`)
+    without hidden graders (they run only in CI), untouched or with every exercise solved; it shares this
+    checkout's grading environment."""
     from graders.harness.teacher.export import export
 
-    export(folder)
+    export(folder, source)
     (folder / ".nox").symlink_to(ROOT / ".nox", target_is_directory=True)
     if solved:
-        shutil.copytree(ROOT / "solutions", folder / "exercises", dirs_exist_ok=True)
+        shutil.copytree(source / "solutions", folder / "exercises", dirs_exist_ok=True)
     return folder
+
+
+def _nox() -> str:
+    """The nox of this environment: what a venv's `pip install nox` gives a student (not a shim in front of it)."""
+    return shutil.which("nox", path=str(Path(sys.executable).parent)) or "nox"
 
 
 def checks(runs: int) -> list[tuple[str, str]]:
     """Warm checks as a student runs them (in their own repository, with the nox a venv's `pip install nox`
     gives), and the same solved topic graded with its hidden graders too, as Classroom CI does."""
-    nox = shutil.which("nox", path=str(Path(sys.executable).parent)) or "nox"
+    nox = _nox()
     rows = []
     with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
         solved_repo = student_repository(Path(scratch) / "solved", solved=True)
@@ -78,6 +87,47 @@ def checks(runs: int) -> list[tuple[str, str]]:
             verdict = "ok" if solved <= SOLVED_TARGET and stub <= STUB_TARGET else "over target"
             rows.append((f"warm nox -s check-{topic.slug}", f"{solved:.2f} s solved · {stub:.2f} s stub · "
                          f"{with_hidden:.2f} s with hidden graders · {verdict}"))
+    return rows
+
+
+def _committed(rev: str, into: Path) -> Path:
+    """The course as commit `rev` has it, extracted into `into`."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True)
+    if archive.returncode != 0:
+        raise SystemExit(f"bench: git archive {rev}: {archive.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    then, now = (curriculum.tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["dependency-groups"]["grading"] for tree in (into, ROOT))
+    if then != now:
+        raise SystemExit(f"bench: {rev} needs other grading dependencies; both sides share one environment")
+    return into
+
+
+def against(runs: int, rev: str) -> list[tuple[str, str]]:
+    """Warm solved checks of commit `rev` and of the working tree, taking turns run by run: on a machine whose
+    speed drifts (a shared one does, by a factor of two within a day), both sides meet the same drift, so the
+    difference is what the change did."""
+    nox = _nox()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
+        before = student_repository(Path(scratch) / "before", solved=True,
+                                    source=_committed(rev, Path(scratch) / "tree"))
+        after = student_repository(Path(scratch) / "after", solved=True)
+        for topic in curriculum.topics():
+            if not topic.available:
+                continue
+            check = [nox, "-s", f"check-{topic.slug}"]
+            times: dict[Path, list[float]] = {before: [], after: []}
+            for attempt in range(runs + 1):
+                for repo, seen in times.items():
+                    started = time.perf_counter()
+                    subprocess.run(check, cwd=repo, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    if attempt:  # the first round warms both up
+                        seen.append(time.perf_counter() - started)
+            old, new = (statistics.median(times[repo]) for repo in (before, after))
+            rows.append((f"warm solved check-{topic.slug}", f"{old:.2f} s at {rev} · {new:.2f} s now · "
+                         f"{new - old:+.2f} s"))
     return rows
 
 
@@ -176,6 +226,8 @@ def main() -> None:
                         help="measure only this part (repeatable); default: all")
     parser.add_argument("--class-topics", metavar="SLUGS", help="the class's topics (default: the whole course)")
     parser.add_argument("--class-size", type=int, default=50, help="submissions in the class (default 50)")
+    parser.add_argument("--against", metavar="REV",
+                        help="only this: warm solved checks of commit REV and of the working tree, in turns")
     options = parser.parse_args()
     parts = {
         "checks": lambda: checks(options.runs),
@@ -184,12 +236,16 @@ def main() -> None:
         "class": lambda: class_of(options.class_size, options.class_topics),
         "self-check": lambda: self_check(["threads", "epoll", "sql-queries"]),
     }
-    rows = [row for name, measure in parts.items() if not options.only or name in options.only for row in measure()]
+    if options.against:
+        rows = against(options.runs, options.against)
+    else:
+        rows = [row for name, measure in parts.items() if not options.only or name in options.only
+                for row in measure()]
     width = max(len(name) for name, _ in rows)
     print(f"\n{'measure'.ljust(width)}  result   ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
-    if not options.only or "checks" in options.only:
+    if not options.against and (not options.only or "checks" in options.only):
         print(f"targets: a solved topic at most {SOLVED_TARGET} s, an untouched stub at most {STUB_TARGET} s")
 
 
