@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
-import io
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -92,11 +90,12 @@ def checks(runs: int) -> list[tuple[str, str]]:
 
 def _committed(rev: str, into: Path) -> Path:
     """The course as commit `rev` has it, extracted into `into`."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", rev], capture_output=True)
-    if archive.returncode != 0:
-        raise SystemExit(f"bench: git archive {rev}: {archive.stderr.decode(errors='replace').strip()}")
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
+    from graders.harness.teacher.export import ExportError, extract_commit
+
+    try:
+        extract_commit(ROOT, rev, into)
+    except ExportError as error:
+        raise SystemExit(f"bench: {rev}: {error}") from None
     then, now = (curriculum.tomllib.loads((tree / "pyproject.toml").read_text(encoding="utf-8"))
                  ["dependency-groups"]["grading"] for tree in (into, ROOT))
     if then != now:

@@ -20,7 +20,7 @@ import pytest
 from graders.harness.core import curriculum, forkserver, observe
 from graders.harness.core.network import exchange
 from graders.harness.core.results import from_json
-from graders.harness.core.student import Spares
+from graders.harness.core.student import Spares, worker_kind
 from tests import boundary_probes
 from tests.test_boundary import student_with
 
@@ -123,7 +123,7 @@ def test_a_kind_of_worker_warmed_at_collection_serves_the_first_test(tmp_path, m
     monkeypatch.setenv("GRADE_WORKER_START", start)
     spares = Spares()
     student = student_with(tmp_path, "def answer():\n    return 42\n", spares=spares)
-    key = (student.implementation.layers, False, None)
+    key = worker_kind(student.implementation, gevent=False, user=None)
     try:
         spares.warm(key, ["tests.boundary_probes"])
         warmed = spares._servers[key].process if start == "fork" else spares._spare[1].process

@@ -76,8 +76,7 @@ def test_a_compose_service_already_running_is_used_without_asking_docker(monkeyp
     with contextlib.ExitStack() as stack:
         if not services.answers(url, "redis", 0.5):
             server = shutil.which("redis-server")
-            if server is None:
-                pytest.skip("neither the compose Redis nor a redis-server to stand in for it")
+            assert server, f"no Redis at {url} (the compose one) and no redis-server to stand in for it"
             process = subprocess.Popen([server, "--port", url.rpartition(":")[2], "--save", "", "--dir",
                                         str(tmp_path)], stdout=subprocess.DEVNULL)
             stack.callback(process.wait, 10)

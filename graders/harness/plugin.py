@@ -35,7 +35,14 @@ from graders.harness.core.results import (
     to_json,
     topics_complete,
 )
-from graders.harness.core.student import Implementation, Spares, Student, StudentError, display
+from graders.harness.core.student import (
+    Implementation,
+    Spares,
+    Student,
+    StudentError,
+    display,
+    worker_kind,
+)
 from graders.harness.services import mongodb, mysql, redis
 from graders.harness.views.terminal import render_course, render_language, render_score, render_topic, use_colour
 
@@ -333,6 +340,7 @@ class _Run:
         self.hidden: set[str] = set()
         self.import_hangs: dict[str, dict[str, str]] = {}
         self.spares = Spares()
+        self.graded: dict[str, Implementation | None] = {}  # by topic slug, for warming workers up
         self.results: list[TopicResult] = []
         self.limits = platform.Limits.parse(config.getoption("limits") or "")
         self.students: set[Student] = set()
@@ -374,11 +382,16 @@ class _Run:
         topic = topic_of(item)
         if topic is None:
             return
-        try:
-            graded = implementation(self.config, topic)
-        except pytest.UsageError:
-            return  # the test's own fixture reports it
-        key = (graded.layers, item.get_closest_marker("gevent") is not None, self.config.getoption("worker_user"))
+        if topic.slug not in self.graded:
+            try:
+                self.graded[topic.slug] = implementation(self.config, topic)
+            except pytest.UsageError:
+                self.graded[topic.slug] = None  # each test's own fixture reports it
+        graded = self.graded[topic.slug]
+        if graded is None:
+            return
+        key = worker_kind(graded, gevent=item.get_closest_marker("gevent") is not None,
+                          user=self.config.getoption("worker_user"))
         prefix = f"graders.{topic.dir}.probes"
         self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
 

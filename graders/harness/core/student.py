@@ -277,6 +277,11 @@ def _close_quietly(lifeline: int | socket.socket) -> None:
             os.close(lifeline)
 
 
+def worker_kind(implementation: Implementation, *, gevent: bool, user: str | None) -> tuple:
+    """What sets workers apart (their code, gevent, their user): workers of one kind share a fork server."""
+    return (implementation.layers, gevent, user)
+
+
 class Spares:
     """Workers ready before a test asks for one, so that a test does not wait for Python to start.
 
@@ -430,7 +435,7 @@ class Student:
     # -- life cycle ------------------------------------------------------------------------------------
 
     def _key(self) -> tuple:
-        return (self.implementation.layers, self.gevent, self.user)
+        return worker_kind(self.implementation, gevent=self.gevent, user=self.user)
 
     def _start(self) -> None:
         self._dump = self.workdir / "stacks.txt"

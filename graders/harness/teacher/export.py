@@ -111,13 +111,18 @@ def committed_tree(root: Path, into: Path) -> Path:
         raise ExportError(f"exercises/ has {len(dirty)} uncommitted change(s) ({shown}): commit or stash them "
                           "(`git stash -u`) first; the export is taken from the last commit, so a stub you "
                           "solved while testing never reaches students")
-    archive = _git(root, "archive", "--format=tar", "HEAD")
+    return extract_commit(root, "HEAD", into)
+
+
+def extract_commit(root: Path, rev: str, into: Path) -> Path:
+    """Commit `rev` of the repository at `root`, extracted into `into` (`git archive`)."""
+    archive = _git(root, "archive", "--format=tar", rev)
     if archive.returncode != 0:
         raise ExportError(f"git archive failed: {archive.stderr.decode(errors='replace').strip()}")
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         if hasattr(tarfile, "data_filter"):  # Python 3.10.12+, 3.11.4+
             tar.extractall(into, filter="data")
-        else:  # pragma: no cover - our own archive of HEAD, not a stranger's tarball
+        else:  # pragma: no cover - our own repository's archive, not a stranger's tarball
             tar.extractall(into)
     return into
 
