@@ -357,8 +357,12 @@ def test_shares_balance_the_tasks_and_a_quick_topic_is_not_split(tmp_path):
     assert len(shares) == 3 and ("threads", 5) in shares[0]
     assert parallel.shares(tests, 3, {key: 0.05 for key in durations}) == [sorted(tests)]  # 0.3 s: not worth it
     assert len(parallel.shares(tests, 2, {key: 0.05 for key in durations}, if_it_pays=False)) == 2
-    parallel.save_durations({("threads", 1): 1.25}, tmp_path / "d.json")
-    assert parallel.load_durations(tmp_path / "d.json") == {"threads:1": 1.25}
+    halved = {key: seconds / 2 for key, seconds in durations.items()}  # 3.5 s in all
+    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 3.0})) == 2  # pytest starts in 3 s
+    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 4.0})) == 1
+    parallel.save_durations({("threads", 1): 1.25}, tmp_path / "d.json", starting=0.4)
+    parallel.save_durations({}, tmp_path / "d.json", starting=0.2)  # averaged with what was measured before
+    assert parallel.load_durations(tmp_path / "d.json") == {"threads:1": 1.25, parallel.STARTING_KEY: 0.3}
     parallel.save_durations({("threads", 2): 1.0}, tmp_path / "missing" / "deeper" / "d.json")  # fine
     readonly = tmp_path / "readonly"
     readonly.mkdir(mode=0o500)

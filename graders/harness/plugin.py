@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from graders.harness import services
-from graders.harness.core import curriculum, focus, mutants, owners, parallel, platform
+from graders.harness.core import curriculum, focus, mutants, observe, owners, parallel, platform
 from graders.harness.core.curriculum import say
 from graders.harness.core.results import (
     TaskResult,
@@ -349,6 +349,7 @@ class _Run:
         self.part = parallel.parse_part(config.getoption("part"))  # set in a --jobs helper: its tasks
         self.helpers: list[tuple[subprocess.Popen, list[parallel.Task], Path]] = []
         self.delegated: dict[parallel.Task, TaskResult | None] = {}  # tasks a helper grades, and its result
+        self.starting: float | None = None  # seconds this pytest took to reach its first test
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -437,6 +438,7 @@ class _Run:
         if self.part:
             keep = self.part
         else:
+            self.starting = observe.age(os.getpid())  # what each helper will cost before its first test
             wanted, if_it_pays = parallel.jobs(self.config.getoption("jobs"))
             shares = parallel.shares(tests, wanted, parallel.load_durations(), if_it_pays=if_it_pays)
             keep = set(shares[0])
@@ -512,7 +514,8 @@ class _Run:
             save_progress(self.results)
         if not (self.part or self.interrupted or self.config.getoption("mutant")):  # what --jobs auto reads next
             parallel.save_durations({(task.topic, task.task): task.duration for result in self.results
-                                     for task in result.tasks if task.status in ("passed", "failed")})
+                                     for task in result.tasks if task.status in ("passed", "failed")},
+                                    starting=self.starting)
         self.summary_seconds = time.monotonic() - started
 
     def _is_students_own_work(self) -> bool:

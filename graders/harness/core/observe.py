@@ -110,6 +110,19 @@ def _fact(pid: int | None, from_proc: Callable[[int], Any], from_psutil: Callabl
         return None
 
 
+def age(pid: int | None) -> float | None:
+    """How many seconds ago process `pid` started (to the clock tick on Linux)."""
+
+    def from_proc(pid: int) -> float | None:
+        fields = _stat_fields(pid)
+        if fields is None:
+            return None
+        uptime = float((PROC / "uptime").read_text().split()[0])
+        return uptime - int(fields[19]) / _TICKS  # starttime, in clock ticks after boot
+
+    return _fact(pid, from_proc, lambda process: time.time() - process.create_time())
+
+
 def threads(pid: int | None) -> int | None:
     """The number of threads of process `pid`, as the kernel counts them (also threads not made by `threading`)."""
     return _fact(pid, lambda pid: len(os.listdir(PROC / str(pid) / "task")), lambda process: process.num_threads())
