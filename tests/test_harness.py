@@ -8,6 +8,7 @@ Each case copies a solution, breaks one file the way a student might, and grades
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -336,8 +337,41 @@ def test_a_check_in_several_processes_grades_every_task_as_one_process_does(tmp_
     assert [(t.task, t.status, t.message) for t in shared.tasks] == [(t.task, t.status, t.message) for t in alone.tasks]
     solved, log, _ = grade("coroutines", variant(tmp_path, "coroutines", {}), "--jobs", "3")
     assert solved.points == solved.max_points, log
-    helpers = subprocess.run(["pgrep", "-f", "--part coroutines"], capture_output=True, text=True)
-    assert not helpers.stdout.strip(), "a helper pytest outlived the check"
+    assert not [line for line in processes_mentioning("--part") if str(tmp_path) in line], "a helper outlived the check"
+
+
+@pytest.mark.parametrize("mutant", ["", "threads_without_threads", "results_in_the_parents_list"])
+def test_a_task_split_between_processes_is_judged_on_all_its_tests(tmp_path, mutant):
+    """Task 5's two tests (run_in_threads, run_in_processes), with --jobs 2: one runs in this pytest, the other
+    in a helper. The task passes only when both do, and fails with the message of the one that failed, in
+    whichever process it ran (the first mutant fails run_in_threads, the second run_in_processes)."""
+    impl = variant(tmp_path, "threads", {})
+    chosen = ["--mutant", mutant] if mutant else []
+    result, log, _ = grade("threads", impl, "-k", "run_in_threads or run_in_processes", "--jobs", "2",
+                           "--view", "pytest", *chosen)
+    task = result.tasks[4]
+    assert len(task.tests) == 2 and re.search(r"(?<!\d)1 (passed|failed)", log), log  # one of the two ran here
+    if not mutant:
+        assert task.status == "passed", task.message
+    else:
+        assert task.status == "failed", log
+        from graders.harness.core import mutants
+
+        assert mutants.mutants_of("threads")[mutant].says in task.message, task.message
+
+
+def test_a_test_whose_outcome_a_helper_did_not_send_was_not_run():
+    """What the controller makes of a helper's outcomes: a test it did not send (the helper died, or was stopped)
+    or sent in a form that makes no sense counts as not run, never as passed."""
+    from graders.harness.plugin import _Outcome
+
+    sent = {"status": "passed", "message": "", "file": None, "line": None, "duration": 0.2}
+    assert _Outcome.received(sent).settle().status == "passed"
+    failed = {**sent, "status": "failed", "message": "no", "file": "basics.py", "line": 3}
+    assert (_Outcome.received(failed).settle().status, _Outcome.received(failed).line) == ("failed", 3)
+    for nonsense in (None, [], {}, {**sent, "status": "great"}, {**sent, "duration": "long"}, {**sent, "line": "3"}):
+        outcome = _Outcome.received(nonsense).settle()
+        assert outcome.status == "not-run" and "interrupted" in outcome.message, nonsense
 
 
 def test_jobs_must_be_a_number_or_auto():
@@ -346,27 +380,27 @@ def test_jobs_must_be_a_number_or_auto():
     assert run.returncode == 4 and "--jobs 'many'" in run.stderr, run.stderr
 
 
-def test_shares_balance_the_tasks_and_a_quick_topic_is_not_split(tmp_path):
+def test_shares_balance_the_tests_and_a_quick_topic_is_not_split(tmp_path):
     from graders.harness.core import parallel
 
-    tests = {("threads", number): 2 for number in range(1, 7)}
-    durations = {"threads:1": 1.6, "threads:2": 0.6, "threads:3": 0.2, "threads:4": 0.9, "threads:5": 3.0,
-                 "threads:6": 0.7}
+    tests = [f"graders/threads/test_threads.py::test_{number}" for number in range(1, 7)]
+    durations = dict(zip(tests, [1.6, 0.6, 0.2, 0.9, 3.0, 0.7], strict=True))
     shares = parallel.shares(tests, 3, durations)
-    assert sorted(task for share in shares for task in share) == sorted(tests)  # every task once, none split
-    assert len(shares) == 3 and ("threads", 5) in shares[0]
+    assert sorted(test for share in shares for test in share) == sorted(tests)  # every test once
+    assert len(shares) == 3 and tests[4] in shares[0]
+    assert all(share == sorted(share, key=tests.index) for share in shares)  # each in the order collected
     assert parallel.shares(tests, 3, {key: 0.05 for key in durations}) == [sorted(tests)]  # 0.3 s: not worth it
     assert len(parallel.shares(tests, 2, {key: 0.05 for key in durations}, if_it_pays=False)) == 2
     halved = {key: seconds / 2 for key, seconds in durations.items()}  # 3.5 s in all
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 3.0})) == 2  # pytest starts in 3 s
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 4.0})) == 1
-    parallel.save_durations({("threads", 1): 1.25}, tmp_path / "d.json", starting=0.4)
+    parallel.save_durations({tests[0]: 1.25}, tmp_path / "d.json", starting=0.4)
     parallel.save_durations({}, tmp_path / "d.json", starting=0.2)  # averaged with what was measured before
-    assert parallel.load_durations(tmp_path / "d.json") == {"threads:1": 1.25, parallel.STARTING_KEY: 0.3}
-    parallel.save_durations({("threads", 2): 1.0}, tmp_path / "missing" / "deeper" / "d.json")  # fine
+    assert parallel.load_durations(tmp_path / "d.json") == {tests[0]: 1.25, parallel.STARTING_KEY: 0.3}
+    parallel.save_durations({tests[1]: 1.0}, tmp_path / "missing" / "deeper" / "d.json")  # fine
     readonly = tmp_path / "readonly"
     readonly.mkdir(mode=0o500)
-    parallel.save_durations({("threads", 1): 1.0}, readonly / "d.json")  # no error: estimates stay
+    parallel.save_durations({tests[0]: 1.0}, readonly / "d.json")  # no error: estimates stay
 
 
 def test_the_parsed_manifest_copy_follows_every_edit(tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,6 @@ from graders.harness.core.curriculum import say
 from graders.harness.core.results import (
     TaskResult,
     TopicResult,
-    from_json,
     load_progress,
     save_progress,
     to_json,
@@ -97,7 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="grade the tasks in up to N pytest processes at once, or `auto` (see core/parallel.py; default 1)",
     )
-    group.addoption("--part", default="", help=argparse.SUPPRESS)  # the tasks a --jobs helper grades
+    group.addoption("--part", default="", help=argparse.SUPPRESS)  # a --jobs helper's folder (core/parallel.py)
     group.addoption(
         "--view",
         choices=("student", "pytest"),
@@ -298,6 +298,20 @@ class _Outcome:
             self.status, self.message = "passed", ""
         return self
 
+    @classmethod
+    def received(cls, fields: object) -> _Outcome:
+        """A test's outcome as a --jobs helper sent it; not run when it sent none that makes sense."""
+        if not isinstance(fields, dict):
+            return cls()
+        status, message, file, line, duration = (fields.get(name) for name in
+                                                 ("status", "message", "file", "line", "duration"))
+        if (status not in ("passed", "failed", "error", "not-run") or not isinstance(message, str)
+                or not isinstance(file, (str, type(None))) or not isinstance(line, (int, type(None)))
+                or not isinstance(duration, (int, float))):
+            return cls()
+        return cls(status=status, message=message, file=file, line=line, duration=float(duration), called=True,
+                   finished=True, problem=status != "passed")
+
 
 def _explain(excinfo: pytest.ExceptionInfo) -> tuple[str, str, str | None, int | None]:
     """(status, message, file, line) for a failure, in words for the student."""
@@ -346,9 +360,8 @@ class _Run:
         self.students: set[Student] = set()
         self.interrupted = False
         self.unloadable: dict[str, str] = {}  # grader file -> why it could not be imported (our bug, not theirs)
-        self.part = parallel.parse_part(config.getoption("part"))  # set in a --jobs helper: its tasks
-        self.helpers: list[tuple[subprocess.Popen, list[parallel.Task], Path]] = []
-        self.delegated: dict[parallel.Task, TaskResult | None] = {}  # tasks a helper grades, and its result
+        self.part = Path(config.getoption("part")) if config.getoption("part") else None  # in a --jobs helper
+        self.helpers: list[tuple[subprocess.Popen, list[str], Path]] = []  # with the tests each grades, its folder
         self.starting: float | None = None  # seconds this pytest took to reach its first test
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -428,50 +441,55 @@ class _Run:
         return report
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Keep this process's share of the tasks: all of them, the helper's part, or the first share of a
+        """Keep this process's share of the tests: all of them, the helper's part, or the first share of a
         `--jobs` run, whose other shares go to helper pytests started here (core/parallel.py)."""
-        tests: dict[parallel.Task, int] = {}
-        for item in session.items:
-            if item.nodeid in self.items:
-                topic, number = self.items[item.nodeid]
-                tests[(topic.slug, number)] = tests.get((topic.slug, number), 0) + 1
         if self.part:
-            keep = self.part
+            keep = set(parallel.read_part(self.part))
         else:
             self.starting = observe.age(os.getpid())  # what each helper will cost before its first test
             wanted, if_it_pays = parallel.jobs(self.config.getoption("jobs"))
-            shares = parallel.shares(tests, wanted, parallel.load_durations(), if_it_pays=if_it_pays)
+            graded = [item.nodeid for item in session.items if item.nodeid in self.items]
+            shares = parallel.shares(graded, wanted, parallel.load_durations(), if_it_pays=if_it_pays)
             keep = set(shares[0])
             for share in shares[1:]:
                 self._start_helper(share)
-        mine = [item for item in session.items if item.nodeid not in self.items or
-                (self.items[item.nodeid][0].slug, self.items[item.nodeid][1]) in keep]
+        mine = [item for item in session.items if item.nodeid not in self.items or item.nodeid in keep]
         if self.part:
             dropped = [item for item in session.items if item not in mine]
             self.config.hook.pytest_deselected(items=dropped)
         session.items[:] = mine
-    def _start_helper(self, share: list[parallel.Task]) -> None:
-        results = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-")) / "part.json"
+
+    def _start_helper(self, share: list[str]) -> None:
+        folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
+        parallel.write_part(folder, share)
         params = self.config.invocation_params
-        command = [sys.executable, "-m", "pytest", *params.args, "--part", parallel.part_text(share),
-                   "--results-json", str(results), "--view", "pytest", "-q", "--jobs", "1"]
+        command = [sys.executable, "-m", "pytest", *params.args, "--part", str(folder), "--view", "pytest", "-q",
+                   "--jobs", "1"]
         process = subprocess.Popen(command, cwd=params.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        self.helpers.append((process, share, results))
-        self.delegated.update(dict.fromkeys(share))
+        self.helpers.append((process, share, folder))
 
     def _collect_helpers(self) -> None:
-        """Wait for the helpers (or end them, when the run is being stopped) and take their tasks' results."""
-        for process, share, results in self.helpers:
+        """Wait for the helpers (or end them, when the run is being stopped) and take how their tests ended; a
+        test whose outcome did not come back was not run."""
+        for process, share, folder in self.helpers:
             if self.interrupted:
                 platform.kill_tree(process.pid)
             process.wait()
-            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-                for topic in from_json(results.read_text(encoding="utf-8")):
-                    for task in topic.tasks:
-                        if (task.topic, task.task) in share:  # its other tasks are "not run" there
-                            self.delegated[(task.topic, task.task)] = task
-            shutil.rmtree(results.parent, ignore_errors=True)
+            received = {}
+            with contextlib.suppress(OSError, ValueError):
+                received = json.loads((folder / parallel.OUTCOMES_FILE).read_text(encoding="utf-8"))
+            for nodeid in share:
+                self.outcomes[nodeid] = _Outcome.received(received.get(nodeid) if isinstance(received, dict) else None)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _send_outcomes(self) -> None:
+        """In a helper: how each of its tests ended, for the controller, which judges the tasks."""
+        outcomes = {nodeid: asdict(outcome.settle()) for nodeid, outcome in self.outcomes.items()
+                    if nodeid in self.items}
+        temporary = self.part / f".{parallel.OUTCOMES_FILE}"
+        temporary.write_text(json.dumps(outcomes), encoding="utf-8")
+        temporary.replace(self.part / parallel.OUTCOMES_FILE)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Tasks left out with -k or -m are not graded: they keep the result saved before."""
@@ -496,6 +514,9 @@ class _Run:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.spares.close()
+        if self.part:
+            self._send_outcomes()
+            return
         self._collect_helpers()
         graded = {topic.slug for topic, _ in self.items.values()}
         graded |= {topic.slug for topic in curriculum.topics() for path in self.unloadable
@@ -512,10 +533,9 @@ class _Run:
             Path(path).write_text(to_json(self.results), encoding="utf-8")
         if self._is_students_own_work():
             save_progress(self.results)
-        if not (self.part or self.interrupted or self.config.getoption("mutant")):  # what --jobs auto reads next
-            parallel.save_durations({(task.topic, task.task): task.duration for result in self.results
-                                     for task in result.tasks if task.status in ("passed", "failed")},
-                                    starting=self.starting)
+        if not (self.interrupted or self.config.getoption("mutant")):  # what --jobs auto reads next
+            parallel.save_durations({nodeid: outcome.duration for nodeid, outcome in self.outcomes.items()
+                                     if outcome.status in ("passed", "failed")}, starting=self.starting)
         self.summary_seconds = time.monotonic() - started
 
     def _is_students_own_work(self) -> bool:
@@ -523,7 +543,7 @@ class _Run:
         impl = impl if impl.is_absolute() else curriculum.ROOT / impl
         return impl.resolve() == (curriculum.ROOT / "exercises").resolve() and not self.config.getoption(
             "mutant"
-        ) and not self.part
+        )
 
     def _hidden_elsewhere(self, topic: curriculum.Topic) -> dict[int, int]:
         """Hidden checks that graders/hidden.toml counts for this topic but that were not collected here."""
@@ -539,11 +559,6 @@ class _Run:
         elsewhere = self._hidden_elsewhere(topic)
         tasks = []
         for task in topic.tasks:
-            if (topic.slug, task.number) in self.delegated:
-                tasks.append(self.delegated[(topic.slug, task.number)] or TaskResult(
-                    topic=topic.slug, task=task.number, title=str(task.title), points=0, max_points=task.points,
-                    status="not-run", message=_interrupted(), hint=str(task.hint)))
-                continue
             ids = [
                 nodeid for nodeid, (t, n) in self.items.items() if t.slug == topic.slug and n == task.number
             ]

@@ -1,12 +1,14 @@
-"""A check in several pytest processes at once: the tasks of a slow topic shared out, their results merged.
+"""A check in several pytest processes at once: the tests of a slow topic shared out, their outcomes merged.
 
 Most of a check's time is waiting (a thread held at the grader's switchboard, a datagram that never comes,
-200 clients served), not computing, so two or three processes grading different tasks finish sooner than one,
-even on two cores. The pytest a student starts is the controller: it keeps one share of the tasks, starts a
-pytest for each other share (`--part`), and takes those tasks' results from their JSON. A task is never split:
-all its tests run in one process, which judges it as a whole.
+200 clients served), not computing, so two or three processes grading different tests finish sooner than one,
+even on two cores. The pytest a student starts is the controller: it keeps one share of the tests and starts a
+helper pytest for each other share (`--part FOLDER`: the helper reads its tests from FOLDER/tests.txt and writes
+how each one ended to FOLDER/outcomes.json). The controller judges every task from the outcomes of all its tests,
+wherever they ran, exactly as one process would: a test whose outcome never came (its helper died, the run was
+interrupted) counts as not run, so a task is never passed on the tests that happened to come back.
 
-Shares are balanced on how long each task took the last time it was graded here (`.results/durations.json`,
+Shares are balanced on how long each test took the last time it was graded here (`.results/durations.json`,
 written by every run but a mutant's or a helper's), and on how long a pytest takes here to reach its first test
 (measured by every such run too: 0.3 s on a fast machine, over a second on a slow one). A topic is split into as
 many shares as shorten the check by a noticeable amount, so a quick topic is not split at all.
@@ -26,9 +28,7 @@ STARTING_SECONDS = 0.5  # what a second pytest costs before its first test, unti
 STARTING_KEY = "(pytest start)"  # where durations.json keeps that measure
 WORTH_GAINING_SECONDS = 0.1  # one more process must shorten the check by this much
 MOST_PROCESSES = 3  # for `auto`: mostly waiting, a check gains from a third process even on two cores
-
-
-Task = tuple[str, int]  # (topic slug, task number)
+TESTS_FILE, OUTCOMES_FILE = "tests.txt", "outcomes.json"  # in a helper's --part folder
 
 
 def jobs(option: str) -> tuple[int, bool]:
@@ -47,15 +47,17 @@ def load_durations(path: Path = DURATIONS) -> dict[str, float]:
         found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    if not isinstance(found, dict):
+        return {}
     return {key: float(value) for key, value in found.items() if isinstance(value, (int, float))}
 
 
-def save_durations(measured: dict[Task, float], path: Path = DURATIONS, *, starting: float | None = None) -> None:
-    """Remember how long each task took (only tasks that ran to the end are worth remembering) and, averaged with
-    what was known, how long this pytest took to reach its first test. A course on a read-only disk just keeps
-    its estimates."""
+def save_durations(measured: dict[str, float], path: Path = DURATIONS, *, starting: float | None = None) -> None:
+    """Remember how long each test took, by node id (only tests that ran to the end are worth remembering), and,
+    averaged with what was known, how long this pytest took to reach its first test. A course on a read-only disk
+    just keeps its estimates."""
     known = load_durations(path)
-    known.update({f"{slug}:{number}": round(seconds, 3) for (slug, number), seconds in measured.items()})
+    known.update({nodeid: round(seconds, 3) for nodeid, seconds in measured.items()})
     if starting is not None:
         before = known.get(STARTING_KEY)
         known[STARTING_KEY] = round(starting if before is None else (before + starting) / 2, 3)
@@ -68,45 +70,43 @@ def save_durations(measured: dict[Task, float], path: Path = DURATIONS, *, start
         temporary.unlink(missing_ok=True)
 
 
-def shares(tests: dict[Task, int], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True
-           ) -> list[list[Task]]:
-    """The tasks in at most `wanted` shares of about equal expected time, the first one the controller's (it
-    starts at once, the others a pytest start later); with `if_it_pays`, only as many shares as each shorten the
-    check by WORTH_GAINING_SECONDS."""
-    cost = {task: durations.get(f"{task[0]}:{task[1]}", count * UNKNOWN_TEST_SECONDS) for task, count in tests.items()}
+def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True
+           ) -> list[list[str]]:
+    """The tests (node ids, in the order given) in at most `wanted` shares of about equal expected time, the first
+    one the controller's (it starts at once, the others a pytest start later); with `if_it_pays`, only as many
+    shares as each shorten the check by WORTH_GAINING_SECONDS."""
+    cost = {nodeid: durations.get(nodeid, UNKNOWN_TEST_SECONDS) for nodeid in tests}
     most = max(1, min(wanted, len(cost)))
     if not if_it_pays:
-        return _balanced(cost, most, starting=0.0)[0]
-    starting = durations.get(STARTING_KEY, STARTING_SECONDS)
-    chosen, longest = _balanced(cost, 1, starting)
-    for count in range(2, most + 1):
-        candidate, candidate_longest = _balanced(cost, count, starting)
-        if candidate_longest > longest - WORTH_GAINING_SECONDS:
-            break
-        chosen, longest = candidate, candidate_longest
-    return chosen
+        chosen = _balanced(cost, most, starting=0.0)[0]
+    else:
+        starting = durations.get(STARTING_KEY, STARTING_SECONDS)
+        chosen, longest = _balanced(cost, 1, starting)
+        for count in range(2, most + 1):
+            candidate, candidate_longest = _balanced(cost, count, starting)
+            if candidate_longest > longest - WORTH_GAINING_SECONDS:
+                break
+            chosen, longest = candidate, candidate_longest
+    order = {nodeid: index for index, nodeid in enumerate(tests)}
+    return [sorted(share, key=order.__getitem__) for share in chosen]
 
 
-def _balanced(cost: dict[Task, float], count: int, starting: float) -> tuple[list[list[Task]], float]:
-    """The tasks in `count` shares, each longest task first into the share that would end first (the helpers'
+def _balanced(cost: dict[str, float], count: int, starting: float) -> tuple[list[list[str]], float]:
+    """The tests in `count` shares, each longest test first into the share that would end first (the helpers'
     shares start `starting` s late), and when the last share is expected to end."""
-    bins: list[list[Task]] = [[] for _ in range(count)]
+    bins: list[list[str]] = [[] for _ in range(count)]
     loads = [0.0] + [starting] * (count - 1)
-    for task in sorted(cost, key=lambda task: (-cost[task], task)):
+    for nodeid in sorted(cost, key=lambda nodeid: (-cost[nodeid], nodeid)):
         lightest = loads.index(min(loads))
-        bins[lightest].append(task)
-        loads[lightest] += cost[task]
-    return [sorted(share) for share in bins if share] or [[]], max(loads)
+        bins[lightest].append(nodeid)
+        loads[lightest] += cost[nodeid]
+    return [share for share in bins if share] or [[]], max(loads)
 
 
-def part_text(share: list[Task]) -> str:
-    return ",".join(f"{slug}:{number}" for slug, number in share)
+def write_part(folder: Path, share: list[str]) -> None:
+    (folder / TESTS_FILE).write_text("".join(f"{nodeid}\n" for nodeid in share), encoding="utf-8")
 
 
-def parse_part(text: str) -> set[Task]:
-    """`--part sockets:1,sockets:5` as a set of tasks."""
-    found = set()
-    for piece in filter(None, text.split(",")):
-        slug, _, number = piece.rpartition(":")
-        found.add((slug, int(number)))
-    return found
+def read_part(folder: Path) -> list[str]:
+    """The node ids a helper grades, as its controller wrote them."""
+    return (folder / TESTS_FILE).read_text(encoding="utf-8").splitlines()
