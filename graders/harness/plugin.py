@@ -95,7 +95,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--jobs",
         default=os.environ.get("GRADE_JOBS", "1"),
         metavar="N",
-        help="grade the tasks in up to N pytest processes at once, or `auto` (see core/parallel.py; default 1)",
+        help="grade the tests in up to N pytest processes at once, or `auto` (see core/parallel.py; default 1)",
     )
     group.addoption("--part", default="", help=argparse.SUPPRESS)  # a --jobs helper's folder (core/parallel.py)
     group.addoption(
