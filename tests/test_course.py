@@ -1,7 +1,8 @@
 """The course checks itself: every solution earns full marks, every stub earns nothing, every mutant is caught.
 
-Each case grades one topic in a separate `pytest graders/<topic>` run, exactly as a student's check would,
-and reads the JSON results it writes. The runs of all cases start together in a small pool (they mostly
+Each case grades one topic in a separate `pytest graders/<topic> --jobs auto` run, exactly as a student's check
+would (a slow topic's tests shared out between two or three pytest processes), and reads the JSON results it
+writes. The runs of all cases start together in a small pool (they mostly
 wait on sleeps, sockets and servers), and each test then judges its own run.
 """
 
@@ -98,6 +99,7 @@ CASES = cases()
 def grade(case: Case, out: Path) -> tuple[list[TopicResult], str]:
     results = out / f"{case.id.replace(':', '-')}.json"
     command = [sys.executable, "-m", "pytest", f"graders/{case.topic.dir}", f"--results-json={results}"]
+    command += ["--jobs", "auto"]
     command += ["--impl", "exercises" if case.kind == "stub" else "solutions"]
     if case.mutant:
         command += ["--mutant", case.mutant]
