@@ -392,8 +392,11 @@ def test_shares_balance_the_tests_and_a_quick_topic_is_not_split(tmp_path):
     assert parallel.shares(tests, 3, {key: 0.05 for key in durations}) == [sorted(tests)]  # 0.3 s: not worth it
     assert len(parallel.shares(tests, 2, {key: 0.05 for key in durations}, if_it_pays=False)) == 2
     halved = {key: seconds / 2 for key, seconds in durations.items()}  # 3.5 s in all
-    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 3.0})) == 2  # pytest starts in 3 s
-    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 4.0})) == 1
+    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 1.5})) == 2  # pytest starts in 1.5 s
+    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0})) == 1
+    quick = dict(zip(tests, [0.17, 0.05, 0.04, 0.04, 0.03, 0.03], strict=True))  # mongodb's, say
+    assert len(parallel.shares(tests, 3, {**quick, parallel.STARTING_KEY: 0.1})) == 1
+    assert parallel.shares(tests, 3, {tests[4]: 3.0}) == [tests]  # the others not timed yet: one process times them
     parallel.save_durations({tests[0]: 1.25}, tmp_path / "d.json", starting=0.4)
     parallel.save_durations({}, tmp_path / "d.json", starting=0.2)  # averaged with what was measured before
     assert parallel.load_durations(tmp_path / "d.json") == {tests[0]: 1.25, parallel.STARTING_KEY: 0.3}

@@ -10,8 +10,12 @@ interrupted) counts as not run, so a task is never passed on the tests that happ
 
 Shares are balanced on how long each test took the last time it was graded here (`.results/durations.json`,
 written by every run but a mutant's or a helper's), and on how long a pytest takes here to reach its first test
-(measured by every such run too: 0.3 s on a fast machine, over a second on a slow one). A topic is split into as
-many shares as shorten the check by a noticeable amount, so a quick topic is not split at all.
+(measured by every such run too: 0.3 s on a fast machine, over a second on a slow one). A helper costs about twice
+that: its first test also sets up its own services and fork server, and its start takes CPU from the others.
+A topic is split into as many shares as shorten the check by a noticeable amount, so a quick topic (the SQL
+topics, redis, mongodb: a few tenths of a second of short tests) is not split at all; split, it would be slower.
+A test not timed here yet keeps its topic in one process: the times measured in a split run are those of
+processes competing for the CPU, too long to tell whether splitting pays.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from pathlib import Path
 from graders.harness.core.results import PROGRESS_DIR
 
 DURATIONS = PROGRESS_DIR / "durations.json"
-UNKNOWN_TEST_SECONDS = 0.4  # a test never timed here yet
+UNKNOWN_TEST_SECONDS = 0.4  # a test never timed here yet, when --jobs N asks for N processes anyway
 STARTING_SECONDS = 0.5  # what a second pytest costs before its first test, until a run here has measured it
+HELPER_COST = 2  # a helper costs this many pytest starts (its start, then its own setup and the CPU it takes)
 STARTING_KEY = "(pytest start)"  # where durations.json keeps that measure
 WORTH_GAINING_SECONDS = 0.1  # one more process must shorten the check by this much
 MOST_PROCESSES = 3  # for `auto`: mostly waiting, a check gains from a third process even on two cores
@@ -73,14 +78,16 @@ def save_durations(measured: dict[str, float], path: Path = DURATIONS, *, starti
 def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True
            ) -> list[list[str]]:
     """The tests (node ids, in the order given) in at most `wanted` shares of about equal expected time, the first
-    one the controller's (it starts at once, the others a pytest start later); with `if_it_pays`, only as many
-    shares as each shorten the check by WORTH_GAINING_SECONDS."""
+    one the controller's (it starts at once, the helpers' later); with `if_it_pays`, only as many shares as each
+    shorten the check by WORTH_GAINING_SECONDS, and one while some test has not been timed here."""
     cost = {nodeid: durations.get(nodeid, UNKNOWN_TEST_SECONDS) for nodeid in tests}
     most = max(1, min(wanted, len(cost)))
     if not if_it_pays:
         chosen = _balanced(cost, most, starting=0.0)[0]
+    elif any(nodeid not in durations for nodeid in tests):
+        chosen = [list(tests)]
     else:
-        starting = durations.get(STARTING_KEY, STARTING_SECONDS)
+        starting = HELPER_COST * durations.get(STARTING_KEY, STARTING_SECONDS)
         chosen, longest = _balanced(cost, 1, starting)
         for count in range(2, most + 1):
             candidate, candidate_longest = _balanced(cost, count, starting)
