@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core import curriculum, forkserver, observe
+from graders.harness.core import curriculum, observe, platform
 from graders.harness.core.network import exchange
 from graders.harness.core.results import from_json
 from graders.harness.core.student import Spares, worker_kind
@@ -114,12 +114,10 @@ def test_a_worker_whose_wrapper_dies_with_its_parent_outlives_the_grader_thread_
         spares.close()
 
 
-@pytest.mark.parametrize("start", ["fork", "spawn"])
+@pytest.mark.parametrize("start", ["fork", "spawn"] if platform.LINUX else ["spawn"])  # fork servers: Linux only
 def test_a_kind_of_worker_warmed_at_collection_serves_the_first_test(tmp_path, monkeypatch, start):
     """The plugin warms each kind of worker as soon as a test of it is collected (Spares.warm): its fork server
     (Linux), or a spare where workers are spawned, runs before any test asks, and serves the first test."""
-    if start == "fork" and not forkserver.usable(gevent=False):
-        pytest.skip("fork servers are Linux's")
     monkeypatch.setenv("GRADE_WORKER_START", start)
     spares = Spares()
     student = student_with(tmp_path, "def answer():\n    return 42\n", spares=spares)
