@@ -2,8 +2,8 @@
 
 Each case grades one topic in a separate `pytest graders/<topic> --jobs auto` run, exactly as a student's check
 would (a slow topic's tests shared out between two or three pytest processes), and reads the JSON results it
-writes. The runs of all cases start together in a small pool (they mostly
-wait on sleeps, sockets and servers), and each test then judges its own run.
+writes. The runs of all cases start together in a small pool (they mostly wait on sleeps, sockets and servers),
+and each test then judges its own run.
 """
 
 from __future__ import annotations

@@ -476,17 +476,18 @@ class _Run:
             if self.interrupted:
                 platform.kill_tree(process.pid)
             process.wait()
-            received = {}
+            received = None
             with contextlib.suppress(OSError, ValueError):
                 received = json.loads((folder / parallel.OUTCOMES_FILE).read_text(encoding="utf-8"))
+            if not isinstance(received, dict):
+                received = {}
             for nodeid in share:
-                self.outcomes[nodeid] = _Outcome.received(received.get(nodeid) if isinstance(received, dict) else None)
+                self.outcomes[nodeid] = _Outcome.received(received.get(nodeid))
             shutil.rmtree(folder, ignore_errors=True)
 
     def _send_outcomes(self) -> None:
         """In a helper: how each of its tests ended, for the controller, which judges the tasks."""
-        outcomes = {nodeid: asdict(outcome.settle()) for nodeid, outcome in self.outcomes.items()
-                    if nodeid in self.items}
+        outcomes = {nodeid: asdict(outcome.settle()) for nodeid, outcome in self.outcomes.items()}
         temporary = self.part / f".{parallel.OUTCOMES_FILE}"
         temporary.write_text(json.dumps(outcomes), encoding="utf-8")
         temporary.replace(self.part / parallel.OUTCOMES_FILE)
