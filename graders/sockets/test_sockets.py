@@ -928,7 +928,9 @@ def test_udp_echo_gives_up_after_its_tries_with_timeout_error(student):
     seed, size = random.getrandbits(32), random.randint(20, 200)
     message = probes.random_message(seed, size)
     server = DatagramServer(silent=True)
-    timeout, tries = 0.1, 3  # nothing comes whatever the timeout: a short one is as strict
+    # Nothing comes whatever the timeout: a short one is as strict. Two tries, not the default three, so that a
+    # loop that ignores `tries` is caught.
+    timeout, tries = 0.1, 2
     got = _run_udp_echo(student, server, seed, size, timeout, tries)
     _judge_datagrams(server, message)
     sent = len(server.received)
