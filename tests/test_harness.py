@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core import curriculum
+from graders.harness.core import curriculum, platform
 from graders.harness.core.results import TopicResult, from_json
 from graders.harness.core.student import Implementation, Student, TimedOut
 
@@ -328,16 +328,20 @@ def test_a_grader_that_cannot_be_imported_makes_its_tasks_errors_not_a_silent_ru
     assert run.returncode != 0 and "error during collection" not in run.stdout
 
 
-def test_a_check_in_several_processes_grades_every_task_as_one_process_does(tmp_path):
-    """--jobs 2: the tasks are shared out between this pytest and a helper; the result is the same."""
+@pytest.mark.parametrize("start", ["fork", "spawn"] if platform.LINUX else ["spawn"])
+def test_a_check_in_several_processes_grades_every_task_as_one_process_does(tmp_path, start):
+    """--jobs 2: the tests are shared out between this pytest and a helper (forked from it on Linux, a pytest of
+    its own elsewhere); the result is the same, and only the controller speaks."""
+    helpers = {"GRADE_HELPER_START": start}
     stub = tmp_path / "stub" / "submission"
     shutil.copytree(ROOT / "exercises" / "coroutines", stub / "coroutines")
-    alone, _, _ = grade("coroutines", stub)
-    shared, log, _ = grade("coroutines", stub, "--jobs", "2")
+    alone, alone_log, _ = grade("coroutines", stub)
+    shared, log, _ = grade("coroutines", stub, "--jobs", "2", env=helpers)
     assert [(t.task, t.status, t.message) for t in shared.tasks] == [(t.task, t.status, t.message) for t in alone.tasks]
-    solved, log, _ = grade("coroutines", variant(tmp_path, "coroutines", {}), "--jobs", "3")
+    assert log.count("score ") == alone_log.count("score ") == 1, log
+    solved, log, _ = grade("coroutines", variant(tmp_path, "coroutines", {}), "--jobs", "3", env=helpers)
     assert solved.points == solved.max_points, log
-    assert not [line for line in processes_mentioning("--part") if str(tmp_path) in line], "a helper outlived the check"
+    assert not processes_mentioning(str(tmp_path)), "a helper outlived the check"
 
 
 @pytest.mark.parametrize("mutant", ["", "threads_without_threads", "results_in_the_parents_list"])
@@ -394,8 +398,10 @@ def test_shares_balance_the_tests_and_a_quick_topic_is_not_split(tmp_path):
     halved = {key: seconds / 2 for key, seconds in durations.items()}  # 3.5 s in all
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 1.5})) == 2  # pytest starts in 1.5 s
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0})) == 1
+    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0}, forked=True)) == 3  # starts at once
     quick = dict(zip(tests, [0.17, 0.05, 0.04, 0.04, 0.03, 0.03], strict=True))  # mongodb's, say
     assert len(parallel.shares(tests, 3, {**quick, parallel.STARTING_KEY: 0.1})) == 1
+    assert len(parallel.shares(tests, 3, quick, forked=True)) == 1  # its own setup costs more than it would gain
     assert parallel.shares(tests, 3, {tests[4]: 3.0}) == [tests]  # the others not timed yet: one process times them
     parallel.save_durations({tests[0]: 1.25}, tmp_path / "d.json", starting=0.4)
     parallel.save_durations({}, tmp_path / "d.json", starting=0.2)  # averaged with what was measured before

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -363,6 +364,7 @@ class _Run:
         self.part = Path(config.getoption("part")) if config.getoption("part") else None  # in a --jobs helper
         self.helpers: list[tuple[subprocess.Popen, list[str], Path]] = []  # with the tests each grades, its folder
         self.starting: float | None = None  # seconds this pytest took to reach its first test
+        self.kinds: dict[str, tuple[tuple, str]] = {}  # nodeid -> its kind of worker, its probe modules' prefix
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -406,8 +408,7 @@ class _Run:
             return
         key = worker_kind(graded, gevent=item.get_closest_marker("gevent") is not None,
                           user=self.config.getoption("worker_user"))
-        prefix = f"graders.{topic.dir}.probes"
-        self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
+        self.kinds[item.nodeid] = (key, f"graders.{topic.dir}.probes")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         focus.take()  # each test starts looking at nothing
@@ -449,25 +450,66 @@ class _Run:
             self.starting = observe.age(os.getpid())  # what each helper will cost before its first test
             wanted, if_it_pays = parallel.jobs(self.config.getoption("jobs"))
             graded = [item.nodeid for item in session.items if item.nodeid in self.items]
-            shares = parallel.shares(graded, wanted, parallel.load_durations(), if_it_pays=if_it_pays)
+            shares = parallel.shares(graded, wanted, parallel.load_durations(), if_it_pays=if_it_pays,
+                                     forked=parallel.forks())
             keep = set(shares[0])
             for share in shares[1:]:
-                self._start_helper(share)
+                if self._start_helper(share):
+                    keep = set(share)  # this is the helper, forked
+                    break
         mine = [item for item in session.items if item.nodeid not in self.items or item.nodeid in keep]
         if self.part:
             dropped = [item for item in session.items if item not in mine]
             self.config.hook.pytest_deselected(items=dropped)
         session.items[:] = mine
+        self._warm([item.nodeid for item in mine])
 
-    def _start_helper(self, share: list[str]) -> None:
+    def _warm(self, nodeids: list[str]) -> None:
+        """Start the fork server (or spare worker) of each kind these tests need, importing their topics' probe
+        modules: it starts while pytest sets up the first test, which then forks a worker at once instead of
+        waiting for Python to start. Only after the helpers are forked: a helper starts its own."""
+        for nodeid in nodeids:
+            if nodeid in self.kinds:
+                key, prefix = self.kinds[nodeid]
+                self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
+
+    def _start_helper(self, share: list[str]) -> bool:
+        """Start a helper grading `share`: forked from this process where fork is sound (Linux; no thread has
+        started yet), a new pytest elsewhere. True in the forked helper itself."""
         folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
         parallel.write_part(folder, share)
+        if parallel.forks():
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            pid = os.fork()
+            if pid == 0:
+                self._become_helper(folder)
+                return True
+            self.helpers.append((parallel.Forked(pid), share, folder))
+            return False
         params = self.config.invocation_params
         command = [sys.executable, "-m", "pytest", *params.args, "--part", str(folder), "--view", "pytest", "-q",
                    "--jobs", "1"]
         process = subprocess.Popen(command, cwd=params.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         self.helpers.append((process, share, folder))
+        return False
+
+    def _become_helper(self, folder: Path) -> None:
+        """In a forked helper: grade its share quietly (the controller alone speaks to the student) and send how
+        each test ended, as a helper started with --part does."""
+        self.part, self.helpers, self.starting = folder, [], None
+        random.seed()
+        capture = self.config.pluginmanager.getplugin("capturemanager")
+        if capture is not None:
+            capture.stop_global_capturing()
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
+        os.close(quiet)
+        if capture is not None:
+            capture.start_global_capturing()
+            capture.suspend_global_capture()
 
     def _collect_helpers(self) -> None:
         """Wait for the helpers (or end them, when the run is being stopped) and take how their tests ended; a

@@ -2,18 +2,24 @@
 
 Most of a check's time is waiting (a thread held at the grader's switchboard, a datagram that never comes,
 200 clients served), not computing, so two or three processes grading different tests finish sooner than one,
-even on two cores. The pytest a student starts is the controller: it keeps one share of the tests and starts a
-helper pytest for each other share (`--part FOLDER`: the helper reads its tests from FOLDER/tests.txt and writes
-how each one ended to FOLDER/outcomes.json). The controller judges every task from the outcomes of all its tests,
-wherever they ran, exactly as one process would: a test whose outcome never came (its helper died, the run was
-interrupted) counts as not run, so a task is never passed on the tests that happened to come back.
+even on two cores. The pytest a student starts is the controller: once it has collected the tests, it keeps one
+share and gives each other share to a helper, which writes how each of its tests ended to FOLDER/outcomes.json.
+The controller judges every task from the outcomes of all its tests, wherever they ran, exactly as one process
+would: a test whose outcome never came (its helper died, the run was interrupted) counts as not run, so a task is
+never passed on the tests that happened to come back.
+
+On Linux a helper is the controller forked, right after collection and before any thread, fork server or service
+of the run has started: it grades its first test 5 ms later, where a new pytest takes 0.3 s or more to get there
+(which is most of what a quick check costs). Elsewhere (macOS, where fork is unsafe once system libraries have
+threads; Windows, which has no fork) a helper is a new pytest, `--part FOLDER`, reading its tests from
+FOLDER/tests.txt; GRADE_HELPER_START=spawn starts them so on Linux too.
 
 Shares are balanced on how long each test took the last time it was graded here (`.results/durations.json`,
-written by every run but a mutant's or a helper's), and on how long a pytest takes here to reach its first test
-(measured by every such run too: 0.3 s on a fast machine, over a second on a slow one). A helper costs about twice
-that: its first test also sets up its own services and fork server, and its start takes CPU from the others.
+written by every run but a mutant's or a helper's). A helper's share is counted as ending later than the
+controller's: by its own setup (services, fork server) where it is forked, by twice a pytest's start where it is
+started (its start, measured by every run, then its setup and the CPU its start takes from the others).
 A topic is split into as many shares as shorten the check by a noticeable amount, so a quick topic (the SQL
-topics, redis, mongodb: a few tenths of a second of short tests) is not split at all; split, it would be slower.
+topics: a few tenths of a second of short tests) is not split at all; split, it would be slower.
 A test not timed here yet keeps its topic in one process: the times measured in a split run are those of
 processes competing for the CPU, too long to tell whether splitting pays.
 """
@@ -24,12 +30,14 @@ import json
 import os
 from pathlib import Path
 
+from graders.harness.core import platform
 from graders.harness.core.results import PROGRESS_DIR
 
 DURATIONS = PROGRESS_DIR / "durations.json"
 UNKNOWN_TEST_SECONDS = 0.4  # a test never timed here yet, when --jobs N asks for N processes anyway
 STARTING_SECONDS = 0.5  # what a second pytest costs before its first test, until a run here has measured it
-HELPER_COST = 2  # a helper costs this many pytest starts (its start, then its own setup and the CPU it takes)
+HELPER_COST = 2  # a started helper costs this many pytest starts (its start, its own setup, the CPU it takes)
+FORKED_HELPER_SECONDS = 0.15  # a forked one costs only its own setup (fork server, services) and that CPU
 STARTING_KEY = "(pytest start)"  # where durations.json keeps that measure
 WORTH_GAINING_SECONDS = 0.1  # one more process must shorten the check by this much
 MOST_PROCESSES = 3  # for `auto`: mostly waiting, a check gains from a third process even on two cores
@@ -75,11 +83,12 @@ def save_durations(measured: dict[str, float], path: Path = DURATIONS, *, starti
         temporary.unlink(missing_ok=True)
 
 
-def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True
-           ) -> list[list[str]]:
+def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True,
+           forked: bool = False) -> list[list[str]]:
     """The tests (node ids, in the order given) in at most `wanted` shares of about equal expected time, the first
-    one the controller's (it starts at once, the helpers' later); with `if_it_pays`, only as many shares as each
-    shorten the check by WORTH_GAINING_SECONDS, and one while some test has not been timed here."""
+    one the controller's (it starts at once, the helpers' later, `forked` or started); with `if_it_pays`, only as
+    many shares as each shorten the check by WORTH_GAINING_SECONDS, and one while some test has not been timed
+    here."""
     cost = {nodeid: durations.get(nodeid, UNKNOWN_TEST_SECONDS) for nodeid in tests}
     most = max(1, min(wanted, len(cost)))
     if not if_it_pays:
@@ -87,7 +96,7 @@ def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_
     elif any(nodeid not in durations for nodeid in tests):
         chosen = [list(tests)]
     else:
-        starting = HELPER_COST * durations.get(STARTING_KEY, STARTING_SECONDS)
+        starting = FORKED_HELPER_SECONDS if forked else HELPER_COST * durations.get(STARTING_KEY, STARTING_SECONDS)
         chosen, longest = _balanced(cost, 1, starting)
         for count in range(2, most + 1):
             candidate, candidate_longest = _balanced(cost, count, starting)
@@ -117,3 +126,23 @@ def write_part(folder: Path, share: list[str]) -> None:
 def read_part(folder: Path) -> list[str]:
     """The node ids a helper grades, as its controller wrote them."""
     return (folder / TESTS_FILE).read_text(encoding="utf-8").splitlines()
+
+
+def forks() -> bool:
+    """Whether helpers are forked from the controller (Linux: 5 ms, where a new pytest takes 0.3 s to reach its
+    first test) rather than started as new pytest processes (macOS, where fork is unsafe once system libraries
+    are in use, and Windows, which has none)."""
+    return platform.LINUX and os.environ.get("GRADE_HELPER_START", "fork") == "fork"
+
+
+class Forked:
+    """A forked helper, waited for as a `subprocess.Popen` is."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
