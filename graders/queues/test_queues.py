@@ -16,7 +16,7 @@ from graders.queues import probes
 # get() uses no CPU and is never woken (no context switch). One that spins gets whatever CPU the machine can
 # spare; one that polls get_nowait() with a short sleep uses little CPU but wakes up at every sleep. Either
 # sign is enough. A blocking get with a timeout may wake once or twice per consumer: that is allowed.
-IDLE_PAUSE = 0.3
+IDLE_PAUSE = 0.15
 BUSY_CPU = 0.05
 WAKEUPS_PER_CONSUMER = 2
 

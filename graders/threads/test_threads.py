@@ -122,7 +122,7 @@ def _check_start_and_join(student, count: int) -> None:
         random.shuffle(others)
         for name in others:
             board.answer(name)
-            time.sleep(0.02)
+            time.sleep(0.005)
         call.join(HOLD)
         if call.done():
             call.result()
@@ -361,7 +361,7 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
         *order, held = [last_first, *rest]
         for name in order:
             board.answer(name, answers[name])
-            time.sleep(0.01)
+            time.sleep(0.005)
         call.join(HOLD)  # one fetch is slower than all the others
         if call.done():
             call.result()
@@ -398,7 +398,7 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
 
 # -- task 5 ----------------------------------------------------------------------------------------------------
 
-WORK = 0.1  # CPU seconds that each call of fn computes (Fib measures its own thread's CPU time)
+WORK = 0.05  # CPU seconds that each call of fn computes (Fib measures its own thread's CPU time)
 CALLS = 3
 
 
@@ -632,7 +632,7 @@ def test_run_in_processes_computes_in_child_processes_under_every_start_method(s
 
 # -- task 6 ----------------------------------------------------------------------------------------------------
 
-JOB = 0.1  # seconds each job of choose() computes (CPU-bound) or waits (I/O-bound)
+JOB = 0.05  # seconds each job of choose() computes (CPU-bound) or waits (I/O-bound)
 NEEDS = {"cpu": "processes", "io": "threads"}
 
 
