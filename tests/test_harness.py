@@ -364,6 +364,45 @@ def test_a_task_split_between_processes_is_judged_on_all_its_tests(tmp_path, mut
         assert mutants.mutants_of("threads")[mutant].says in task.message, task.message
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="helpers are forked only where there is fork")
+def test_forked_processes_take_every_test_from_the_queue_once(tmp_path):
+    from graders.harness.core import parallel
+
+    queue = parallel.TestQueue(list(range(300)))
+    children = []
+    for number in range(2):
+        pid = os.fork()
+        if pid == 0:
+            taken = []
+            while (index := queue.take()) is not None:
+                taken.append(index)
+                time.sleep(0.001)
+            (tmp_path / f"{number}.txt").write_text(" ".join(map(str, taken)))
+            os._exit(0)
+        children.append(pid)
+    mine = []
+    while (index := queue.take()) is not None:
+        mine.append(index)
+        time.sleep(0.001)
+    for pid in children:
+        os.waitpid(pid, 0)
+    theirs = [int(word) for number in range(2) for word in (tmp_path / f"{number}.txt").read_text().split()]
+    assert sorted(mine + theirs) == list(range(300)) and mine and theirs, (len(mine), len(theirs))
+
+
+def test_a_test_taken_from_the_queue_is_torn_down_as_far_as_any_next_test_needs():
+    """stand_ins: each test names one that shares only what every test shares, so that whatever test comes next
+    finds what it needs set up, and nothing of the test before."""
+    from graders.harness.core import parallel
+
+    session, folder, first, second = object(), object(), object(), object()
+    chains = {"a1": [session, folder, first], "a2": [session, folder, first], "b1": [session, folder, second]}
+    found = dict(zip(chains, parallel.stand_ins(list(chains), lambda name: [*chains[name], name]), strict=True))
+    assert found == {"a1": "b1", "a2": "b1", "b1": "a1"}
+    assert parallel.stand_ins(["a1", "a2"], lambda name: [*chains[name], name]) == ["a2", "a1"]
+    assert parallel.stand_ins(["a1"], lambda name: [*chains[name], name]) == [None]
+
+
 def test_a_test_whose_outcome_a_helper_did_not_send_was_not_run():
     """What the controller makes of a helper's outcomes: a test it did not send (the helper died, or was stopped)
     or sent in a form that makes no sense counts as not run, never as passed."""

@@ -362,7 +362,9 @@ class _Run:
         self.interrupted = False
         self.unloadable: dict[str, str] = {}  # grader file -> why it could not be imported (our bug, not theirs)
         self.part = Path(config.getoption("part")) if config.getoption("part") else None  # in a --jobs helper
-        self.helpers: list[tuple[subprocess.Popen, list[str], Path]] = []  # with the tests each grades, its folder
+        # Each helper, the tests it was given (None: it takes them from the queue) and its folder:
+        self.helpers: list[tuple[subprocess.Popen | parallel.Forked, list[str] | None, Path]] = []
+        self.queue: parallel.TestQueue | None = None  # the tests still to take, shared with forked helpers
         self.starting: float | None = None  # seconds this pytest took to reach its first test
         self.kinds: dict[str, tuple[tuple, str]] = {}  # nodeid -> its kind of worker, its probe modules' prefix
 
@@ -442,27 +444,28 @@ class _Run:
         return report
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        """Keep this process's share of the tests: all of them, the helper's part, or the first share of a
-        `--jobs` run, whose other shares go to helper pytests started here (core/parallel.py)."""
+        """Share the tests out when `--jobs` says it pays (core/parallel.py): forked helpers and this process take
+        them one at a time from a queue they share; started helpers each get a fixed share. A started helper keeps
+        the share its controller gave it."""
         if self.part:
             keep = set(parallel.read_part(self.part))
-        else:
-            self.starting = observe.age(os.getpid())  # what each helper will cost before its first test
+            dropped = [item for item in session.items if item.nodeid in self.items and item.nodeid not in keep]
+            self.config.hook.pytest_deselected(items=dropped)
+            session.items[:] = [item for item in session.items if item not in dropped]
+        elif not (self.config.option.collectonly or session.testsfailed):
+            self.starting = observe.age(os.getpid())  # what each started helper will cost before its first test
             wanted, if_it_pays = parallel.jobs(self.config.getoption("jobs"))
             graded = [item.nodeid for item in session.items if item.nodeid in self.items]
-            shares = parallel.shares(graded, wanted, parallel.load_durations(), if_it_pays=if_it_pays,
-                                     forked=parallel.forks())
-            keep = set(shares[0])
-            for share in shares[1:]:
-                if self._start_helper(share):
-                    keep = set(share)  # this is the helper, forked
-                    break
-        mine = [item for item in session.items if item.nodeid not in self.items or item.nodeid in keep]
-        if self.part:
-            dropped = [item for item in session.items if item not in mine]
-            self.config.hook.pytest_deselected(items=dropped)
-        session.items[:] = mine
-        self._warm([item.nodeid for item in mine])
+            durations = parallel.load_durations()
+            shares = parallel.shares(graded, wanted, durations, if_it_pays=if_it_pays, forked=parallel.forks())
+            if len(shares) > 1 and parallel.forks():
+                self._fork_helpers(session, len(shares) - 1, durations)
+            elif len(shares) > 1:
+                for share in shares[1:]:
+                    self._start_helper(share)
+                session.items[:] = [item for item in session.items if item.nodeid not in self.items
+                                    or item.nodeid in shares[0]]
+        self._warm([item.nodeid for item in session.items])
 
     def _warm(self, nodeids: list[str]) -> None:
         """Start the fork server (or spare worker) of each kind these tests need, importing their topics' probe
@@ -473,31 +476,57 @@ class _Run:
                 key, prefix = self.kinds[nodeid]
                 self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
 
-    def _start_helper(self, share: list[str]) -> bool:
-        """Start a helper grading `share`: forked from this process where fork is sound (Linux; no thread has
-        started yet), a new pytest elsewhere. True in the forked helper itself."""
-        folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
-        parallel.write_part(folder, share)
-        if parallel.forks():
+    def _fork_helpers(self, session: pytest.Session, count: int, durations: dict[str, float]) -> None:
+        """Fork `count` helpers (Linux: no thread, fork server or service of this run has started yet). The
+        longest tests go first into the queue: whichever process is free takes the next one, so the shares
+        balance themselves, whatever the estimates said."""
+        items = session.items
+        longest_first = sorted(range(len(items)),
+                               key=lambda index: -durations.get(items[index].nodeid, parallel.UNKNOWN_TEST_SECONDS))
+        self.queue = parallel.TestQueue(longest_first)
+        for _ in range(count):
+            folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()
             pid = os.fork()
             if pid == 0:
                 self._become_helper(folder)
-                return True
-            self.helpers.append((parallel.Forked(pid), share, folder))
-            return False
+                return
+            self.helpers.append((parallel.Forked(pid), None, folder))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
+        """With forked helpers: run the tests this process takes from the shared queue, until it is empty.
+
+        pytest tears a test down as far as its next test needs, which is not known here until that test is taken.
+        So each test is torn down as far as any test could need: to what every test of the run shares (the session,
+        the folders above them all); pytest's own end of session tears down the rest."""
+        if self.queue is None:
+            return None
+        stand_ins = parallel.stand_ins(session.items, lambda item: item.listchain())
+        while (taken := self.queue.take()) is not None:
+            item = session.items[taken]
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=stand_ins[taken])
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
+        return True
+
+    def _start_helper(self, share: list[str]) -> None:
+        """Start a helper pytest grading `share` (where helpers are not forked)."""
+        folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
+        parallel.write_part(folder, share)
         params = self.config.invocation_params
         command = [sys.executable, "-m", "pytest", *params.args, "--part", str(folder), "--view", "pytest", "-q",
                    "--jobs", "1"]
         process = subprocess.Popen(command, cwd=params.dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
         self.helpers.append((process, share, folder))
-        return False
 
     def _become_helper(self, folder: Path) -> None:
-        """In a forked helper: grade its share quietly (the controller alone speaks to the student) and send how
-        each test ended, as a helper started with --part does."""
+        """In a forked helper: grade the tests it takes quietly (the controller alone speaks to the student) and
+        send how each ended, as a helper started with --part does."""
         self.part, self.helpers, self.starting = folder, [], None
         random.seed()
         capture = self.config.pluginmanager.getplugin("capturemanager")
@@ -523,8 +552,9 @@ class _Run:
                 received = json.loads((folder / parallel.OUTCOMES_FILE).read_text(encoding="utf-8"))
             if not isinstance(received, dict):
                 received = {}
-            for nodeid in share:
-                self.outcomes[nodeid] = _Outcome.received(received.get(nodeid))
+            for nodeid in self.items if share is None else share:  # None: it took its tests from the queue
+                if share is not None or nodeid in received:
+                    self.outcomes[nodeid] = _Outcome.received(received.get(nodeid))
             shutil.rmtree(folder, ignore_errors=True)
 
     def _send_outcomes(self) -> None:
@@ -605,7 +635,7 @@ class _Run:
             ids = [
                 nodeid for nodeid, (t, n) in self.items.items() if t.slug == topic.slug and n == task.number
             ]
-            outcomes = [self.outcomes[nodeid].settle() for nodeid in ids if nodeid in self.outcomes]
+            outcomes = [self.outcomes.get(nodeid, _Outcome()).settle() for nodeid in ids]  # none: never started
             first_problem = next((o for o in outcomes if o.status in ("failed", "error")), None)
             broken = [f"{path}: {why}" for path, why in self.unloadable.items()
                       if path.startswith(f"graders/{topic.dir}/")]

@@ -591,12 +591,13 @@ def selects_running(mysql_database) -> int:
         admin.close()
 
 
-def still_running(mysql_database, checks: int = 5, pause: float = 0.05) -> bool:
+def still_running(mysql_database, checks: int = 3, pause: float = 0.05) -> bool:
     """The select is running and stays so for a moment: one that had sent everything ends within microseconds."""
-    for _ in range(checks):
+    for check in range(checks):
+        if check:
+            time.sleep(pause)
         if not selects_running(mysql_database):
             return False
-        time.sleep(pause)
     return True
 
 

@@ -2,33 +2,37 @@
 
 Most of a check's time is waiting (a thread held at the grader's switchboard, a datagram that never comes,
 200 clients served), not computing, so two or three processes grading different tests finish sooner than one,
-even on two cores. The pytest a student starts is the controller: once it has collected the tests, it keeps one
-share and gives each other share to a helper, which writes how each of its tests ended to FOLDER/outcomes.json.
+even on two cores. The pytest a student starts is the controller: once it has collected the tests, it decides
+how many processes pay and starts helpers, which write how each of their tests ended to FOLDER/outcomes.json.
 The controller judges every task from the outcomes of all its tests, wherever they ran, exactly as one process
 would: a test whose outcome never came (its helper died, the run was interrupted) counts as not run, so a task is
 never passed on the tests that happened to come back.
 
 On Linux a helper is the controller forked, right after collection and before any thread, fork server or service
 of the run has started: it grades its first test 5 ms later, where a new pytest takes 0.3 s or more to get there
-(which is most of what a quick check costs). Elsewhere (macOS, where fork is unsafe once system libraries have
-threads; Windows, which has no fork) a helper is a new pytest, `--part FOLDER`, reading its tests from
-FOLDER/tests.txt; GRADE_HELPER_START=spawn starts them so on Linux too.
+(which is most of what a quick check costs). The controller and its forked helpers take the tests one at a time,
+longest first, from a queue they share (`TestQueue`), so whichever process is free takes the next test and the
+estimates below only decide how many processes to use. Elsewhere (macOS, where fork is unsafe once system
+libraries have threads; Windows, which has no fork) a helper is a new pytest, `--part FOLDER`, that grades the
+fixed share the controller wrote to FOLDER/tests.txt; GRADE_HELPER_START=spawn starts them so on Linux too.
 
-Shares are balanced on how long each test took the last time it was graded here (`.results/durations.json`,
-written by every run but a mutant's or a helper's). A helper's share is counted as ending later than the
-controller's: by its own setup (services, fork server) where it is forked, by twice a pytest's start where it is
-started (its start, measured by every run, then its setup and the CPU its start takes from the others).
-A topic is split into as many shares as shorten the check by a noticeable amount, so a quick topic (the SQL
-topics: a few tenths of a second of short tests) is not split at all; split, it would be slower.
-A test not timed here yet keeps its topic in one process: the times measured in a split run are those of
-processes competing for the CPU, too long to tell whether splitting pays.
+The estimates are how long each test took the last time it was graded here (`.results/durations.json`, written
+by every run but a mutant's or a helper's). A helper's work is counted as ending later than the controller's: by
+its own setup (services, fork server) where it is forked, by twice a pytest's start where it is started (its
+start, measured by every run, then its setup and the CPU its start takes from the others). A topic is split into
+as many processes as shorten the check by a noticeable amount, so a quick topic (the SQL topics: a few tenths of
+a second of short tests) is not split at all; split, it would be slower. A test not timed here yet keeps its
+topic in one process: the times measured in a split run are those of processes competing for the CPU, too long to
+tell whether splitting pays.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from graders.harness.core import platform
 from graders.harness.core.results import PROGRESS_DIR
@@ -42,6 +46,7 @@ STARTING_KEY = "(pytest start)"  # where durations.json keeps that measure
 WORTH_GAINING_SECONDS = 0.1  # one more process must shorten the check by this much
 MOST_PROCESSES = 3  # for `auto`: mostly waiting, a check gains from a third process even on two cores
 TESTS_FILE, OUTCOMES_FILE = "tests.txt", "outcomes.json"  # in a helper's --part folder
+T = TypeVar("T")
 
 
 def jobs(option: str) -> tuple[int, bool]:
@@ -146,3 +151,36 @@ class Forked:
         if self.returncode is None:
             self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
         return self.returncode
+
+
+class TestQueue:
+    """The tests of a check (their indexes in the session), in the order they should start, shared by the
+    controller and the helpers forked from it: a pipe that holds them all, from which each process reads one at a
+    time (a read of a few bytes from a pipe is atomic), so that a process done with a test takes the next one."""
+
+    RECORD = 4  # bytes per index; a pipe holds 64 KiB on Linux, thousands of times a check's tests
+
+    def __init__(self, indexes: list[int]) -> None:
+        self._read, write = os.pipe()
+        os.write(write, b"".join(index.to_bytes(self.RECORD, "little") for index in indexes))
+        os.close(write)
+
+    def take(self) -> int | None:
+        record = os.read(self._read, self.RECORD)
+        return int.from_bytes(record, "little") if len(record) == self.RECORD else None
+
+
+def stand_ins(items: list[T], chain: Callable[[T], list]) -> list[T | None]:
+    """For each item, another one that shares with it only what all items share (their common ancestors, by
+    `chain`): named as the next test when it is torn down, it keeps set up exactly what any next test needs."""
+
+    def shared(first: list, second: list) -> int:
+        return next((depth for depth, (a, b) in enumerate(zip(first, second, strict=False)) if a is not b),
+                    min(len(first), len(second)))
+
+    chains = [chain(item) for item in items]
+    found: list[T | None] = []
+    for index, mine in enumerate(chains):
+        others = [other for other in range(len(items)) if other != index]
+        found.append(items[min(others, key=lambda other: shared(mine, chains[other]))] if others else None)
+    return found
