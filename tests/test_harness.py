@@ -435,12 +435,15 @@ def test_shares_balance_the_tests_and_a_quick_topic_is_not_split(tmp_path):
     assert parallel.shares(tests, 3, {key: 0.05 for key in durations}) == [sorted(tests)]  # 0.3 s: not worth it
     assert len(parallel.shares(tests, 2, {key: 0.05 for key in durations}, if_it_pays=False)) == 2
     halved = {key: seconds / 2 for key, seconds in durations.items()}  # 3.5 s in all
+    forked = parallel.helper_seconds(durations, forked=True)
+    spawning = parallel.helper_seconds({parallel.STARTING_KEY: 0.3}, forked=True, spawns_workers=True)
+    assert forked < spawning < parallel.helper_seconds({parallel.STARTING_KEY: 0.3}, forked=False)  # gevent's workers
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 1.5})) == 2  # pytest starts in 1.5 s
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0})) == 1
-    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0}, forked=True)) == 3  # starts at once
+    assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0}, late=forked)) == 3  # starts at once
     quick = dict(zip(tests, [0.17, 0.05, 0.04, 0.04, 0.03, 0.03], strict=True))  # mongodb's, say
     assert len(parallel.shares(tests, 3, {**quick, parallel.STARTING_KEY: 0.1})) == 1
-    assert len(parallel.shares(tests, 3, quick, forked=True)) == 1  # its own setup costs more than it would gain
+    assert len(parallel.shares(tests, 3, quick, late=forked)) == 1  # its own setup costs more than it would gain
     assert parallel.shares(tests, 3, {tests[4]: 3.0}) == [tests]  # the others not timed yet: one process times them
     parallel.save_durations({tests[0]: 1.25}, tmp_path / "d.json", starting=0.4)
     parallel.save_durations({}, tmp_path / "d.json", starting=0.2)  # averaged with what was measured before

@@ -457,7 +457,9 @@ class _Run:
             wanted, if_it_pays = parallel.jobs(self.config.getoption("jobs"))
             graded = [item.nodeid for item in session.items if item.nodeid in self.items]
             durations = parallel.load_durations()
-            shares = parallel.shares(graded, wanted, durations, if_it_pays=if_it_pays, forked=parallel.forks())
+            spawns = not all(self.spares.forks(self.kinds[nodeid][0]) for nodeid in graded if nodeid in self.kinds)
+            late = parallel.helper_seconds(durations, forked=parallel.forks(), spawns_workers=spawns)
+            shares = parallel.shares(graded, wanted, durations, if_it_pays=if_it_pays, late=late)
             if len(shares) > 1 and parallel.forks():
                 self._fork_helpers(session, len(shares) - 1, durations)
             elif len(shares) > 1:

@@ -44,7 +44,9 @@ HELPER_COST = 2  # a started helper costs this many pytest starts (its start, it
 FORKED_HELPER_SECONDS = 0.15  # a forked one costs only its own setup (fork server, services) and that CPU
 STARTING_KEY = "(pytest start)"  # where durations.json keeps that measure
 WORTH_GAINING_SECONDS = 0.1  # one more process must shorten the check by this much
-MOST_PROCESSES = 3  # for `auto`: mostly waiting, a check gains from a third process even on two cores
+# For `auto`: mostly waiting, a check gains from a third process even on two cores, and from a fourth where
+# helpers are forked (threads, queues, processes: 0.1 s each); more were slower.
+MOST_PROCESSES, MOST_FORKED_PROCESSES = 3, 4
 TESTS_FILE, OUTCOMES_FILE = "tests.txt", "outcomes.json"  # in a helper's --part folder
 T = TypeVar("T")
 
@@ -53,7 +55,7 @@ def jobs(option: str) -> tuple[int, bool]:
     """How many processes `--jobs` asks for, and whether only if it pays: "auto" is up to three for a topic slow
     enough; a number is that many, always (the tests use it)."""
     if option == "auto":
-        return MOST_PROCESSES, True
+        return (MOST_FORKED_PROCESSES if forks() else MOST_PROCESSES), True
     try:
         return max(1, int(option)), False
     except ValueError:
@@ -89,11 +91,11 @@ def save_durations(measured: dict[str, float], path: Path = DURATIONS, *, starti
 
 
 def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_pays: bool = True,
-           forked: bool = False) -> list[list[str]]:
+           late: float | None = None) -> list[list[str]]:
     """The tests (node ids, in the order given) in at most `wanted` shares of about equal expected time, the first
-    one the controller's (it starts at once, the helpers' later, `forked` or started); with `if_it_pays`, only as
-    many shares as each shorten the check by WORTH_GAINING_SECONDS, and one while some test has not been timed
-    here."""
+    one the controller's (it starts at once, the helpers `late` seconds later: see `helper_seconds`); with
+    `if_it_pays`, only as many shares as each shorten the check by WORTH_GAINING_SECONDS, and one while some test
+    has not been timed here."""
     cost = {nodeid: durations.get(nodeid, UNKNOWN_TEST_SECONDS) for nodeid in tests}
     most = max(1, min(wanted, len(cost)))
     if not if_it_pays:
@@ -101,7 +103,7 @@ def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_
     elif any(nodeid not in durations for nodeid in tests):
         chosen = [list(tests)]
     else:
-        starting = FORKED_HELPER_SECONDS if forked else HELPER_COST * durations.get(STARTING_KEY, STARTING_SECONDS)
+        starting = helper_seconds(durations, forked=False) if late is None else late
         chosen, longest = _balanced(cost, 1, starting)
         for count in range(2, most + 1):
             candidate, candidate_longest = _balanced(cost, count, starting)
@@ -110,6 +112,16 @@ def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_
             chosen, longest = candidate, candidate_longest
     order = {nodeid: index for index, nodeid in enumerate(tests)}
     return [sorted(share, key=order.__getitem__) for share in chosen]
+
+
+def helper_seconds(durations: dict[str, float], *, forked: bool, spawns_workers: bool = False) -> float:
+    """How much later than the controller's a helper's work ends, for the same tests: a started helper's start
+    and setup (twice a pytest's start), or a forked one's own setup, which takes a whole new Python where its tests'
+    workers are spawned (gevent's) rather than forked by a fork server."""
+    starting = durations.get(STARTING_KEY, STARTING_SECONDS)
+    if not forked:
+        return HELPER_COST * starting
+    return FORKED_HELPER_SECONDS + (starting if spawns_workers else 0.0)
 
 
 def _balanced(cost: dict[str, float], count: int, starting: float) -> tuple[list[list[str]], float]:

@@ -298,7 +298,7 @@ class Spares:
         self.preload: dict[tuple, list[str]] = {}  # by kind: the probe modules its tests have used
 
     @staticmethod
-    def _forks(key: tuple) -> bool:
+    def forks(key: tuple) -> bool:
         """Whether workers of this kind come from a fork server (their channel must be inherited)."""
         return forkserver.usable(gevent=key[1]) and _transport() == "inherit"
 
@@ -308,7 +308,7 @@ class Spares:
         waiting for Python and the drivers to start."""
         for module in modules:
             self.used(key, module)
-        if self._forks(key):
+        if self.forks(key):
             self._server(key)
         elif self._spare is None:
             self.replenish(key)
@@ -332,7 +332,7 @@ class Spares:
 
     def fork(self, key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker | None:
         """A worker forked by this kind's fork server (started on first use); None where there is none."""
-        if not self._forks(key):
+        if not self.forks(key):
             return None
         server = self._server(key)
         ours, theirs = socket.socketpair()
@@ -374,7 +374,7 @@ class Spares:
         return None
 
     def replenish(self, key: tuple) -> None:
-        if self._forks(key):
+        if self.forks(key):
             return  # the fork server is the spare
         scratch = Path(tempfile.gettempdir())
         worker = _launch(key, cwd=scratch, dump=Path(os.devnull), import_hangs={})
