@@ -145,8 +145,8 @@ def _check_run_all(seen: dict, waits: list[int], token: str) -> None:
 # place of joining returns before the end of the short one or well after the end of the long one. Whatever it
 # is, it falls in one of those: shorter than LINGERS[0], longer than LINGERS[0] + SLACK, or shorter than
 # LINGERS[1] = LINGERS[0] + SLACK.
-LINGERS = (0.05, 0.3)
-SLACK = 0.25  # what a correct run_all may take beyond its work, on a busy machine
+LINGERS = (0.05, 0.2)
+SLACK = 0.15  # what a correct run_all may take beyond its work: 0.01 s at most, measured with both cores busy
 
 
 def _check_returned_when_done(call: str, last: tuple[str, str], elapsed: float, linger: float) -> None:

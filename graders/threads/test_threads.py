@@ -467,7 +467,7 @@ def _drive_cpu_work(student, probe, *, processes: bool) -> _CpuRun:
                 if processes and name.split()[-1].isdigit():
                     observe.still_running(observe.as_seen_here(pid, [int(name.split()[-1])]), grace=2)
                 else:
-                    time.sleep(0.05)
+                    time.sleep(0.01)
             board.gather(1, patience=2, quiet=2, done=call.done)  # a pool's next calls
         call.join(20)
         seen.results = call.result()
