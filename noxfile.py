@@ -101,7 +101,7 @@ def _bundled_uv() -> str | None:
 def pytest(session: nox.Session, group: str, *args: str) -> None:
     # Cached bytecode (and pytest's cached assertion rewrites) make a warm check twice as fast.
     env = {"PYTHONDONTWRITEBYTECODE": None}
-    # --jobs auto: a slow topic's tasks are graded in two or three pytest processes (graders/harness/core/parallel.py).
+    # --jobs auto: a slow topic's tests are graded in up to four pytest processes (graders/harness/core/parallel.py).
     session.run(environment(session, group), "-m", "pytest", *args, "--jobs", "auto", *session.posargs, env=env,
                 external=True)
 

@@ -1,7 +1,7 @@
 """A check in several pytest processes at once: the tests of a slow topic shared out, their outcomes merged.
 
 Most of a check's time is waiting (a thread held at the grader's switchboard, a datagram that never comes,
-200 clients served), not computing, so two or three processes grading different tests finish sooner than one,
+200 clients served), not computing, so several processes grading different tests finish sooner than one,
 even on two cores. The pytest a student starts is the controller: once it has collected the tests, it decides
 how many processes pay and starts helpers, which write how each of their tests ended to FOLDER/outcomes.json.
 The controller judges every task from the outcomes of all its tests, wherever they ran, exactly as one process
@@ -52,8 +52,8 @@ T = TypeVar("T")
 
 
 def jobs(option: str) -> tuple[int, bool]:
-    """How many processes `--jobs` asks for, and whether only if it pays: "auto" is up to three for a topic slow
-    enough; a number is that many, always (the tests use it)."""
+    """How many processes `--jobs` asks for, and whether only if it pays: "auto" is up to four (three where helpers are
+    started, not forked) for a topic slow enough; a number is that many, always (the tests use it)."""
     if option == "auto":
         return (MOST_FORKED_PROCESSES if forks() else MOST_PROCESSES), True
     try:
