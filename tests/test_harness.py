@@ -401,6 +401,7 @@ def test_a_test_taken_from_the_queue_is_torn_down_as_far_as_any_next_test_needs(
     assert found == {"a1": "b1", "a2": "b1", "b1": "a1"}
     assert parallel.stand_ins(["a1", "a2"], lambda name: [*chains[name], name]) == ["a2", "a1"]
     assert parallel.stand_ins(["a1"], lambda name: [*chains[name], name]) == [None]
+    assert parallel.stand_ins(["a1", "a1"], lambda name: [*chains[name], name]) == [None, None]
 
 
 def test_a_test_whose_outcome_a_helper_did_not_send_was_not_run():
@@ -415,6 +416,15 @@ def test_a_test_whose_outcome_a_helper_did_not_send_was_not_run():
     for nonsense in (None, [], {}, {**sent, "status": "great"}, {**sent, "duration": "long"}, {**sent, "line": "3"}):
         outcome = _Outcome.received(nonsense).settle()
         assert outcome.status == "not-run" and "interrupted" in outcome.message, nonsense
+
+
+def test_a_check_run_inside_another_program_returns_to_it():
+    """A check's pytest ends with os._exit once all is done (`_Run.pytest_unconfigure`), but not a pytest that some
+    program runs within itself: the program goes on, with the check's exit code."""
+    program = ("import sys, pytest; code = pytest.main(['graders/coroutines', '-q', '-k', 'nothing_matches']); "
+               "print('back with', int(code))")
+    run = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "back with 5" in run.stdout, run.stdout + run.stderr
 
 
 def test_jobs_must_be_a_number_or_auto():

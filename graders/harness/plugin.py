@@ -690,12 +690,14 @@ class _Run:
 
     @pytest.hookimpl(trylast=True)
     def pytest_unconfigure(self) -> None:
-        """End a pytest of our own (a forked helper, or one started as `python -m pytest`, as checks are) at once,
-        once everything of the run is torn down and said: Python's own clean-up of the modules a check imported
-        takes 0.03 s, paid twice when a helper's end is waited for. Exit handlers still run (pytest's removes the
-        lock of its temporary folder)."""
+        """End a pytest of our own (a forked helper, or one started as `python -m pytest`, as checks are; not one
+        that some program runs within itself) at once, once everything of the run is torn down and said: Python's
+        own clean-up of the modules a check imported takes 0.03 s, paid twice when a helper's end is waited for.
+        Exit handlers still run (pytest's removes the lock of its temporary folder)."""
         main = getattr(sys.modules.get("__main__"), "__spec__", None)
-        if self.session is None or not (self.forked or getattr(main, "name", "") == "pytest.__main__"):
+        started_so = getattr(main, "name", "") == "pytest.__main__" and tuple(sys.argv[1:]) == tuple(
+            self.config.invocation_params.args)
+        if self.session is None or not (self.forked or started_so):
             return
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):

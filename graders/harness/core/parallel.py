@@ -185,14 +185,14 @@ class TestQueue:
 def stand_ins(items: list[T], chain: Callable[[T], list]) -> list[T | None]:
     """For each item, another one that shares with it only what all items share (their common ancestors, by
     `chain`): named as the next test when it is torn down, it keeps set up exactly what any next test needs."""
-
-    def shared(first: list, second: list) -> int:
-        return next((depth for depth, (a, b) in enumerate(zip(first, second, strict=False)) if a is not b),
-                    min(len(first), len(second)))
-
     chains = [chain(item) for item in items]
-    found: list[T | None] = []
-    for index, mine in enumerate(chains):
-        others = [other for other in range(len(items)) if other != index]
-        found.append(items[min(others, key=lambda other: shared(mine, chains[other]))] if others else None)
-    return found
+    if len(chains) < 2:
+        return [None] * len(chains)
+    depth = 0  # how many ancestors every item shares
+    while all(len(other) > depth and other[depth] is chains[0][depth] for other in chains):
+        depth += 1
+    if any(len(mine) == depth for mine in chains):  # the same test twice: tear everything down each time
+        return [None] * len(chains)
+    first = chains[0][depth]
+    apart = next(index for index, other in enumerate(chains) if other[depth] is not first)
+    return [items[apart] if mine[depth] is first else items[0] for mine in chains]
