@@ -493,7 +493,11 @@ class _Run:
             folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no more processes allowed: those there are take every test from the queue
+                shutil.rmtree(folder, ignore_errors=True)
+                return
             if pid == 0:
                 self._become_helper(folder)
                 return

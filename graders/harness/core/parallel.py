@@ -170,6 +170,7 @@ class TestQueue:
     controller and the helpers forked from it: a pipe that holds them all, from which each process reads one at a
     time (a read of a few bytes from a pipe is atomic), so that a process done with a test takes the next one."""
 
+    __test__ = False  # not a test class, whatever pytest makes of its name
     RECORD = 4  # bytes per index; a pipe holds 64 KiB on Linux, thousands of times a check's tests
 
     def __init__(self, indexes: list[int]) -> None:
