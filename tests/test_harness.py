@@ -404,6 +404,16 @@ def test_a_test_taken_from_the_queue_is_torn_down_as_far_as_any_next_test_needs(
     assert parallel.stand_ins(["a1", "a1"], lambda name: [*chains[name], name]) == [None, None]
 
 
+def test_a_task_is_not_passed_on_the_tests_that_ran_when_one_never_started(tmp_path):
+    """-x stops the run at the first failure, task 2's first test: task 1's other test (its property test, later in
+    the run) never starts. Task 1 is then not run, not passed on its first test alone; the same holds when Ctrl-C
+    stops a run between two tests of a task."""
+    result, log, _ = grade("stdlib_time", variant(tmp_path, "stdlib_time", {}), "--mutant", "hour_only_closing", "-x",
+                           "-p", "no:randomly", "--jobs", "1")
+    assert statuses(result)[2] == "failed", log
+    assert len(result.tasks[0].tests) == 2 and statuses(result)[1] == "not-run", (result.tasks[0], log)
+
+
 def test_a_test_whose_outcome_a_helper_did_not_send_was_not_run():
     """What the controller makes of a helper's outcomes: a test it did not send (the helper died, or was stopped)
     or sent in a form that makes no sense counts as not run, never as passed."""
