@@ -364,7 +364,7 @@ class _Run:
         self.unloadable: dict[str, str] = {}  # grader file -> why it could not be imported (our bug, not theirs)
         self.part = Path(config.getoption("part")) if config.getoption("part") else None  # in a --jobs helper
         # Each helper, the tests it was given (None: it takes them from the queue) and its folder:
-        self.helpers: list[tuple[subprocess.Popen | parallel.Forked, list[str] | None, Path]] = []
+        self.helpers: list[tuple[subprocess.Popen | parallel.ForkedHelper, list[str] | None, Path]] = []
         self.queue: parallel.TestQueue | None = None  # the tests still to take, shared with forked helpers
         self.forked = False  # whether this process is a helper forked from the controller
         self.session: pytest.Session | None = None
@@ -476,10 +476,8 @@ class _Run:
         """Start the fork server (or spare worker) of each kind these tests need, importing their topics' probe
         modules: it starts while pytest sets up the first test, which then forks a worker at once instead of
         waiting for Python to start. Only after the helpers are forked: a helper starts its own."""
-        for nodeid in nodeids:
-            if nodeid in self.kinds:
-                key, prefix = self.kinds[nodeid]
-                self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
+        for key, prefix in dict.fromkeys(self.kinds[nodeid] for nodeid in nodeids if nodeid in self.kinds):
+            self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
 
     def _fork_helpers(self, session: pytest.Session, count: int, durations: dict[str, float]) -> None:
         """Fork `count` helpers (Linux: no thread, fork server or service of this run has started yet). The
@@ -501,7 +499,7 @@ class _Run:
             if pid == 0:
                 self._become_helper(folder)
                 return
-            self.helpers.append((parallel.Forked(pid), None, folder))
+            self.helpers.append((parallel.ForkedHelper(pid), None, folder))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:

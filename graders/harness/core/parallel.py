@@ -152,7 +152,7 @@ def forks() -> bool:
     return platform.LINUX and os.environ.get("GRADE_HELPER_START", "fork") == "fork"
 
 
-class Forked:
+class ForkedHelper:
     """A forked helper, waited for as a `subprocess.Popen` is."""
 
     def __init__(self, pid: int) -> None:
