@@ -337,6 +337,89 @@ def kill_the_server():
     assert not gone_within(str(tmp_path / "code"), 1.0), "a fork server outlived its run"
 
 
+@pytest.mark.skipif(not platform.LINUX, reason="workers are forked by a fork server on Linux only")
+def test_a_fork_server_shared_by_a_checks_processes_serves_each_its_own_workers(tmp_path):
+    """A split check starts one fork server for its controller and the helpers it forks (`Spares.share`, then
+    `keep` in each process). A helper that dies takes its worker with it and leaves the server to the others;
+    the controller's close ends everything."""
+    source = "import os\ndef parent():\n    return os.getppid()\n"
+    spares = Spares()
+    key = student_with(tmp_path, source)._key()
+    spares.share([key], processes=2)
+    report = tmp_path / "helper.txt"
+    helper = os.fork()
+    if helper == 0:
+        try:
+            spares.keep(1)
+            student = student_with(tmp_path, source, spares=spares)
+            server = student.run(boundary_probes.call, "victim", "parent")
+            report.write_text(f"{student.pid} {server}")
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    try:
+        spares.keep(0)
+        mine = student_with(tmp_path, source, spares=spares)
+        server = mine.run(boundary_probes.call, "victim", "parent")
+        deadline = time.monotonic() + 20
+        while not report.exists() or not report.read_text():
+            assert time.monotonic() < deadline, "the helper's worker never answered"
+            time.sleep(0.02)
+        helpers_worker, helpers_server = map(int, report.read_text().split())
+        assert isinstance(mine._worker.process, Forked)
+        assert helpers_server == server, "each process started a fork server of its own"
+        os.kill(helper, signal.SIGKILL)
+        os.waitpid(helper, 0)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{helpers_worker}").exists():
+            assert time.monotonic() < deadline, "the worker of a helper that died outlived it"
+            time.sleep(0.02)
+        assert mine.run(boundary_probes.call, "victim", "parent") == server
+        mine.close()
+        again = student_with(tmp_path, source, spares=spares)
+        assert again.run(boundary_probes.call, "victim", "parent") == server, "the server left with the helper"
+        again.close()
+    finally:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(helper, signal.SIGKILL)
+            os.waitpid(helper, 0)
+        spares.close()
+    assert not gone_within(str(tmp_path / "code"), 1.0), "the shared fork server outlived its run"
+
+
+@pytest.mark.skipif(not platform.LINUX, reason="workers are forked by a fork server on Linux only")
+def test_a_gevent_worker_is_forked_patched_and_fresh(tmp_path):
+    """gevent's fork server patches before it imports anything, as a spawned gevent worker does, and never runs
+    gevent's loop itself: each child is patched, runs greenlets, and is a process of its own."""
+    source = """
+import os
+import socket
+
+import gevent
+from gevent import monkey
+
+def state():
+    greenlet = gevent.spawn(lambda: gevent.sleep(0.01) or os.getpid())
+    greenlet.join(2)
+    return [os.getpid(), monkey.is_module_patched("socket"), socket.socket.__module__, greenlet.value]
+"""
+    spares = Spares()
+    try:
+        seen = []
+        for _ in range(2):
+            student = student_with(tmp_path, source, spares=spares, gevent=True)
+            pid, patched, module, greenlets_pid = student.run(boundary_probes.call, "victim", "state")
+            assert isinstance(student._worker.process, Forked), "gevent's worker was spawned, not forked"
+            assert patched and module.startswith("gevent"), (patched, module)
+            assert greenlets_pid == pid == student.pid
+            seen.append(pid)
+            student.close()
+        assert seen[0] != seen[1], "the second test ran in the first one's process"
+    finally:
+        spares.close()
+    assert not gone_within(str(tmp_path / "code"), 1.0), "gevent's fork server outlived its run"
+
+
 # -- 6. any shape of bad file gives a per-task message and a results file --------------------------------------
 
 

@@ -475,19 +475,23 @@ class _Run:
     def _warm(self, nodeids: list[str]) -> None:
         """Start the fork server (or spare worker) of each kind these tests need, importing their topics' probe
         modules: it starts while pytest sets up the first test, which then forks a worker at once instead of
-        waiting for Python to start. Only after the helpers are forked: a helper starts its own."""
+        waiting for Python to start. Only after the helpers are forked: each process has a spare of its own,
+        and sends its preloads to the fork servers it shares (started before the fork, in `_fork_helpers`)."""
         for key, prefix in dict.fromkeys(self.kinds[nodeid] for nodeid in nodeids if nodeid in self.kinds):
             self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
 
     def _fork_helpers(self, session: pytest.Session, count: int, durations: dict[str, float]) -> None:
         """Fork `count` helpers (Linux: no thread, fork server or service of this run has started yet). The
         longest tests go first into the queue: whichever process is free takes the next one, so the shares
-        balance themselves, whatever the estimates said."""
+        balance themselves, whatever the estimates said. The fork servers are started first and shared: one
+        per kind of worker for the whole check, not one per process."""
         items = session.items
         longest_first = sorted(range(len(items)),
                                key=lambda index: -durations.get(items[index].nodeid, parallel.UNKNOWN_TEST_SECONDS))
         self.queue = parallel.TestQueue(longest_first)
-        for _ in range(count):
+        self.spares.share(dict.fromkeys(self.kinds[item.nodeid][0] for item in items if item.nodeid in self.kinds),
+                          processes=count + 1)
+        for index in range(1, count + 1):
             folder = Path(tempfile.mkdtemp(prefix=f"course-part-{owners.this_run()}-"))
             for stream in (sys.stdout, sys.stderr):
                 stream.flush()
@@ -495,11 +499,13 @@ class _Run:
                 pid = os.fork()
             except OSError:  # no more processes allowed: those there are take every test from the queue
                 shutil.rmtree(folder, ignore_errors=True)
-                return
+                break
             if pid == 0:
+                self.spares.keep(index)
                 self._become_helper(folder)
                 return
             self.helpers.append((parallel.ForkedHelper(pid), None, folder))
+        self.spares.keep(0)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool | None:
@@ -593,11 +599,12 @@ class _Run:
         return None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.spares.close()
         if self.part:
+            self.spares.close()
             self._send_outcomes()
             return
         self._collect_helpers()
+        self.spares.close()  # only now: the helpers forked from this process use its fork servers
         graded = {topic.slug for topic, _ in self.items.values()}
         graded |= {topic.slug for topic in curriculum.topics() for path in self.unloadable
                    if path.startswith(f"graders/{topic.dir}/")}

@@ -117,7 +117,7 @@ def shares(tests: list[str], wanted: int, durations: dict[str, float], *, if_it_
 def helper_seconds(durations: dict[str, float], *, forked: bool, spawns_workers: bool = False) -> float:
     """How much later than the controller's a helper's work ends, for the same tests: a started helper's start
     and setup (twice a pytest's start), or a forked one's own setup, which takes a whole new Python where its tests'
-    workers are spawned (gevent's) rather than forked by a fork server."""
+    workers are spawned (GRADE_WORKER_START=spawn) rather than forked by a fork server."""
     starting = durations.get(STARTING_KEY, STARTING_SECONDS)
     if not forked:
         return HELPER_COST * starting

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,19 +288,21 @@ class Spares:
     On Linux, a fork server for each kind of worker (`forkserver.py`): it imports the probe modules that tests
     of its kind have used (the drivers they import are the slow part of a start) and forks a fresh worker for
     each test in milliseconds. Only its own kind's: a class's run keeps a server per topic alive, and each one
-    importing every topic's drivers cost more than the forks saved. Elsewhere (and for gevent's workers), a spare
-    started while the current test runs. Either way each test gets a fresh process that has run no student code.
+    importing every topic's drivers cost more than the forks saved. A check split between forked processes shares
+    each server (`share`, then `keep`). Elsewhere, a spare started while the current test runs. Either way each test
+    gets a fresh process that has run no student code.
     """
 
     def __init__(self) -> None:
         self._spare: tuple[tuple, _Worker] | None = None
         self._servers: dict[tuple, forkserver.Forkserver] = {}
+        self._shared: dict[tuple, list[forkserver.Forkserver]] = {}  # each process's handle, until the fork
         self.preload: dict[tuple, list[str]] = {}  # by kind: the probe modules its tests have used
 
     @staticmethod
     def forks(key: tuple) -> bool:
         """Whether workers of this kind come from a fork server (their channel must be inherited)."""
-        return forkserver.usable(gevent=key[1]) and _transport() == "inherit"
+        return forkserver.usable() and _transport() == "inherit"
 
     def warm(self, key: tuple, modules: list[str]) -> None:
         """Start this kind's fork server, or a spare of this kind where there is none, now, importing these probe
@@ -315,20 +317,41 @@ class Spares:
 
     def _server(self, key: tuple) -> forkserver.Forkserver:
         """This kind's fork server, started if there is none, or none that is alive and current."""
-        module, layers, options = _worker_command(key, {})
         server = self._servers.get(key)
-        if server is None or not server.alive or server.environment != options["env"]:
+        if server is None or not server.alive or server.environment != _worker_command(key, {})[2]["env"]:
             if server is not None:  # gone, or the environment changed (a test's monkeypatch, the language)
                 server.close()
-            options["cwd"] = tempfile.gettempdir()
-            options["stdout"] = options["stderr"] = subprocess.DEVNULL
-
-            def start(extra: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
-                return _popen([*module, *extra, "--dump", os.devnull, *layers], pass_fds=fds, **options)
-
-            server = self._servers[key] = forkserver.Forkserver(start, options["env"])
+            server = self._servers[key] = self._start_server(key, clients=1, popen=_popen)[0]
             server.preload(self.preload.get(key, []))
         return server
+
+    def _start_server(self, key: tuple, *, clients: int, popen: Callable[..., subprocess.Popen]
+                      ) -> list[forkserver.Forkserver]:
+        module, layers, options = _worker_command(key, {})
+        options["cwd"] = tempfile.gettempdir()
+        options["stdout"] = options["stderr"] = subprocess.DEVNULL
+
+        def start(extra: list[str], fds: tuple[int, ...]) -> subprocess.Popen:
+            return popen([*module, *extra, "--dump", os.devnull, *layers], pass_fds=fds, **options)
+
+        return forkserver.Forkserver.start(start, options["env"], clients)
+
+    def share(self, keys: Iterable[tuple], processes: int) -> None:
+        """Before a check forks its helpers: start the fork server of each of these kinds once for all
+        `processes` (this one and the helpers to come), instead of one per process, each importing the harness
+        and the drivers again. Started from this thread, which lives as long as the check: `_popen`'s thread
+        would not exist in the helpers. Each process then keeps its own handle (`keep`)."""
+        for key in keys:
+            if self.forks(key) and key not in self._servers:
+                self._shared[key] = self._start_server(key, clients=processes, popen=subprocess.Popen)
+
+    def keep(self, index: int) -> None:
+        """After the fork: the `index`th process of a check keeps its handle on each shared fork server."""
+        for key, handles in self._shared.items():
+            self._servers[key] = handles[index]
+            for other in handles[:index] + handles[index + 1:]:
+                other.drop()
+        self._shared.clear()
 
     def fork(self, key: tuple, *, cwd: Path, dump: Path, import_hangs: dict[str, str]) -> _Worker | None:
         """A worker forked by this kind's fork server (started on first use); None where there is none."""
@@ -386,9 +409,10 @@ class Spares:
         if self._spare:
             _discard(self._spare[1])
             self._spare = None
-        for server in self._servers.values():
+        for server in [*self._servers.values(), *(handles[0] for handles in self._shared.values())]:
             server.close()
         self._servers.clear()
+        self._shared.clear()
 
 
 def _text(value: object, limit: int = TEXT_LIMIT) -> str:

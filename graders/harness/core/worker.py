@@ -4,7 +4,7 @@ Started by `graders.harness.core.student.Student` as
 
     python -m graders.harness.core.worker --fd N --lifeline M --dump FILE [--gevent] LAYER [LAYER ...]
 
-or, on Linux, forked by a fork server started as `worker --forkserver FD ...` (forkserver.py). It reads
+or, on Linux, forked by a fork server started as `worker --forkserver FD[,FD...] ...` (forkserver.py). It reads
 requests from its channel (the inherited socket `--fd`), calls the probe named in each, and answers with the
 result or with what went wrong, as plain-data frames (`protocol`). It never decides a grade: the grader
 validates every reply, and the student's code, which shares this process, may have rewritten anything here.
@@ -179,8 +179,8 @@ def main() -> None:
     parser.add_argument("--lifeline", type=int, help="the inherited end of the grader's lifeline pipe (POSIX)")
     parser.add_argument("--connect", metavar="HOST:PORT", help="the grader's listener (Windows); key in "
                         "GRADE_CHANNEL_KEY")
-    parser.add_argument("--forkserver", type=int, metavar="FD", help="fork a worker for each request on this "
-                        "control socket (forkserver.py) instead of serving one")
+    parser.add_argument("--forkserver", metavar="FD,FD", help="fork a worker for each request on these "
+                        "control sockets (forkserver.py) instead of serving one")
     parser.add_argument("--dump", type=Path, required=True)
     parser.add_argument("--gevent", action="store_true")
     parser.add_argument("layers", nargs="+", type=Path)
@@ -204,7 +204,8 @@ def main() -> None:
                 sys.stderr.flush()
             os._exit(0)
 
-        forkserver.serve(options.forkserver, become_worker, importlib.import_module)
+        forkserver.serve([int(fd) for fd in options.forkserver.split(",")], become_worker,
+                         importlib.import_module)
     if options.connect:
         channel, lifeline = protocol.connect_to_grader(options.connect, os.environ.pop("GRADE_CHANNEL_KEY", ""))
     else:
