@@ -137,6 +137,36 @@ def test_a_kind_of_worker_warmed_at_collection_serves_the_first_test(tmp_path, m
         spares.close()
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"] if platform.LINUX else ["spawn"])
+def test_a_process_that_student_code_spawns_imports_its_targets_module_not_the_worker(tmp_path, monkeypatch, start):
+    """Under spawn (macOS, Windows, and what graders try) a child imports `__main__` first; in a worker that is
+    the worker, not the student's program, and it cost each child 0.1 s of CPU."""
+    monkeypatch.setenv("GRADE_WORKER_START", start)
+    source = """
+import multiprocessing
+import sys
+
+def report(queue):
+    queue.put(sorted(name for name in sys.modules if name.startswith(("graders", "victim"))))
+
+def spawned_child_imports():
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=report, args=(queue,))
+    child.start()
+    seen = queue.get(timeout=30)
+    child.join()
+    return seen
+"""
+    spares = Spares()
+    student = student_with(tmp_path, source, spares=spares)
+    try:
+        assert student.run(boundary_probes.call, "victim", "spawned_child_imports", timeout=40) == ["victim"]
+    finally:
+        student.close()
+        spares.close()
+
+
 def test_the_stack_timer_does_not_change_the_workers_thread_count(tmp_path, monkeypatch):
     """Graders count the worker's threads from outside; where stacks come from the worker's own timer
     (Windows, a class's sandbox), a timer thread per call would make that count flicker."""
