@@ -8,39 +8,23 @@ function with its own clock.
 
 from __future__ import annotations
 
-import contextlib
 import dis
 import functools
 import multiprocessing
-import os
 import socket
 import sys
 import threading
 import types
-from dataclasses import dataclass
 from time import sleep as _sleep  # bound before the student's code runs: a patched time.sleep cannot stop the race
-from time import thread_time as _thread_time
 
 from graders.harness.core.curriculum import say
 from graders.harness.core.probing import Gate, StudentMistake, in_background, is_student_file, student_module
-
-CALL_LIMIT = 5.0  # a call the grader never answers gives up after this long, so that a test always ends
+from graders.threads.jobs import CALL_LIMIT, Fib, Wait, call_grader
 
 
 def ready() -> bool:
     """A no-op call: starts the worker (so the grader can read its /proc) and reports a crashed thread."""
     return True
-
-
-def _call_grader(port: int, name: str, limit: float = CALL_LIMIT) -> bytes:
-    """Say `name` to the grader's switchboard and wait for its answer (everything it sends until it hangs up)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=limit) as line:
-        line.sendall(f"{name}\n".encode())
-        answer = bytearray()
-        with contextlib.suppress(TimeoutError):
-            while chunk := line.recv(4096):
-                answer += chunk
-    return bytes(answer)
 
 
 # -- task 1 ----------------------------------------------------------------------------------------------------
@@ -50,7 +34,7 @@ def start_and_join_calls(port: int, count: int) -> None:
     """start_and_join(target, count) with a target that calls the grader as `target <index>`."""
 
     def target(index: int) -> None:
-        _call_grader(port, f"target {index}")
+        call_grader(port, f"target {index}")
 
     student_module("basics").start_and_join(target, count)
 
@@ -164,7 +148,7 @@ def fetch_all_calls(port: int, count: int) -> list:
     """fetch_all(fetch, [0, 1, ..., count - 1]) with a fetch that returns what the grader answers `item <i>`."""
 
     def fetch(item: int) -> bytes:
-        return _call_grader(port, f"item {item}")
+        return call_grader(port, f"item {item}")
 
     results = student_module("basics").fetch_all(fetch, list(range(count)))
     if not isinstance(results, (list, tuple)):
@@ -174,47 +158,6 @@ def fetch_all_calls(port: int, count: int) -> list:
 
 
 # -- tasks 5 and 6 ---------------------------------------------------------------------------------------------
-
-
-def _fib(n: int) -> int:
-    """The outline's test(n): Fibonacci the slow, recursive way, all computing and no waiting."""
-    return n if n < 2 else _fib(n - 1) + _fib(n - 2)
-
-
-@dataclass(frozen=True)
-class Fib:
-    """The fn of task 5 and the CPU-bound job of task 6: fib(n), computed again and again until the thread running
-    it has used `seconds` of CPU time (the same work on a fast machine and a slow one).
-
-    With a `port`, it then says `fib <n> <pid>` to the grader's switchboard and waits for the answer: the grader
-    reads the CPU time of every thread and process from /proc while those that did the work still exist, and
-    decides the order in which the calls finish. A plain class at module level, so it pickles: spawn and
-    forkserver send it to the child processes of run_in_processes.
-    """
-
-    seconds: float
-    port: int | None = None
-
-    def __call__(self, n: int) -> int:
-        deadline = _thread_time() + self.seconds
-        value = _fib(n)
-        while _thread_time() < deadline:
-            value = _fib(n)
-        if self.port is not None:
-            with contextlib.suppress(OSError):  # the grader has already judged and stopped listening
-                _call_grader(self.port, f"fib {n} {os.getpid()}", limit=30)
-        return value
-
-
-@dataclass(frozen=True)
-class Wait:
-    """The I/O-bound job of task 6: blocks for `seconds` without computing (the outline's time.sleep), returns n."""
-
-    seconds: float
-
-    def __call__(self, n: int) -> int:
-        _sleep(self.seconds)
-        return n
 
 
 def _results(function: str, results: object) -> list:
