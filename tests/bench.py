@@ -67,7 +67,12 @@ def _nox() -> str:
     return shutil.which("nox", path=str(Path(sys.executable).parent)) or "nox"
 
 
-def checks(runs: int) -> list[tuple[str, str]]:
+def _topics(only: set[str] | None) -> list[curriculum.Topic]:
+    """The available topics, or those of them named in `only` (slugs)."""
+    return [topic for topic in curriculum.topics() if topic.available and (not only or topic.slug in only)]
+
+
+def checks(runs: int, only: set[str] | None = None) -> list[tuple[str, str]]:
     """Warm checks as a student runs them (in their own repository, with the nox a venv's `pip install nox`
     gives), and the same solved topic graded with its hidden graders too, as Classroom CI does."""
     nox = _nox()
@@ -75,9 +80,7 @@ def checks(runs: int) -> list[tuple[str, str]]:
     with tempfile.TemporaryDirectory(prefix="course-bench-") as scratch:
         solved_repo = student_repository(Path(scratch) / "solved", solved=True)
         stub_repo = student_repository(Path(scratch) / "stub", solved=False)
-        for topic in curriculum.topics():
-            if not topic.available:
-                continue
+        for topic in _topics(only):
             check = [nox, "-s", f"check-{topic.slug}"]
             solved = wall(check, runs, solved_repo)
             stub = wall(check, runs, stub_repo)
@@ -103,7 +106,7 @@ def _committed(rev: str, into: Path) -> Path:
     return into
 
 
-def against(runs: int, rev: str) -> list[tuple[str, str]]:
+def against(runs: int, rev: str, only: set[str] | None = None) -> list[tuple[str, str]]:
     """Warm solved checks of commit `rev` and of the working tree, taking turns run by run: on a machine whose
     speed drifts (a shared one does, by a factor of two within a day), both sides meet the same drift, so the
     difference is what the change did."""
@@ -113,9 +116,7 @@ def against(runs: int, rev: str) -> list[tuple[str, str]]:
         before = student_repository(Path(scratch) / "before", solved=True,
                                     source=_committed(rev, Path(scratch) / "tree"))
         after = student_repository(Path(scratch) / "after", solved=True)
-        for topic in curriculum.topics():
-            if not topic.available:
-                continue
+        for topic in _topics(only):
             check = [nox, "-s", f"check-{topic.slug}"]
             times: dict[Path, list[float]] = {before: [], after: []}
             for attempt in range(runs + 1):
@@ -225,18 +226,22 @@ def main() -> None:
                         help="measure only this part (repeatable); default: all")
     parser.add_argument("--class-topics", metavar="SLUGS", help="the class's topics (default: the whole course)")
     parser.add_argument("--class-size", type=int, default=50, help="submissions in the class (default 50)")
+    parser.add_argument("--topics", metavar="SLUGS", help="warm checks of these topics only (comma-separated)")
     parser.add_argument("--against", metavar="REV",
                         help="only this: warm solved checks of commit REV and of the working tree, in turns")
     options = parser.parse_args()
+    only = set(options.topics.split(",")) if options.topics else None
+    if only and (unknown := only - {topic.slug for topic in _topics(None)}):
+        parser.error(f"no such topic: {', '.join(sorted(unknown))}")
     parts = {
-        "checks": lambda: checks(options.runs),
+        "checks": lambda: checks(options.runs, only),
         "workers": lambda: workers(options.runs * 4),
         "race": lambda: race(options.race),
         "class": lambda: class_of(options.class_size, options.class_topics),
         "self-check": lambda: self_check(["threads", "epoll", "sql-queries"]),
     }
     if options.against:
-        rows = against(options.runs, options.against)
+        rows = against(options.runs, options.against, only)
     else:
         rows = [row for name, measure in parts.items() if not options.only or name in options.only
                 for row in measure()]
