@@ -481,10 +481,10 @@ class _Run:
             self.spares.warm(key, sorted(name for name in sys.modules if name.startswith(prefix)))
 
     def _fork_helpers(self, session: pytest.Session, count: int, durations: dict[str, float]) -> None:
-        """Fork `count` helpers (Linux: no thread, fork server or service of this run has started yet). The
-        longest tests go first into the queue: whichever process is free takes the next one, so the shares
-        balance themselves, whatever the estimates said. The fork servers are started first and shared: one
-        per kind of worker for the whole check, not one per process."""
+        """Fork `count` helpers (Linux: no thread or service of this run has started yet). The longest tests go
+        first into the queue: whichever process is free takes the next one, so the shares balance themselves,
+        whatever the estimates said. The fork servers are started just before, to be shared: one per kind of
+        worker for the whole check, not one per process."""
         items = session.items
         longest_first = sorted(range(len(items)),
                                key=lambda index: -durations.get(items[index].nodeid, parallel.UNKNOWN_TEST_SECONDS))

@@ -346,7 +346,8 @@ class Spares:
                 self._shared[key] = self._start_server(key, clients=processes, popen=subprocess.Popen)
 
     def keep(self, index: int) -> None:
-        """After the fork: the `index`th process of a check keeps its handle on each shared fork server."""
+        """After the fork: the `index`th process of a check keeps its handle on each shared fork server (0: the
+        process that started them, which ends them) and lets go of the others'."""
         for key, handles in self._shared.items():
             self._servers[key] = handles[index]
             for other in handles[:index] + handles[index + 1:]:
