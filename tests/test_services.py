@@ -55,6 +55,25 @@ def test_redis_scratch_database_is_emptied_and_released_afterwards(redis_server_
         assert not control.exists(redis_service.REDIS_CLAIM.format(number)), f"database {number} is still claimed"
 
 
+def test_looking_for_a_stray_key_sends_nothing_to_another_tests_database(redis_server_url):
+    """redis task 7 looks in every other logical database for the key a wrong client wrote, and removes it; the
+    database of a test running beside it (another process of the check) is watched with MONITOR, where a command
+    of task 7's made a correct task fail (seen: task 1's "the server ran 2 commands (DEL, MSET)")."""
+    from graders.redis.monitor import server_log
+    from graders.redis.test_redis import stray_databases
+
+    with redis_service.redis_scratch(redis_server_url) as mine, redis_service.redis_scratch(redis_server_url) as beside:
+        key = "written:stray-search"
+        with redis.Redis.from_url(redis_server_url, db=0) as zero, redis.Redis.from_url(beside) as other:
+            zero.set(key, "from a client on database 0")
+            other.set(key, "from a client on the database of the test beside")
+            with server_log(beside) as seen:
+                found = stray_databases(redis_server_url, key, int(mine.rsplit("/", 1)[1]))
+            assert found == [0] and not zero.exists(key), found
+            assert seen == [], f"the search sent {seen} to another test's database"
+            assert other.exists(key), "it removed a key from another test's database"
+
+
 def test_mongodb_database_is_fresh_and_dropped_afterwards(mongodb_server_url):
     with pymongo.MongoClient(mongodb_server_url) as client:
         with mongodb_service.mongodb_scratch(mongodb_server_url) as database:
