@@ -6,6 +6,7 @@ The GitHub Actions matrix (.github/workflows/course.yml) runs the self-check on 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.harness.core import curriculum, observe, platform
+from graders.harness.core import curriculum, network, observe, platform
 from graders.harness.core.network import exchange
 from graders.harness.core.results import from_json
 from graders.harness.core.student import Spares, worker_kind
@@ -165,6 +166,17 @@ def spawned_child_imports():
     finally:
         student.close()
         spares.close()
+
+
+def test_a_free_port_is_one_that_no_outgoing_connection_is_given():
+    """A port is found free, then bound by the student's server: one of the ephemeral range could be given to a
+    connection that a test beside it opens in between (seen: threads task 3, "Address already in use")."""
+    low, high = 32768, 60999
+    with contextlib.suppress(OSError):
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = {network.free_port() for _ in range(20)} | {network.free_udp_port() for _ in range(20)}
+    assert not [port for port in ports if low <= port <= high], (sorted(ports), low, high)
+    assert len(ports) > 10, "every check picks the same ports"
 
 
 def test_the_stack_timer_does_not_change_the_workers_thread_count(tmp_path, monkeypatch):
