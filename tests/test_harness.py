@@ -164,6 +164,22 @@ def grader_threads() -> int:
     return sum(1 for thread in threading.enumerate() if not thread.name.startswith("worker-launcher"))
 
 
+def test_a_program_that_dies_in_a_stub_just_after_listening_is_not_done_yet(tmp_path):
+    """gevent task 4 runs echo_server.py as a program; a stub's serve() raises right after listen(), and a client
+    the listening socket had already taken then finds the connection reset. The message must be the stub's "not
+    done yet", not "could not connect" or "never echoed", however the race between the two goes."""
+    echo_server = (ROOT / "solutions/gevent/echo_server.py").read_text()
+    unwritten = echo_server.replace(
+        '    while True:\n        sock, _addr = server.accept()\n        gevent.spawn(worker, sock)\n',
+        '    import time\n\n    time.sleep(0.3)\n    raise NotImplementedError("task 3")\n',
+    )
+    assert unwritten != echo_server
+    impl = variant(tmp_path, "gevent", {"echo_server.py": unwritten})
+    result, log, _ = grade("gevent", impl, "-k", "program_patches")
+    assert message(result, 4).startswith("not done yet: `python echo_server.py` stopped where"), message(result, 4)
+    assert "NotImplementedError (task 3)" in message(result, 4), log[-2000:]
+
+
 def test_a_student_server_releases_its_port_and_threads(tmp_path):
     impl = variant(tmp_path, "threads", {})
     graded = Implementation("threads", (impl / "threads",))
@@ -456,8 +472,9 @@ def test_shares_balance_the_tests_and_a_quick_topic_is_not_split(tmp_path):
     assert len(parallel.shares(tests, 2, {key: 0.05 for key in durations}, if_it_pays=False)) == 2
     halved = {key: seconds / 2 for key, seconds in durations.items()}  # 3.5 s in all
     forked = parallel.helper_seconds(durations, forked=True)
+    # a forked helper whose workers are spawned (GRADE_WORKER_START=spawn) starts later, a started helper later still
     spawning = parallel.helper_seconds({parallel.STARTING_KEY: 0.3}, forked=True, spawns_workers=True)
-    assert forked < spawning < parallel.helper_seconds({parallel.STARTING_KEY: 0.3}, forked=False)  # gevent's workers
+    assert forked < spawning < parallel.helper_seconds({parallel.STARTING_KEY: 0.3}, forked=False)
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 1.5})) == 2  # pytest starts in 1.5 s
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0})) == 1
     assert len(parallel.shares(tests, 3, {**halved, parallel.STARTING_KEY: 2.0}, late=forked)) == 3  # starts at once

@@ -10,6 +10,7 @@ probe starts it as a program in a fresh interpreter, exactly as `python echo_ser
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -233,9 +234,12 @@ def _tail(path: Path, lines: int = 8) -> str:
     return "\n".join(kept[-lines:])
 
 
-def program_facts() -> dict:
-    """The program's OS threads, whether it still runs, and its last output."""
+def program_facts(patience: float = 0.0) -> dict:
+    """The program's OS threads, whether it still runs (after up to `patience` seconds for it to end), and its
+    last output."""
     process = _program["process"]
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(patience)
     alive = process.poll() is None
     threads = (observe.threads(process.pid) or 0) if alive else 0
     return {"alive": alive, "exit": process.returncode, "threads": threads, "output": _tail(_program["output"])}
