@@ -364,17 +364,19 @@ def test_a_check_in_several_processes_grades_every_task_as_one_process_does(tmp_
 def test_a_task_split_between_processes_is_judged_on_all_its_tests(tmp_path, mutant):
     """Task 5's two tests (run_in_threads, run_in_processes), with --jobs 2: one runs in this pytest, the other
     in a helper. The task passes only when both do, and fails with the message of the one that failed, in
-    whichever process it ran (the first mutant fails run_in_threads, the second run_in_processes)."""
+    whichever process it ran (the first mutant fails run_in_threads, the second run_in_processes). The check's
+    exit code says so too, wherever the failure was: it is what nox, and so the student, calls success."""
     impl = variant(tmp_path, "threads", {})
     chosen = ["--mutant", mutant] if mutant else []
-    result, log, _ = grade("threads", impl, "-k", "run_in_threads or run_in_processes", "--jobs", "2",
-                           "--view", "pytest", *chosen)
+    result, log, code = grade("threads", impl, "-k", "run_in_threads or run_in_processes", "--jobs", "2",
+                              "--view", "pytest", *chosen)
     task = result.tasks[4]
     assert len(task.tests) == 2 and re.search(r"(?<!\d)1 (passed|failed)", log), log  # one of the two ran here
     if not mutant:
-        assert task.status == "passed", task.message
+        assert task.status == "passed" and code == 0, task.message
     else:
         assert task.status == "failed", log
+        assert code == 1, f"a failed task, and the check exits with {code}: nox would call it successful"
         from graders.harness.core import mutants
 
         assert mutants.mutants_of("threads")[mutant].says in task.message, task.message

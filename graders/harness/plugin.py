@@ -605,6 +605,8 @@ class _Run:
             return
         self._collect_helpers()
         self.spares.close()  # only now: the helpers forked from this process use its fork servers
+        if self.helpers and session.exitstatus == pytest.ExitCode.OK and not self._all_passed():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # pytest's own status counts this process's tests only
         graded = {topic.slug for topic, _ in self.items.values()}
         graded |= {topic.slug for topic in curriculum.topics() for path in self.unloadable
                    if path.startswith(f"graders/{topic.dir}/")}
@@ -624,6 +626,11 @@ class _Run:
             parallel.save_durations({nodeid: outcome.duration for nodeid, outcome in self.outcomes.items()
                                      if outcome.status in ("passed", "failed")}, starting=self.starting)
         self.summary_seconds = time.monotonic() - started
+
+    def _all_passed(self) -> bool:
+        """Whether every graded test passed, wherever it ran: one that failed in a helper, or never came back
+        from one, did not."""
+        return all(self.outcomes.get(nodeid, _Outcome()).settle().status == "passed" for nodeid in self.items)
 
     def _is_students_own_work(self) -> bool:
         impl = Path(self.config.getoption("impl"))
