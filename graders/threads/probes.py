@@ -58,7 +58,8 @@ def _switching_tracer(first_store: Gate) -> object:
     The first write of each thread also waits at `first_store` until every thread stands before a write of
     its own: a lock created lazily in increment() (`if self._lock is None: self._lock = Lock()`) is then
     created by all of them at once, as it can be in a real program, instead of by whichever thread came first.
-    A correct counter holds its lock there, the others cannot come, and the gate gives up after its patience.
+    A correct counter holds its lock there and the others cannot come: once they have stopped running, blocked on
+    that lock, the gate lets it go on.
     """
     seen_first = threading.local()
 
@@ -70,6 +71,7 @@ def _switching_tracer(first_store: Gate) -> object:
         stores = _store_offsets(frame.f_code)
 
         def local(frame, event, arg):
+            first_store.progress()
             if event == "opcode" and frame.f_lasti in stores:
                 if not getattr(seen_first, "done", False):
                     seen_first.done = True
@@ -95,7 +97,7 @@ def hammer_counter(port: int, threads: int) -> int:
         raise StudentMistake(say("Counter() has no increment() method: the stub has it; was it renamed?",
                                  "Counter() 没有 increment() 方法：初始代码里是有的，是不是被改名了？"))
     start = threading.Barrier(threads)
-    tracer = _switching_tracer(Gate(threads, patience=0.2))
+    tracer = _switching_tracer(Gate(threads, patience=0.2, quiet=0.08))
     failures: list[BaseException] = []
 
     def work(number: int) -> None:

@@ -117,15 +117,24 @@ class Gate:
     Code that really runs `width` calls at once (a pool of `width` threads, `width` consumers) reaches the
     width at once, every time; code that runs them one by one is seen to after one short wait (later calls
     no longer wait). Forcing the peak this way makes "peak in flight" deterministic.
+
+    With `quiet`, the calls also stop waiting once the code that could still come has stopped running:
+    nobody called `progress()` for `quiet` s. Where correct code cannot reach the width (a lock held by the
+    call that waits here keeps the others out), it then goes on at once instead of waiting out `patience`.
     """
 
-    def __init__(self, width: int, patience: float) -> None:
+    def __init__(self, width: int, patience: float, quiet: float | None = None) -> None:
         self.width = width
         self.patience = patience
+        self.quiet = quiet
         self.active = 0
         self.peak = 0
         self.broken = False
+        self.steps = 0  # progress() calls; a lost update between threads does no harm: only a change is read
         self._condition = threading.Condition()
+
+    def progress(self) -> None:
+        self.steps += 1
 
     def __enter__(self) -> None:
         with self._condition:
@@ -133,12 +142,16 @@ class Gate:
             self.peak = max(self.peak, self.active)
             self._condition.notify_all()
             deadline = time.monotonic() + self.patience
+            steps, still_since = self.steps, time.monotonic()
             while self.peak < self.width and not self.broken:
-                left = deadline - time.monotonic()
-                if left <= 0:
+                now = time.monotonic()
+                if self.steps != steps:
+                    steps, still_since = self.steps, now
+                if now >= deadline or (self.quiet is not None and now - still_since >= self.quiet):
                     self.broken = True
+                    self._condition.notify_all()
                     break
-                self._condition.wait(left)
+                self._condition.wait(deadline - now if self.quiet is None else min(deadline - now, self.quiet / 5))
 
     def __exit__(self, *_exc: object) -> None:
         with self._condition:
