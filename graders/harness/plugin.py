@@ -397,9 +397,10 @@ class _Run:
         }
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
-        """Start the fork server for this test's kind of worker as soon as such a test is collected, importing its
-        topic's probe modules (and their drivers): it starts while pytest collects the rest, and the first test
-        forks a worker at once instead of waiting for Python to start."""
+        """Note this test's kind of worker. The first kind's fork server starts at once, while pytest collects the
+        rest (Linux): Python takes 0.05 s or more to start it, which the first tests would otherwise wait for.
+        It is started for as many processes as the check may use, since how many pay is known only once every
+        test is collected (`Spares.share`); the others' fork servers start when collection ends."""
         topic = topic_of(item)
         if topic is None:
             return
@@ -413,6 +414,8 @@ class _Run:
             return
         key = worker_kind(graded, gevent=item.get_closest_marker("gevent") is not None,
                           user=self.config.getoption("worker_user"))
+        if not self.kinds and not self.part:
+            self.spares.share([key], processes=parallel.jobs(self.config.getoption("jobs"))[0])
         self.kinds[item.nodeid] = (key, f"graders.{topic.dir}.probes")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -470,6 +473,7 @@ class _Run:
                     self._start_helper(share)
                 session.items[:] = [item for item in session.items if item.nodeid not in self.items
                                     or item.nodeid in shares[0]]
+        self.spares.keep(0)  # where no helper was forked: the fork server started during collection is this one's
         self._warm([item.nodeid for item in session.items])
 
     def _warm(self, nodeids: list[str]) -> None:
@@ -483,8 +487,8 @@ class _Run:
     def _fork_helpers(self, session: pytest.Session, count: int, durations: dict[str, float]) -> None:
         """Fork `count` helpers (Linux: no thread or service of this run has started yet). The longest tests go
         first into the queue: whichever process is free takes the next one, so the shares balance themselves,
-        whatever the estimates said. The fork servers are started just before, to be shared: one per kind of
-        worker for the whole check, not one per process."""
+        whatever the estimates said. The fork servers are started before (the first kind's during collection), to be
+        shared: one per kind of worker for the whole check, not one per process."""
         items = session.items
         longest_first = sorted(range(len(items)),
                                key=lambda index: -durations.get(items[index].nodeid, parallel.UNKNOWN_TEST_SECONDS))

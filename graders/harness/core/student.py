@@ -342,7 +342,7 @@ class Spares:
         and the drivers again. Started from this thread, which lives as long as the check: `_popen`'s thread
         would not exist in the helpers. Each process then keeps its own handle (`keep`)."""
         for key in keys:
-            if self.forks(key) and key not in self._servers:
+            if self.forks(key) and key not in self._servers and key not in self._shared:
                 self._shared[key] = self._start_server(key, clients=processes, popen=subprocess.Popen)
 
     def keep(self, index: int) -> None:
