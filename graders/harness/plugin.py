@@ -223,8 +223,8 @@ def implementation(config: pytest.Config, topic: curriculum.Topic) -> Implementa
     return Implementation(label=f"mutant {name} of {display(folder)}/", layers=(built,))
 
 
-def topic_of(item: pytest.Item) -> curriculum.Topic | None:
-    path = Path(item.path)
+def topic_of(node: pytest.Item | pytest.Collector) -> curriculum.Topic | None:
+    path = Path(node.path)
     if not path.is_relative_to(GRADERS):
         return None
     parts = path.relative_to(GRADERS).parts
@@ -370,6 +370,7 @@ class _Run:
         self.session: pytest.Session | None = None
         self.starting: float | None = None  # seconds this pytest took to reach its first test
         self.kinds: dict[str, tuple[tuple, str]] = {}  # nodeid -> its kind of worker, its probe modules' prefix
+        self.early_server = False  # whether the first topic's fork server was started during collection
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -396,26 +397,38 @@ class _Run:
             name for topic, _ in self.items.values() for name in topic.services
         }
 
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        """Note this test's kind of worker. The first kind's fork server starts at once, while pytest collects the
-        rest (Linux): Python takes 0.05 s or more to start it, which the first tests would otherwise wait for.
-        It is started for as many processes as the check may use, since how many pay is known only once every
-        test is collected (`Spares.share`); the others' fork servers start when collection ends."""
-        topic = topic_of(item)
-        if topic is None:
-            return
+    def _graded(self, topic: curriculum.Topic) -> Implementation | None:
+        """What this run grades for `topic`; None where --impl or --mutant is wrong (each test's fixture says so)."""
         if topic.slug not in self.graded:
             try:
                 self.graded[topic.slug] = implementation(self.config, topic)
             except pytest.UsageError:
-                self.graded[topic.slug] = None  # each test's own fixture reports it
-        graded = self.graded[topic.slug]
-        if graded is None:
+                self.graded[topic.slug] = None
+        return self.graded[topic.slug]
+
+    def pytest_collectstart(self, collector: pytest.Collector) -> None:
+        """As pytest starts collecting the first topic, start the fork server of its workers (Linux), importing
+        its probe modules: Python's start and the drivers' import (0.15 s for redis) then happen while pytest
+        imports the graders, not while the first tests wait. It is started for as many processes as the check
+        may use, since how many pay is known only once every test is collected (`Spares.share`); the fork
+        servers of other kinds start when collection ends."""
+        if self.early_server or self.part or not isinstance(collector, pytest.Module):
+            return
+        topic = topic_of(collector)
+        if topic is None or (graded := self._graded(topic)) is None:
+            return
+        self.early_server = True
+        key = worker_kind(graded, gevent=False, user=self.config.getoption("worker_user"))
+        self.spares.share([key], processes=parallel.jobs(self.config.getoption("jobs"))[0])
+        if (GRADERS / topic.dir / "probes.py").exists():
+            self.spares.used(key, f"graders.{topic.dir}.probes")
+
+    def pytest_itemcollected(self, item: pytest.Item) -> None:
+        topic = topic_of(item)
+        if topic is None or (graded := self._graded(topic)) is None:
             return
         key = worker_kind(graded, gevent=item.get_closest_marker("gevent") is not None,
                           user=self.config.getoption("worker_user"))
-        if not self.kinds and not self.part:
-            self.spares.share([key], processes=parallel.jobs(self.config.getoption("jobs"))[0])
         self.kinds[item.nodeid] = (key, f"graders.{topic.dir}.probes")
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -487,7 +500,7 @@ class _Run:
     def _fork_helpers(self, session: pytest.Session, count: int, durations: dict[str, float]) -> None:
         """Fork `count` helpers (Linux: no thread or service of this run has started yet). The longest tests go
         first into the queue: whichever process is free takes the next one, so the shares balance themselves,
-        whatever the estimates said. The fork servers are started before (the first kind's during collection), to be
+        whatever the estimates said. The fork servers are started before (the first topic's during collection), to be
         shared: one per kind of worker for the whole check, not one per process."""
         items = session.items
         longest_first = sorted(range(len(items)),

@@ -383,7 +383,7 @@ class Spares:
         modules = self.preload.setdefault(key, [])
         if module not in modules:
             modules.append(module)
-            server = self._servers.get(key)
+            server = self._servers.get(key) or next(iter(self._shared.get(key, [])), None)
             if server is not None:
                 server.preload(modules)
 
