@@ -109,6 +109,25 @@ def test_a_compose_service_already_running_is_used_without_asking_docker(monkeyp
         assert services.locate("redis", request) == url
 
 
+def test_services_found_before_a_check_forks_are_not_asked_again_and_docker_is_left_to_each_test(monkeypatch):
+    """A check about to fork its helpers finds its services once (`find_running`): the helpers inherit the URL and
+    neither ask the server again nor run `docker info`. A service that only Docker could start is not looked
+    for there: each test's `locate` starts it through pytest-docker, as before."""
+    monkeypatch.setattr(services, "_FOUND", {})
+    monkeypatch.setenv("REDIS_URL", services.SERVICES["redis"].local_url)
+    services.find_running({"redis"})
+    monkeypatch.setattr(services, "answers", lambda *_args: pytest.fail("the server was asked again"))
+    monkeypatch.setattr(services, "docker_engine_answers", lambda: pytest.fail("Docker was asked"))
+    assert services.locate("redis") == services.SERVICES["redis"].local_url
+
+    monkeypatch.setattr(services, "_FOUND", {})
+    monkeypatch.delenv("MYSQL_URL", raising=False)
+    monkeypatch.setattr(services, "answers", lambda *_args: False)  # nothing runs yet...
+    monkeypatch.setattr(services, "docker_engine_answers", lambda: True)  # ...and Docker could start it
+    services.find_running({"mysql"})
+    assert services._FOUND == {}
+
+
 def test_compose_ports_are_the_ones_docker_compose_yml_publishes():
     text = (ROOT / "docker-compose.yml").read_text()
     for service in services.SERVICES.values():

@@ -480,6 +480,7 @@ class _Run:
             late = parallel.helper_seconds(durations, forked=parallel.forks(), spawns_workers=spawns)
             shares = parallel.shares(graded, wanted, durations, if_it_pays=if_it_pays, late=late)
             if len(shares) > 1 and parallel.forks():
+                services.find_running(self.config.stash.get(services.NEEDED, set()))
                 self._fork_helpers(session, len(shares) - 1, durations)
             elif len(shares) > 1:
                 for share in shares[1:]:

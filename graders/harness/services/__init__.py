@@ -21,6 +21,7 @@ scratch space and fixtures. May import `core` only.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -147,9 +148,24 @@ def _compose_up(name: str) -> str:
     return COMPOSE_URL[name].format(port=published.rpartition(":")[2])
 
 
-def locate(name: str, request: pytest.FixtureRequest | None = None) -> str:
+_FOUND: dict[str, str] = {}  # by `find_running`, in the process a check's helpers are forked from
+
+
+def find_running(names: set[str]) -> None:
+    """Find these services where they already run, by the rule above, once for the processes a check is about to
+    fork: each would otherwise ask them again, and run `docker info` (0.1 s of CPU) where Docker is installed
+    but not started. One that only Docker could start, or that does not answer, is left to `locate` in each test,
+    which says why."""
+    for name in names:
+        with contextlib.suppress(ServiceUnavailable):
+            _FOUND[name] = locate(name, start=False)
+
+
+def locate(name: str, request: pytest.FixtureRequest | None = None, *, start: bool = True) -> str:
     """The URL of service `name`, by the rule in this module's docstring (compose through pytest-docker in a
-    test, through the docker CLI without `request`)."""
+    test, through the docker CLI without `request`; with `start=False`, ServiceUnavailable instead)."""
+    if name in _FOUND:
+        return _FOUND[name]
     service = SERVICES[name]
     from_env = os.environ.get(service.env)
     if from_env:
@@ -163,6 +179,8 @@ def locate(name: str, request: pytest.FixtureRequest | None = None) -> str:
     if answers(running, name):
         return running
     if docker_engine_answers():
+        if not start:
+            raise ServiceUnavailable(f"{name}: only Docker could start it")
         try:
             if request is None:
                 url = _compose_up(name)  # `--wait` waits for the healthcheck
