@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -630,7 +629,6 @@ class _Run:
                    if path.startswith(f"graders/{topic.dir}/")}
         if not graded:
             return
-        started = time.monotonic()
         for topic in curriculum.topics():
             if topic.slug in graded:
                 self.results.append(self._grade(topic))
@@ -643,7 +641,6 @@ class _Run:
         if not (self.interrupted or self.config.getoption("mutant")):  # what --jobs auto reads next
             parallel.save_durations({nodeid: outcome.duration for nodeid, outcome in self.outcomes.items()
                                      if outcome.status in ("passed", "failed")}, starting=self.starting)
-        self.summary_seconds = time.monotonic() - started
 
     def _all_passed(self) -> bool:
         """Whether every graded test passed, wherever it ran: one that failed in a helper, or never came back
