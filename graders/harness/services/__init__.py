@@ -180,7 +180,8 @@ def locate(name: str, request: pytest.FixtureRequest | None = None, *, start: bo
         return running
     if docker_engine_answers():
         if not start:
-            raise ServiceUnavailable(f"{name}: only Docker could start it")
+            raise ServiceUnavailable(say(f"{name} is not running yet; only Docker could start it",
+                                         f"{name} 还没有运行；只有 Docker 能启动它"))
         try:
             if request is None:
                 url = _compose_up(name)  # `--wait` waits for the healthcheck
