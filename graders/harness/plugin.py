@@ -406,7 +406,7 @@ class _Run:
         return self.graded[topic.slug]
 
     def pytest_collectstart(self, collector: pytest.Collector) -> None:
-        """As pytest starts collecting the first topic, start the fork server of its workers (Linux), importing
+        """As pytest starts collecting the first topic with workers, start their fork server (Linux), importing
         its probe modules: Python's start and the drivers' import (0.15 s for redis) then happen while pytest
         imports the graders, not while the first tests wait. It is started for as many processes as the check
         may use, since how many pay is known only once every test is collected (`Spares.share`); the fork
@@ -414,17 +414,18 @@ class _Run:
         if self.early_server or self.part or not isinstance(collector, pytest.Module):
             return
         topic = topic_of(collector)
-        if topic is None or (graded := self._graded(topic)) is None:
-            return
+        probes = GRADERS / topic.dir / "probes.py" if topic else None
+        if probes is None or not probes.exists() or (graded := self._graded(topic)) is None:
+            return  # a topic without probes runs no student code in workers (the SQL topics)
         self.early_server = True
         key = worker_kind(graded, gevent=False, user=self.config.getoption("worker_user"))
         self.spares.share([key], processes=parallel.jobs(self.config.getoption("jobs"))[0])
-        if (GRADERS / topic.dir / "probes.py").exists():
-            self.spares.used(key, f"graders.{topic.dir}.probes")
+        self.spares.used(key, f"graders.{topic.dir}.probes")
 
     def pytest_itemcollected(self, item: pytest.Item) -> None:
+        """Note the kind of worker of each test that has one: fork servers are started for these kinds only."""
         topic = topic_of(item)
-        if topic is None or (graded := self._graded(topic)) is None:
+        if topic is None or "student" not in item.fixturenames or (graded := self._graded(topic)) is None:
             return
         key = worker_kind(graded, gevent=item.get_closest_marker("gevent") is not None,
                           user=self.config.getoption("worker_user"))
