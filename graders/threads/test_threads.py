@@ -399,7 +399,7 @@ def test_fetch_all_runs_slow_fetches_at_the_same_time_and_keeps_their_order(stud
 # -- task 5 ----------------------------------------------------------------------------------------------------
 
 WORK = 0.05  # CPU seconds that each call of fn computes (Fib measures its own thread's CPU time)
-CALLS = 3
+CALLS = 2
 
 
 def _fib(n: int) -> int:
