@@ -621,7 +621,7 @@ def test_run_in_processes_computes_in_child_processes_under_every_start_method(s
         )
     _check_results(seen, "run_in_processes")
     if method == "fork":  # spawn and forkserver pickle what a child runs: try spawn too, as on macOS and Windows
-        items = random.sample(range(10, 20), 2)  # two children show what pickles; the run above checked the rest
+        items = random.sample(range(10, 20), 1)  # one child shows what pickles; the run above checked the rest
         try:
             results = student.run(probes.cpu_in_processes, None, 0.0, items, "spawn", timeout=30)
         except StudentError as error:
@@ -641,7 +641,7 @@ NEEDS = {"cpu": "processes", "io": "threads"}
 
 @pytest.mark.task(6)
 def test_choose_picks_processes_for_cpu_bound_jobs_and_threads_for_io_bound_ones(student):
-    kinds = ["cpu", "io", random.choice(["cpu", "io"])]  # both kinds, in an order no fixed answer guesses
+    kinds = ["cpu", "io", "io"]  # both kinds, in an order a fixed answer cannot know; one computes, as CPU is scarce
     random.shuffle(kinds)
     pid = _worker_pid(student)
     answers = []
