@@ -143,6 +143,7 @@ class Gate:
             self._condition.notify_all()
             deadline = time.monotonic() + self.patience
             steps, still_since = self.steps, time.monotonic()
+            look = self.patience if self.quiet is None else self.quiet / 5  # how often to look for progress
             while self.peak < self.width and not self.broken:
                 now = time.monotonic()
                 if self.steps != steps:
@@ -151,7 +152,7 @@ class Gate:
                     self.broken = True
                     self._condition.notify_all()
                     break
-                self._condition.wait(deadline - now if self.quiet is None else min(deadline - now, self.quiet / 5))
+                self._condition.wait(min(deadline - now, look))
 
     def __exit__(self, *_exc: object) -> None:
         with self._condition:
